@@ -1,0 +1,158 @@
+// authd: the user-flow daemon. Thin main: parse arguments, load config,
+// wire the pools, the keyd link and the route table, then serve HTTPS until
+// SIGTERM drains it.
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "authd/blocking_pool.h"
+#include "authd/db/pg_pool.h"
+#include "authd/flows/health.h"
+#include "authd/http/http_server.h"
+#include "authd/http/route_table.h"
+#include "authd/keyd/keyd_link.h"
+#include "config/authd_config.h"
+#include "config/config_error.h"
+#include "config/version.h"
+#include "hardening/process_hardening.h"
+#include "hardening/secret_bytes.h"
+#include "systemd/log.h"
+#include "systemd/notify.h"
+
+namespace {
+
+using namespace orbitnest;
+
+struct Args {
+  std::string config = "/etc/orbitnest/authd.yaml";
+  bool check_config = false;
+};
+
+int usage() {
+  std::cerr << "usage: authd [--config FILE] [--check-config] [--version]\n";
+  return 64;
+}
+
+// libpq conninfo value quoting: single quotes, backslash-escaped.
+std::string quote_conninfo_value(const std::uint8_t* data, std::size_t size) {
+  std::string out = "'";
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = static_cast<char>(data[i]);
+    if (c == '\'' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string build_conninfo(const config::AuthdDatabaseConfig& db) {
+  std::string conninfo = db.conninfo + " connect_timeout=" + std::to_string(db.connect_timeout_seconds) +
+                         " application_name=orbitnest-authd";
+  if (db.password_file) {
+    const hardening::SecretBytes password = hardening::read_secret_file(*db.password_file, 1024);
+    conninfo += " password=" + quote_conninfo_value(password.data(), password.size());
+  }
+  return conninfo;
+}
+
+int run(const config::AuthdConfig& cfg) {
+  authd::PgPool pg(build_conninfo(cfg.database), cfg.database.pool_size, std::chrono::milliseconds(2000));
+  authd::KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
+                       std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms));
+  authd::BlockingPool workers(cfg.workers.threads, cfg.workers.queue_limit);
+
+  authd::RouteTable routes;
+  routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) {
+                return authd::health_response(keyd.check(), authd::check_postgres(pg));
+              }});
+
+  authd::HttpServer server(cfg, routes, workers);
+  server.listen();
+
+  // READY=1 once keyd has answered a handshake and Postgres a query: until
+  // then the health endpoint already answers (503), but the service manager
+  // is not told we can serve.
+  std::atomic<bool> postgres_seen{false};
+  std::atomic<bool> postgres_check_queued{false};
+  bool ready = false;
+  const std::optional<std::chrono::microseconds> watchdog = sd::watchdog_period();
+  std::chrono::milliseconds tick(500);
+  if (watchdog) {
+    tick = std::min(tick, std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog));
+  }
+  server.run(tick, [&] {
+    if (watchdog) {
+      sd::notify_watchdog();
+    }
+    if (ready) {
+      return;
+    }
+    if (!postgres_seen.load() && !postgres_check_queued.exchange(true)) {
+      const bool queued = workers.try_submit([&] {
+        postgres_seen.store(authd::check_postgres(pg) == authd::PostgresHealth::ok);
+        postgres_check_queued.store(false);
+      });
+      if (!queued) {
+        postgres_check_queued.store(false);
+      }
+    }
+    if (postgres_seen.load() && keyd.ever_connected()) {
+      ready = true;
+      log::notice("authd.ready", {{"address", cfg.listen.address}, {"port", cfg.listen.port}});
+      sd::notify_ready("serving https on " + cfg.listen.address + ":" + std::to_string(cfg.listen.port));
+    }
+  });
+  workers.stop();
+  log::notice("authd.stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log::set_program("authd");
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      args.config = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      args.config = a.substr(9);
+    } else if (a == "--check-config") {
+      args.check_config = true;
+    } else if (a == "--version") {
+      std::cout << "authd " << kVersion << "\n";
+      return 0;
+    } else {
+      return usage();
+    }
+  }
+  try {
+    hardening::harden_process();
+  } catch (const std::exception& e) {
+    log::error("authd.hardening_failed", {{"reason", e.what()}});
+    return 71;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+
+  config::AuthdConfig cfg;
+  try {
+    cfg = config::load_authd_config(args.config);
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return config::kExitConfig;
+  }
+  if (args.check_config) {
+    std::cout << args.config << ": ok\n";
+    return 0;
+  }
+  log::set_level(*log::parse_level(cfg.log_level));
+  log::info("authd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
+  try {
+    return run(cfg);
+  } catch (const std::exception& e) {
+    log::error("authd.fatal", {{"reason", e.what()}});
+    return 1;
+  }
+}

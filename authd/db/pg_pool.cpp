@@ -1,0 +1,45 @@
+#include "authd/db/pg_pool.h"
+
+namespace orbitnest::authd {
+
+PgPool::PgPool(std::string conninfo, int size, std::chrono::milliseconds wait_limit)
+    : m_conninfo(std::move(conninfo)), m_size(size), m_wait_limit(wait_limit) {}
+
+PgPool::Lease::~Lease() { m_pool.give_back(std::move(m_conn)); }
+
+PgPool::Lease PgPool::lease() {
+  std::unique_ptr<pqxx::connection> conn;
+  {
+    std::unique_lock lock(m_mutex);
+    if (!m_available.wait_for(lock, m_wait_limit, [this] { return m_out < m_size; })) {
+      throw PoolExhausted("all database connections are busy");
+    }
+    ++m_out;
+    if (!m_idle.empty()) {
+      conn = std::move(m_idle.back());
+      m_idle.pop_back();
+    }
+  }
+  try {
+    if (!conn || !conn->is_open()) {
+      conn = std::make_unique<pqxx::connection>(m_conninfo);
+    }
+  } catch (...) {
+    give_back(nullptr);
+    throw;
+  }
+  return Lease(*this, std::move(conn));
+}
+
+void PgPool::give_back(std::unique_ptr<pqxx::connection> conn) {
+  {
+    const std::lock_guard lock(m_mutex);
+    --m_out;
+    if (conn && conn->is_open()) {
+      m_idle.push_back(std::move(conn));
+    }
+  }
+  m_available.notify_one();
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,59 @@
+#pragma once
+// A bounded pool of libpqxx connections. lease() hands one out for the
+// length of a scope; a connection that broke is dropped, not returned.
+// Connections are opened lazily, so authd starts while Postgres is down.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace orbitnest::authd {
+
+class PoolExhausted final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class PgPool final {
+ public:
+  // `conninfo` may carry a password appended by the caller: it is never
+  // logged, and neither is anything built from it.
+  PgPool(std::string conninfo, int size, std::chrono::milliseconds wait_limit);
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  class Lease final {
+   public:
+    Lease(PgPool& pool, std::unique_ptr<pqxx::connection> conn) : m_pool(pool), m_conn(std::move(conn)) {}
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    pqxx::connection& operator*() { return *m_conn; }
+    pqxx::connection* operator->() { return m_conn.get(); }
+
+   private:
+    PgPool& m_pool;
+    std::unique_ptr<pqxx::connection> m_conn;
+  };
+
+  // Waits at most wait_limit for a free slot (PoolExhausted), then opens a
+  // connection if none is idle (pqxx::broken_connection when Postgres is down).
+  Lease lease();
+
+ private:
+  void give_back(std::unique_ptr<pqxx::connection> conn);
+
+  std::string m_conninfo;
+  int m_size;
+  std::chrono::milliseconds m_wait_limit;
+  std::mutex m_mutex;
+  std::condition_variable m_available;
+  std::vector<std::unique_ptr<pqxx::connection>> m_idle;
+  int m_out = 0;  // leased right now
+};
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,392 @@
+#include "authd/http/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <list>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "systemd/listen_fds.h"
+#include "systemd/log.h"
+#include "systemd/notify.h"
+
+namespace orbitnest::authd {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  std::string id(16, '0');
+  std::uint64_t v = rng();
+  for (char& c : id) {
+    c = kHex[v & 0xf];
+    v >>= 4;
+  }
+  return id;
+}
+
+ssl::context make_tls_context(const config::AuthdTlsConfig& tls) {
+  ssl::context ctx(ssl::context::tls_server);
+  long options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use;
+  if (tls.min_version == "1.3") {
+    options |= ssl::context::no_tlsv1_2;
+  }
+  ctx.set_options(options);
+  ::SSL_CTX_set_min_proto_version(ctx.native_handle(), tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  // TLS 1.2 suites: forward secrecy and AEAD only.
+  ::SSL_CTX_set_cipher_list(ctx.native_handle(),
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  ctx.use_certificate_chain_file(tls.cert_file);
+  ctx.use_private_key_file(tls.key_file, ssl::context::pem);
+  return ctx;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  class Session;
+
+  Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p)
+      : cfg(c), routes(r), pool(p), tls(make_tls_context(c.tls)), ioc(c.http.io_threads), acceptor(ioc),
+        signals(ioc, SIGTERM, SIGINT), tick_timer(ioc), drain_timer(ioc) {}
+
+  // Declared before ioc so that they outlive it: sessions still owned by
+  // pending handlers are destroyed with ioc and touch these on the way.
+  const config::AuthdConfig& cfg;
+  const RouteTable& routes;
+  BlockingPool& pool;
+  std::atomic<bool> draining{false};
+  std::atomic<int> connections{0};
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<Session>> sessions;
+  std::chrono::milliseconds tick{1000};
+  std::function<void()> on_tick;
+  ssl::context tls;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer tick_timer;
+  net::steady_timer drain_timer;
+
+  void do_accept();
+  void schedule_tick();
+  void start_drain();
+  void check_drained();
+};
+
+class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
+ public:
+  Session(Impl& server, tcp::socket&& socket) : m_server(server), m_stream(std::move(socket), server.tls) {
+    beast::error_code ec;
+    const tcp::endpoint remote = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
+    m_remote = ec ? std::string("?") : remote.address().to_string();
+  }
+
+  ~Session() {
+    m_server.connections.fetch_sub(1);
+    if (m_server.draining.load() && !m_server.ioc.stopped()) {
+      net::post(m_server.ioc, [s = &m_server] { s->check_drained(); });
+    }
+  }
+
+  void run() {
+    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->m_stream).expires_after(std::chrono::seconds(self->m_server.cfg.http.read_timeout_seconds));
+      self->m_stream.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) {
+          log::debug("authd.tls_handshake_failed", {{"remote", self->m_remote}, {"reason", ec.message()}});
+          return;
+        }
+        self->do_read();
+      });
+    });
+  }
+
+  // Called on our strand during a drain: an idle connection closes now.
+  void close_if_idle() {
+    if (!m_in_request) {
+      beast::get_lowest_layer(m_stream).cancel();
+    }
+  }
+
+  net::any_io_executor executor() { return m_stream.get_executor(); }
+
+ private:
+  void do_read() {
+    if (m_server.draining.load()) {
+      return do_close();
+    }
+    m_parser.emplace();
+    m_parser->header_limit(static_cast<std::uint32_t>(m_server.cfg.http.header_limit_bytes));
+    m_parser->body_limit(static_cast<std::uint64_t>(m_server.cfg.http.body_limit_bytes));
+    const int secs = m_requests == 0 ? m_server.cfg.http.read_timeout_seconds : m_server.cfg.http.idle_timeout_seconds;
+    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(secs));
+    m_in_request = false;
+    http::async_read(m_stream, m_buffer, *m_parser,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout) {
+      return do_close();
+    }
+    if (ec == http::error::body_limit) {
+      return reject(413, "request_too_large", "request body exceeds the limit");
+    }
+    if (ec == http::error::header_limit) {
+      return reject(431, "request_header_fields_too_large", "request headers exceed the limit");
+    }
+    if (ec == ssl::error::stream_truncated || ec == net::error::eof || ec == net::error::connection_reset) {
+      return;  // peer went away
+    }
+    if (ec) {
+      return reject(400, "bad_request", "malformed HTTP request");
+    }
+    m_in_request = true;
+    ++m_requests;
+    http::request<http::string_body> msg = m_parser->release();
+    m_keep_alive = msg.keep_alive();
+
+    Request req;
+    req.method = std::string(msg.method_string());
+    const std::string_view target = msg.target();
+    const std::size_t q = target.find('?');
+    req.path = std::string(target.substr(0, q));
+    req.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+    for (const auto& field : msg) {
+      req.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.request_id = new_request_id();
+    req.remote_address = m_remote;
+    dispatch(std::move(req));
+  }
+
+  void dispatch(Request req) {
+    const RouteMatch match = m_server.routes.match(req.method, req.path);
+    if (match.route == nullptr) {
+      Response r = match.path_known ? json_error(405, "method_not_allowed", "method not allowed on this path")
+                                    : json_error(404, "not_found", "no such endpoint");
+      return send(req, std::move(r));
+    }
+    if (match.route->execution == Execution::inline_io) {
+      return send(req, match.route->handler(req));
+    }
+    auto shared_req = std::make_shared<Request>(std::move(req));
+    const Handler* handler = &match.route->handler;
+    const bool queued = m_server.pool.try_submit([self = shared_from_this(), shared_req, handler] {
+      Response r;
+      try {
+        r = (*handler)(*shared_req);
+      } catch (const std::exception& e) {
+        log::error("authd.handler_failed", {{"request_id", shared_req->request_id}, {"reason", e.what()}});
+        r = json_error(500, "unexpected_failure", "internal error");
+      }
+      net::post(self->executor(), [self, shared_req, r = std::move(r)]() mutable { self->send(*shared_req, std::move(r)); });
+    });
+    if (!queued) {
+      Response busy = json_error(503, "over_capacity", "server is busy, retry shortly");
+      busy.headers.emplace_back("Retry-After", "1");
+      send(*shared_req, std::move(busy));
+    }
+  }
+
+  void reject(int status, std::string_view code, std::string_view message) {
+    m_keep_alive = false;
+    m_in_request = true;
+    Request req;
+    req.method = "-";
+    req.request_id = new_request_id();
+    send(req, json_error(status, code, message));
+  }
+
+  void send(const Request& req, Response r) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
+    res->set(http::field::server, "OrbitNest-Auth");
+    res->set(http::field::content_type, r.content_type);
+    res->set("X-Request-Id", req.request_id);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set(http::field::strict_transport_security, "max-age=31536000");
+    for (auto& [name, value] : r.headers) {
+      res->set(name, value);
+    }
+    res->body() = std::move(r.body);
+    res->keep_alive(m_keep_alive && !m_server.draining.load());
+    res->prepare_payload();
+    log::info("authd.request", {{"request_id", req.request_id},
+                                {"method", req.method},
+                                {"path", req.path},
+                                {"status", r.status},
+                                {"remote", m_remote}});
+    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
+    http::async_write(m_stream, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec) {
+        return;
+      }
+      if (!res->keep_alive()) {
+        return self->do_close();
+      }
+      self->do_read();
+    });
+  }
+
+  void do_close() {
+    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(5));
+    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::get_lowest_layer(self->m_stream).close();
+    });
+  }
+
+  Impl& m_server;
+  beast::ssl_stream<beast::tcp_stream> m_stream;
+  beast::flat_buffer m_buffer;
+  std::optional<http::request_parser<http::string_body>> m_parser;
+  std::string m_remote;
+  bool m_keep_alive = false;
+  bool m_in_request = false;
+  unsigned m_requests = 0;
+};
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || draining.load()) {
+        return;
+      }
+      log::warning("authd.accept_failed", {{"reason", ec.message()}});
+      return do_accept();
+    }
+    if (connections.load() >= cfg.http.max_connections) {
+      log::warning("authd.too_many_connections", {{"limit", cfg.http.max_connections}});
+      return do_accept();  // socket closes as it goes out of scope
+    }
+    connections.fetch_add(1);
+    auto session = std::make_shared<Session>(*this, std::move(socket));
+    {
+      const std::lock_guard lock(sessions_mutex);
+      sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      sessions.push_back(session);
+    }
+    session->run();
+    do_accept();
+  });
+}
+
+void HttpServer::Impl::schedule_tick() {
+  tick_timer.expires_after(tick);
+  tick_timer.async_wait([this](beast::error_code ec) {
+    if (ec || draining.load()) {
+      return;
+    }
+    if (on_tick) {
+      on_tick();
+    }
+    schedule_tick();
+  });
+}
+
+void HttpServer::Impl::start_drain() {
+  if (draining.exchange(true)) {
+    return;
+  }
+  sd::notify_stopping();
+  log::notice("authd.draining", {{"connections", connections.load()}});
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel();
+  tick_timer.cancel();
+  {
+    const std::lock_guard lock(sessions_mutex);
+    for (const auto& weak : sessions) {
+      if (auto s = weak.lock()) {
+        net::post(s->executor(), [s] { s->close_if_idle(); });
+      }
+    }
+  }
+  drain_timer.expires_after(std::chrono::seconds(cfg.http.drain_timeout_seconds));
+  drain_timer.async_wait([this](beast::error_code ec) {
+    if (!ec) {
+      log::warning("authd.drain_timeout", {{"connections", connections.load()}});
+      ioc.stop();
+    }
+  });
+  check_drained();
+}
+
+void HttpServer::Impl::check_drained() {
+  if (draining.load() && connections.load() == 0) {
+    drain_timer.cancel();
+    ioc.stop();
+  }
+}
+
+HttpServer::HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool)
+    : m_impl(std::make_unique<Impl>(cfg, routes, pool)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+  Impl& s = *m_impl;
+  std::optional<UniqueFd> passed = sd::take_stream_listener();
+  if (passed) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    ::getsockname(passed->get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    s.acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), passed->release());
+    log::info("authd.listening", {{"socket", "systemd"}});
+  } else {
+    const tcp::endpoint ep(net::ip::make_address(s.cfg.listen.address), static_cast<unsigned short>(s.cfg.listen.port));
+    s.acceptor.open(ep.protocol());
+    s.acceptor.set_option(net::socket_base::reuse_address(true));
+    s.acceptor.bind(ep);
+    s.acceptor.listen(net::socket_base::max_listen_connections);
+    log::info("authd.listening", {{"address", s.cfg.listen.address}, {"port", s.cfg.listen.port}});
+  }
+}
+
+void HttpServer::run(std::chrono::milliseconds tick, std::function<void()> on_tick) {
+  Impl& s = *m_impl;
+  s.tick = tick;
+  s.on_tick = std::move(on_tick);
+  s.signals.async_wait([&s](beast::error_code ec, int signo) {
+    if (!ec) {
+      log::notice("authd.stopping", {{"signal", signo}});
+      s.start_drain();
+    }
+  });
+  s.do_accept();
+  s.schedule_tick();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < s.cfg.http.io_threads; ++i) {
+    threads.emplace_back([&s] { s.ioc.run(); });
+  }
+  s.ioc.run();
+  for (std::thread& t : threads) {
+    t.join();
+  }
+}
+
+void HttpServer::drain() {
+  net::post(m_impl->ioc, [s = m_impl.get()] { s->start_drain(); });
+}
+
+}  // namespace orbitnest::authd

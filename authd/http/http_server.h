@@ -1,0 +1,38 @@
+#pragma once
+// authd's HTTPS server (Boost.Beast, modelled on Beast's advanced server):
+// an acceptor, one strand per connection, a fresh parser per request with
+// header/body limits and a deadline on every read, write, handshake and
+// shutdown, and a graceful drain. This header hides Beast and Asio from the
+// rest of authd; all their templates instantiate in http_server.cpp.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "authd/blocking_pool.h"
+#include "authd/http/route_table.h"
+#include "config/authd_config.h"
+
+namespace orbitnest::authd {
+
+class HttpServer final {
+ public:
+  HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds (or takes the socket systemd passed). Throws on failure.
+  void listen();
+  // Runs the I/O threads until drained; `on_tick` runs on an I/O thread
+  // every `tick` (the watchdog and readiness checks hang off it).
+  void run(std::chrono::milliseconds tick, std::function<void()> on_tick);
+  // Stop accepting, let requests in flight finish, close idle connections,
+  // return from run() once all are gone or the drain timeout passed.
+  void drain();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,26 @@
+#include "authd/http/http_types.h"
+
+#include <boost/json.hpp>
+#include <strings.h>
+
+#include <algorithm>
+
+namespace orbitnest::authd {
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  const int c = ::strncasecmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  return c < 0 || (c == 0 && a.size() < b.size());
+}
+
+Response json_error(int status, std::string_view error_code, std::string_view message) {
+  boost::json::object body;
+  body["code"] = status;
+  body["error_code"] = error_code;
+  body["msg"] = message;
+  Response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+}  // namespace orbitnest::authd

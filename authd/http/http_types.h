@@ -1,0 +1,36 @@
+#pragma once
+// Plain request/response values that handlers see. Handlers never include
+// Beast: the HTTP layer converts at its edge (http_server.cpp).
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace orbitnest::authd {
+
+struct CaseInsensitiveLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::string query;   // after '?', undecoded
+  std::map<std::string, std::string, CaseInsensitiveLess> headers;
+  std::string body;
+  std::string request_id;
+  std::string remote_address;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// A JSON error in GoTrue's shape: {"code":<status>,"error_code":..,"msg":..}.
+Response json_error(int status, std::string_view error_code, std::string_view message);
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,48 @@
+#include "authd/http/route_table.h"
+
+#include <string_view>
+
+namespace orbitnest::authd {
+
+void RouteTable::add(Route route) { m_routes.push_back(std::move(route)); }
+
+bool RouteTable::path_matches(const std::string& pattern, const std::string& path) {
+  std::string_view p(pattern);
+  std::string_view s(path);
+  while (!p.empty() && !s.empty()) {
+    if (p.starts_with("{")) {
+      const std::size_t close = p.find('}');
+      const std::size_t seg_end = s.find('/');
+      const std::string_view segment = s.substr(0, seg_end);
+      if (close == std::string_view::npos || segment.empty()) {
+        return false;
+      }
+      p.remove_prefix(close + 1);
+      s.remove_prefix(segment.size());
+      continue;
+    }
+    if (p.front() != s.front()) {
+      return false;
+    }
+    p.remove_prefix(1);
+    s.remove_prefix(1);
+  }
+  return p.empty() && s.empty();
+}
+
+RouteMatch RouteTable::match(const std::string& method, const std::string& path) const {
+  RouteMatch m;
+  for (const Route& r : m_routes) {
+    if (!path_matches(r.path, path)) {
+      continue;
+    }
+    m.path_known = true;
+    if (r.method == method) {
+      m.route = &r;
+      return m;
+    }
+  }
+  return m;
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,40 @@
+#pragma once
+// The route table: method + path pattern → handler, and whether the
+// handler blocks (Postgres, Argon2id, keyd) and so must run on the
+// bounded worker pool instead of an I/O thread.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/http/http_types.h"
+
+namespace orbitnest::authd {
+
+enum class Execution { inline_io, blocking };
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string method;
+  std::string path;  // exact path; "{ref}" matches one segment (projects)
+  Execution execution;
+  Handler handler;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;
+  bool path_known = false;  // a route exists for the path, not the method (405)
+};
+
+class RouteTable final {
+ public:
+  void add(Route route);
+  RouteMatch match(const std::string& method, const std::string& path) const;
+
+ private:
+  static bool path_matches(const std::string& pattern, const std::string& path);
+  std::vector<Route> m_routes;
+};
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,110 @@
+#include "config/authd_config.h"
+
+#include <arpa/inet.h>
+
+#include "config/config_error.h"
+#include "config/secret_file.h"
+#include "config/yaml_map_reader.h"
+
+namespace orbitnest::config {
+namespace {
+
+bool is_ip_literal(const std::string& text) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+int int_or(YamlMapReader& r, const std::string& key, int fallback, int min, int max) {
+  return static_cast<int>(r.integer_or(key, fallback, min, max));
+}
+
+AuthdConfig read(YamlMapReader& root) {
+  AuthdConfig cfg;
+  {
+    YamlMapReader l = root.map("listen");
+    cfg.listen.address = l.string_or("address", cfg.listen.address);
+    if (!is_ip_literal(cfg.listen.address)) {
+      l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.listen.address + "'");
+    }
+    cfg.listen.port = int_or(l, "port", cfg.listen.port, 1, 65535);
+    l.finish();
+  }
+  {
+    YamlMapReader t = root.map("tls");
+    cfg.tls.cert_file = t.required_existing_file("cert_file");
+    cfg.tls.key_file = t.required_existing_file("key_file");
+    const std::string problem = secret_file_problem(cfg.tls.key_file);
+    if (!problem.empty()) {
+      t.fail("key_file", problem);
+    }
+    cfg.tls.min_version = t.choice_or("min_version", cfg.tls.min_version, {"1.2", "1.3"});
+    t.finish();
+  }
+  {
+    YamlMapReader k = root.map("keyd");
+    cfg.keyd.socket_path = k.required_string("socket_path");
+    if (cfg.keyd.socket_path.size() >= 108) {
+      k.fail("socket_path", "too long for a Unix socket path (max 107 bytes)");
+    }
+    cfg.keyd.request_timeout_ms = int_or(k, "request_timeout_ms", cfg.keyd.request_timeout_ms, 50, 60000);
+    cfg.keyd.reconnect_max_backoff_ms =
+        int_or(k, "reconnect_max_backoff_ms", cfg.keyd.reconnect_max_backoff_ms, 100, 60000);
+    k.finish();
+  }
+  {
+    YamlMapReader d = root.map("database");
+    cfg.database.conninfo = d.required_string("conninfo");
+    if (cfg.database.conninfo.find("password") != std::string::npos) {
+      d.fail("conninfo", "must not hold a password; use database.password_file");
+    }
+    cfg.database.password_file = d.optional_existing_file("password_file");
+    if (cfg.database.password_file) {
+      const std::string problem = secret_file_problem(*cfg.database.password_file);
+      if (!problem.empty()) {
+        d.fail("password_file", problem);
+      }
+    }
+    cfg.database.pool_size = int_or(d, "pool_size", cfg.database.pool_size, 1, 256);
+    cfg.database.connect_timeout_seconds =
+        int_or(d, "connect_timeout_seconds", cfg.database.connect_timeout_seconds, 1, 60);
+    d.finish();
+  }
+  {
+    YamlMapReader h = root.map("http");
+    cfg.http.io_threads = int_or(h, "io_threads", cfg.http.io_threads, 1, 64);
+    cfg.http.header_limit_bytes = int_or(h, "header_limit_bytes", cfg.http.header_limit_bytes, 1024, 65536);
+    cfg.http.body_limit_bytes = int_or(h, "body_limit_bytes", cfg.http.body_limit_bytes, 1024, 1048576);
+    cfg.http.read_timeout_seconds = int_or(h, "read_timeout_seconds", cfg.http.read_timeout_seconds, 1, 300);
+    cfg.http.idle_timeout_seconds = int_or(h, "idle_timeout_seconds", cfg.http.idle_timeout_seconds, 1, 3600);
+    cfg.http.max_connections = int_or(h, "max_connections", cfg.http.max_connections, 1, 1000000);
+    cfg.http.drain_timeout_seconds = int_or(h, "drain_timeout_seconds", cfg.http.drain_timeout_seconds, 0, 300);
+    h.finish();
+  }
+  {
+    YamlMapReader w = root.map("workers");
+    cfg.workers.threads = int_or(w, "threads", cfg.workers.threads, 1, 256);
+    cfg.workers.queue_limit = int_or(w, "queue_limit", cfg.workers.queue_limit, 1, 100000);
+    w.finish();
+  }
+  {
+    YamlMapReader l = root.map("log");
+    cfg.log_level = l.choice_or("level", "info", {"debug", "info", "notice", "warning", "error"});
+    l.finish();
+  }
+  root.finish();
+  return cfg;
+}
+
+}  // namespace
+
+AuthdConfig load_authd_config(const std::string& path) {
+  YamlMapReader root = YamlMapReader::load_file(path);
+  return read(root);
+}
+
+AuthdConfig parse_authd_config(const std::string& text, const std::string& file) {
+  YamlMapReader root = YamlMapReader::load_text(text, file);
+  return read(root);
+}
+
+}  // namespace orbitnest::config

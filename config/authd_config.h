@@ -1,0 +1,65 @@
+#pragma once
+// authd's configuration (config/authd.yaml documents every key).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace orbitnest::config {
+
+struct AuthdListenConfig {
+  std::string address = "127.0.0.1";
+  int port = 8443;
+};
+
+struct AuthdTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+};
+
+struct AuthdKeydConfig {
+  std::string socket_path;
+  int request_timeout_ms = 2000;
+  int reconnect_max_backoff_ms = 5000;
+};
+
+struct AuthdDatabaseConfig {
+  // libpq connection string without the password; the password, if any,
+  // comes from password_file so that it never sits in a config file.
+  std::string conninfo;
+  std::optional<std::string> password_file;
+  int pool_size = 8;
+  int connect_timeout_seconds = 3;
+};
+
+struct AuthdHttpConfig {
+  int io_threads = 2;
+  int header_limit_bytes = 8192;
+  int body_limit_bytes = 65536;
+  int read_timeout_seconds = 15;
+  int idle_timeout_seconds = 60;
+  int max_connections = 4096;
+  int drain_timeout_seconds = 10;
+};
+
+struct AuthdWorkersConfig {
+  // Blocking work (Postgres, Argon2id) runs here, never on the I/O threads.
+  int threads = 4;
+  // Jobs waiting beyond this get 503 + Retry-After at once.
+  int queue_limit = 64;
+};
+
+struct AuthdConfig {
+  AuthdListenConfig listen;
+  AuthdTlsConfig tls;
+  AuthdKeydConfig keyd;
+  AuthdDatabaseConfig database;
+  AuthdHttpConfig http;
+  AuthdWorkersConfig workers;
+  std::string log_level = "info";
+};
+
+AuthdConfig load_authd_config(const std::string& path);
+AuthdConfig parse_authd_config(const std::string& text, const std::string& file);
+
+}  // namespace orbitnest::config

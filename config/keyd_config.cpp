@@ -1,0 +1,107 @@
+#include "config/keyd_config.h"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include "config/config_error.h"
+#include "config/secret_file.h"
+#include "config/yaml_map_reader.h"
+
+namespace orbitnest::config {
+namespace {
+
+KeydConfig read(YamlMapReader& root) {
+  KeydConfig cfg;
+  {
+    YamlMapReader s = root.map("socket");
+    cfg.socket.path = s.string_or("path", "/run/orbitnest/keyd.sock");
+    if (cfg.socket.path.size() >= 108) {
+      s.fail("path", "too long for a Unix socket path (max 107 bytes)");
+    }
+    const std::string mode = s.string_or("mode", "0660");
+    if (mode.size() != 4 || mode[0] != '0' || mode.find_first_not_of("01234567") != std::string::npos) {
+      s.fail("mode", "expected an octal mode like \"0660\", got '" + mode + "'");
+    }
+    cfg.socket.mode = static_cast<unsigned>(std::stoul(mode, nullptr, 8));
+    if ((cfg.socket.mode & 0111) != 0) {
+      s.fail("mode", "a socket needs no execute bits");
+    }
+    s.finish();
+  }
+  {
+    YamlMapReader h = root.map("hsm");
+    cfg.hsm.module = h.required_existing_file("module");
+    cfg.hsm.token_label = h.required_string("token_label");
+    if (cfg.hsm.token_label.size() > 32) {
+      h.fail("token_label", "PKCS#11 token labels are at most 32 bytes");
+    }
+    const bool has_cred = h.has("pin_credential");
+    const bool has_file = h.has("pin_file");
+    if (has_cred == has_file) {
+      h.fail(has_file ? "pin_file" : "pin_credential", "set exactly one of hsm.pin_credential and hsm.pin_file");
+    }
+    if (has_cred) {
+      cfg.hsm.pin_credential = h.required_string("pin_credential");
+      if (cfg.hsm.pin_credential->find('/') != std::string::npos) {
+        h.fail("pin_credential", "a credential name, not a path");
+      }
+    } else {
+      cfg.hsm.pin_file = h.required_existing_file("pin_file");
+      const std::string problem = secret_file_problem(*cfg.hsm.pin_file);
+      if (!problem.empty()) {
+        h.fail("pin_file", problem);
+      }
+    }
+    cfg.hsm.sessions = static_cast<int>(h.integer_or("sessions", 4, 1, 64));
+    h.finish();
+  }
+  {
+    YamlMapReader st = root.map("state");
+    cfg.state_directory = st.required_string("directory");
+    st.finish();
+  }
+  {
+    YamlMapReader a = root.map("audit");
+    cfg.audit_file = a.required_string("file");
+    a.finish();
+  }
+  {
+    YamlMapReader c = root.map("clients");
+    cfg.clients.authd_user = c.required_string("authd_user");
+    cfg.clients.operator_group = c.string_or("operator_group", "");
+    const struct passwd* pw = ::getpwnam(cfg.clients.authd_user.c_str());
+    if (pw == nullptr) {
+      c.fail("authd_user", "no such user '" + cfg.clients.authd_user + "'");
+    }
+    cfg.clients.authd_uid = pw->pw_uid;
+    if (!cfg.clients.operator_group.empty()) {
+      const struct group* gr = ::getgrnam(cfg.clients.operator_group.c_str());
+      if (gr == nullptr) {
+        c.fail("operator_group", "no such group '" + cfg.clients.operator_group + "'");
+      }
+      cfg.clients.operator_gid = gr->gr_gid;
+    }
+    c.finish();
+  }
+  {
+    YamlMapReader l = root.map("log");
+    cfg.log_level = l.choice_or("level", "info", {"debug", "info", "notice", "warning", "error"});
+    l.finish();
+  }
+  root.finish();
+  return cfg;
+}
+
+}  // namespace
+
+KeydConfig load_keyd_config(const std::string& path) {
+  YamlMapReader root = YamlMapReader::load_file(path);
+  return read(root);
+}
+
+KeydConfig parse_keyd_config(const std::string& text, const std::string& file) {
+  YamlMapReader root = YamlMapReader::load_text(text, file);
+  return read(root);
+}
+
+}  // namespace orbitnest::config

@@ -1,0 +1,57 @@
+#pragma once
+// The keyd socket protocol: version, operations, status codes and limits.
+// PROTOCOL.md in keyd/ is the prose version of this file. The operation
+// table is append-only: numbers are never reused.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace orbitnest::keyd {
+
+inline constexpr std::uint8_t kProtocolVersion = 1;
+// Hard limit for one frame (one SOCK_SEQPACKET message), header included.
+inline constexpr std::size_t kMaxFrameBytes = 64 * 1024;
+inline constexpr std::size_t kHeaderBytes = 12;
+// No single field may exceed this; keeps every allocation bounded.
+inline constexpr std::size_t kMaxFieldBytes = kMaxFrameBytes - kHeaderBytes - 4;
+inline constexpr std::size_t kMaxFields = 16;
+
+enum class FrameKind : std::uint8_t { request = 0, response = 1 };
+
+// Who may call an operation (checked against SO_PEERCRED on every request).
+enum class PeerClass : std::uint8_t { authd, operator_ };
+
+enum class Op : std::uint16_t {
+  hello = 1,   // [u16 protocol version] -> [u16 version][keyd version string]
+  status = 2,  // [] -> [state][token label]
+  // Reserved for the key custody work (never reuse these numbers):
+  // 16 sign_jwt, 17 jwks, 18 seal, 19 unseal, 20 totp_enroll,
+  // 21 totp_verify, 22 mac, 64 rotate, 65 list_keys, 66 audit_tail.
+};
+
+enum class Status : std::uint16_t {
+  ok = 0,
+  bad_frame = 1,            // malformed frame: connection is closed
+  unknown_op = 2,           // connection is kept
+  unsupported_version = 3,  // connection is closed
+  forbidden = 4,            // peer not allowed this op: connection is closed
+  not_ready = 5,            // keyd is up but cannot serve yet (no HSM login)
+  internal = 6,
+  hsm_error = 7,
+  bad_request = 8,  // well-formed frame, invalid arguments: connection kept
+  hello_required = 9,
+};
+
+struct OpInfo {
+  Op op;
+  std::string_view name;
+  bool authd_allowed;
+  bool operator_allowed;
+};
+
+// The fixed table of operations; nullopt for anything not in it.
+std::optional<OpInfo> find_op(std::uint16_t raw);
+std::string_view status_name(Status s);
+
+}  // namespace orbitnest::keyd

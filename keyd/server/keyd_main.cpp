@@ -1,0 +1,177 @@
+// keyd: key custody daemon. Thin main: parse arguments, load config, take
+// or bind the socket, open the HSM, then run the event loop (accept,
+// signals, watchdog, HSM retry) until SIGTERM.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "config/config_error.h"
+#include "config/keyd_config.h"
+#include "config/version.h"
+#include "hardening/process_hardening.h"
+#include "keyd/server/hsm_connector.h"
+#include "keyd/server/keyd_state.h"
+#include "keyd/server/request_handler.h"
+#include "keyd/server/socket_server.h"
+#include "systemd/listen_fds.h"
+#include "systemd/log.h"
+#include "systemd/notify.h"
+
+namespace {
+
+using namespace orbitnest;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxConnections = 64;
+constexpr auto kHsmRetryInterval = std::chrono::seconds(5);
+
+struct Args {
+  std::string config = "/etc/orbitnest/keyd.yaml";
+  bool check_config = false;
+};
+
+int usage() {
+  std::cerr << "usage: keyd [--config FILE] [--check-config] [--version]\n";
+  return 64;  // EX_USAGE
+}
+
+UniqueFd make_signalfd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // the signals arrive only through the signalfd.
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+int run(const config::KeydConfig& cfg, UniqueFd signals) {
+  std::optional<UniqueFd> passed = sd::take_seqpacket_listener();
+  UniqueFd listener = passed ? std::move(*passed) : keyd::bind_seqpacket_socket(cfg.socket.path, cfg.socket.mode);
+  ::fcntl(listener.get(), F_SETFL, ::fcntl(listener.get(), F_GETFL) | O_NONBLOCK);
+  log::info("keyd.listening", {{"socket", passed ? std::string("systemd") : cfg.socket.path}});
+
+  keyd::KeydState state;
+  const keyd::RequestHandler handler(state);
+  keyd::SocketServer server(std::move(listener),
+                            keyd::PeerPolicy(cfg.clients.authd_uid, cfg.clients.operator_gid), handler,
+                            kMaxConnections);
+
+  std::unique_ptr<keyd::p11::Token> token;
+  bool hsm_retry = true;
+  Clock::time_point next_hsm_try = Clock::now();
+  const std::optional<std::chrono::microseconds> watchdog = sd::watchdog_period();
+
+  for (;;) {
+    if (!token && hsm_retry && Clock::now() >= next_hsm_try) {
+      keyd::HsmOpenResult opened = keyd::open_hsm(cfg.hsm);
+      if (opened.token) {
+        token = std::move(opened.token);
+        state.set(true, "ok", cfg.hsm.token_label);
+        log::notice("keyd.hsm_ready", {{"token", cfg.hsm.token_label}, {"module", cfg.hsm.module}});
+        sd::notify_ready("serving token " + cfg.hsm.token_label);
+      } else {
+        hsm_retry = opened.retry;
+        next_hsm_try = Clock::now() + kHsmRetryInterval;
+        state.set(false, "hsm: " + opened.problem, cfg.hsm.token_label);
+        log::error("keyd.hsm_unavailable", {{"token", cfg.hsm.token_label},
+                                            {"problem", opened.problem},
+                                            {"will_retry", opened.retry}});
+        sd::notify_status("HSM unavailable: " + opened.problem);
+      }
+    }
+
+    int timeout_ms = 1000;
+    if (watchdog) {
+      timeout_ms = std::min<int>(timeout_ms, static_cast<int>(watchdog->count() / 1000));
+    }
+    std::array<pollfd, 2> fds{{{server.listener_fd(), POLLIN, 0}, {signals.get(), POLLIN, 0}}};
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (watchdog) {
+      sd::notify_watchdog();  // from the loop itself: a wedged loop gets restarted
+    }
+    if (n < 0) {
+      continue;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      if (::read(signals.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        if (info.ssi_signo == SIGHUP) {
+          log::info("keyd.sighup_ignored", {{"reason", "nothing to reload yet"}});
+        } else {
+          log::notice("keyd.stopping", {{"signal", static_cast<int>(info.ssi_signo)}});
+          sd::notify_stopping();
+          break;
+        }
+      }
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      server.accept_one();
+    }
+  }
+  server.stop();
+  token.reset();
+  log::notice("keyd.stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log::set_program("keyd");
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      args.config = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      args.config = a.substr(9);
+    } else if (a == "--check-config") {
+      args.check_config = true;
+    } else if (a == "--version") {
+      std::cout << "keyd " << kVersion << "\n";
+      return 0;
+    } else {
+      return usage();
+    }
+  }
+  try {
+    hardening::harden_process();
+  } catch (const std::exception& e) {
+    log::error("keyd.hardening_failed", {{"reason", e.what()}});
+    return 71;  // EX_OSERR
+  }
+  UniqueFd signals = make_signalfd();
+
+  config::KeydConfig cfg;
+  try {
+    cfg = config::load_keyd_config(args.config);
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return config::kExitConfig;
+  }
+  if (args.check_config) {
+    std::cout << args.config << ": ok\n";
+    return 0;
+  }
+  log::set_level(*log::parse_level(cfg.log_level));
+  log::info("keyd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
+  try {
+    return run(cfg, std::move(signals));
+  } catch (const std::exception& e) {
+    log::error("keyd.fatal", {{"reason", e.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+#pragma once
+// keyd's listener: accepts on the Unix SOCK_SEQPACKET socket, checks the
+// peer with SO_PEERCRED before reading a byte, then serves each connection
+// on its own thread (connections are few: authd's pool and keydctl).
+#include <atomic>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "keyd/server/peer_policy.h"
+#include "keyd/server/request_handler.h"
+#include "systemd/unique_fd.h"
+
+namespace orbitnest::keyd {
+
+class SocketServer final {
+ public:
+  SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections);
+  ~SocketServer();
+  SocketServer(const SocketServer&) = delete;
+  SocketServer& operator=(const SocketServer&) = delete;
+
+  int listener_fd() const { return m_listener.get(); }
+  // Accepts one pending connection (call when the listener is readable).
+  void accept_one();
+  // Closes every connection and joins their threads.
+  void stop();
+
+ private:
+  struct Connection {
+    UniqueFd fd;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  void serve(Connection& conn, PeerCredentials peer);
+  void reap_finished();
+
+  UniqueFd m_listener;
+  PeerPolicy m_policy;
+  const RequestHandler& m_handler;
+  int m_max_connections;
+  std::mutex m_mutex;
+  std::list<Connection> m_connections;
+  bool m_stopping = false;
+};
+
+// Binds a listening SOCK_SEQPACKET socket at `path` with `mode`, replacing a
+// stale socket file (but never any other kind of file).
+UniqueFd bind_seqpacket_socket(const std::string& path, unsigned mode);
+
+}  // namespace orbitnest::keyd
