@@ -20,7 +20,7 @@ struct AuthdTlsConfig {
 struct AuthdKeydConfig {
   std::string socket_path;
   int request_timeout_ms = 2000;
-  int reconnect_max_backoff_ms = 5000;
+  int reconnect_max_backoff_ms = 1000;
 };
 
 struct AuthdDatabaseConfig {

@@ -18,8 +18,8 @@ int line_of_node(const YAML::Node& node) {
 
 }  // namespace
 
-YamlMapReader::YamlMapReader(std::string file, std::string prefix, YAML::Node node)
-    : m_file(std::move(file)), m_prefix(std::move(prefix)), m_node(std::move(node)) {
+YamlMapReader::YamlMapReader(std::string file, std::string prefix, YAML::Node node, int line)
+    : m_file(std::move(file)), m_prefix(std::move(prefix)), m_node(std::move(node)), m_line(line) {
   if (!m_node.IsDefined() || m_node.IsNull()) {
     m_node = YAML::Node(YAML::NodeType::Map);
     return;
@@ -61,7 +61,7 @@ YamlMapReader YamlMapReader::load_text(const std::string& text, const std::strin
   if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
     throw ConfigError(file, line_of_node(root), "", "the top level must be a mapping of sections");
   }
-  return YamlMapReader(file, "", root);
+  return YamlMapReader(file, "", root, 0);
 }
 
 std::string YamlMapReader::path_of(const std::string& key) const {
@@ -74,7 +74,7 @@ int YamlMapReader::line_of(const std::string& key) const {
       return line_of_node(entry.first);
     }
   }
-  return line_of_node(m_node);
+  return m_line;
 }
 
 void YamlMapReader::fail(const std::string& key, const std::string& problem) const {
@@ -208,7 +208,7 @@ YamlMapReader YamlMapReader::map(const std::string& key) {
   if (node.IsDefined() && !node.IsNull() && !node.IsMap()) {
     fail(key, "expected a mapping");
   }
-  return YamlMapReader(m_file, path_of(key), node);
+  return YamlMapReader(m_file, path_of(key), node, has(key) ? line_of(key) : m_line);
 }
 
 std::vector<std::string> YamlMapReader::string_list_or(const std::string& key,

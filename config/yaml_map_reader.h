@@ -43,7 +43,7 @@ class YamlMapReader final {
   const std::string& file() const { return m_file; }
 
  private:
-  YamlMapReader(std::string file, std::string prefix, YAML::Node node);
+  YamlMapReader(std::string file, std::string prefix, YAML::Node node, int line);
   YAML::Node take(const std::string& key);
   std::string path_of(const std::string& key) const;
   int line_of(const std::string& key) const;
@@ -52,6 +52,7 @@ class YamlMapReader final {
   std::string m_file;
   std::string m_prefix;
   YAML::Node m_node;
+  int m_line;  // where this mapping's key stands (0 for the top level)
   std::set<std::string> m_consumed;
 };
 

@@ -213,10 +213,30 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   void reject(int status, std::string_view code, std::string_view message) {
     m_keep_alive = false;
     m_in_request = true;
+    // The client may still be sending the rest: read and drop it after the
+    // answer (a lingering close), or the kernel's reset could destroy the
+    // answer before the client reads it.
+    m_linger = true;
     Request req;
     req.method = "-";
+    if (m_parser && m_parser->is_header_done()) {
+      req.method = std::string(m_parser->get().method_string());
+      const std::string_view target = m_parser->get().target();
+      req.path = std::string(target.substr(0, target.find('?')));
+    }
     req.request_id = new_request_id();
     send(req, json_error(status, code, message));
+  }
+
+  void do_linger() {
+    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(2));
+    m_stream.async_read_some(net::buffer(m_discard), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->m_lingered += n;
+      if (ec || self->m_lingered > kMaxLingerBytes) {
+        return self->do_close();
+      }
+      self->do_linger();
+    });
   }
 
   void send(const Request& req, Response r) {
@@ -242,6 +262,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       if (ec) {
         return;
       }
+      if (self->m_linger) {
+        return self->do_linger();
+      }
       if (!res->keep_alive()) {
         return self->do_close();
       }
@@ -263,6 +286,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   std::string m_remote;
   bool m_keep_alive = false;
   bool m_in_request = false;
+  bool m_linger = false;
+  std::size_t m_lingered = 0;
+  static constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
+  std::array<char, 16384> m_discard{};
   unsigned m_requests = 0;
 };
 

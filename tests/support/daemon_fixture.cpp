@@ -1,0 +1,127 @@
+#include "tests/support/daemon_fixture.h"
+
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "systemd/unique_fd.h"
+
+namespace orbitnest::test {
+
+int free_tcp_port() {
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("cannot find a free port");
+  }
+  return ntohs(addr.sin_port);
+}
+
+std::string current_user_name() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  if (pw == nullptr) {
+    throw std::runtime_error("current uid has no name");
+  }
+  return pw->pw_name;
+}
+
+bool wait_for_socket(const std::string& path, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+Appliance::Appliance(bool with_database) : token(dir), port(free_tcp_port()) {
+  if (with_database) {
+    db.emplace();
+  }
+  cert_file = dir.file("tls.crt");
+  key_file = dir.file("tls.key");
+  const auto [code, output] =
+      run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                   "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key_file, "-out", cert_file});
+  if (code != 0) {
+    throw std::runtime_error("openssl req failed: " + output);
+  }
+  ::chmod(key_file.c_str(), 0600);
+}
+
+std::string Appliance::keyd_yaml() const {
+  return "socket:\n  path: " + keyd_socket() + "\n" +
+         "hsm:\n  module: " + kSoftHsmModule + "\n  token_label: " + token.label() + "\n  pin_file: " +
+         token.pin_file() + "\n" + "state:\n  directory: " + dir.file("keyd-state") + "\n" +
+         "audit:\n  file: " + dir.file("audit.log") + "\n" + "clients:\n  authd_user: " + current_user_name() +
+         "\n" + "log:\n  level: debug\n";
+}
+
+std::string Appliance::authd_yaml() const {
+  return "listen:\n  address: 127.0.0.1\n  port: " + std::to_string(port) + "\n" +
+         "tls:\n  cert_file: " + cert_file + "\n  key_file: " + key_file + "\n" +
+         "keyd:\n  socket_path: " + keyd_socket() + "\n  reconnect_max_backoff_ms: 200\n" +
+         "database:\n  conninfo: " + (db ? db->conninfo() : std::string("host=/nonexistent dbname=none")) +
+         "\n  pool_size: 4\n" + "http:\n  drain_timeout_seconds: 5\n" + "log:\n  level: debug\n";
+}
+
+std::string Appliance::write_config(const std::string& name, const std::string& text) const {
+  const std::string path = dir.file(name);
+  write_file(path, text);
+  return path;
+}
+
+std::unique_ptr<ChildProcess> Appliance::start_keyd(SpawnOptions extra, std::string config) const {
+  if (config.empty()) {
+    config = write_config("keyd.yaml", keyd_yaml());
+  }
+  extra.argv = {ORBITNEST_KEYD_BIN, "--config", config};
+  extra.env.emplace_back("SOFTHSM2_CONF", token.conf_path());
+  return std::make_unique<ChildProcess>(std::move(extra));
+}
+
+std::unique_ptr<ChildProcess> Appliance::start_authd(SpawnOptions extra, std::string config) const {
+  if (config.empty()) {
+    config = write_config("authd.yaml", authd_yaml());
+  }
+  extra.argv = {ORBITNEST_AUTHD_BIN, "--config", config};
+  return std::make_unique<ChildProcess>(std::move(extra));
+}
+
+HttpResult Appliance::get(const std::string& path) const {
+  return https_request("GET", "https://localhost:" + std::to_string(port) + path, cert_file);
+}
+
+HttpResult Appliance::wait_for_status(const std::string& path, long status, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpResult last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = get(path);
+    if (last.status == status) {
+      return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
+}
+
+}  // namespace orbitnest::test

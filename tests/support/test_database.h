@@ -1,0 +1,30 @@
+#pragma once
+// A Postgres database of the test's own, created in the cluster the test
+// command started ($ORBITNEST_TEST_PGHOST, a socket folder; peer auth as
+// the current user) and dropped afterwards.
+#include <string>
+
+namespace orbitnest::test {
+
+class TestDatabase final {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  const std::string& name() const { return m_name; }
+  // libpq conninfo for this database (no password: peer auth).
+  std::string conninfo() const;
+  // Drops the database now (terminating its connections), e.g. to take
+  // "Postgres" away from a running authd; create() brings it back empty.
+  void drop();
+  void create();
+
+ private:
+  void admin(const std::string& sql) const;
+  std::string m_host;
+  std::string m_name;
+};
+
+}  // namespace orbitnest::test

@@ -1,0 +1,196 @@
+// Strict config validation: each kind of bad config is refused with one
+// line naming the file, the line and the key path.
+#include <gtest/gtest.h>
+
+#include "config/authd_config.h"
+#include "config/config_error.h"
+#include "config/keyd_config.h"
+#include "tests/support/temp_dir.h"
+
+namespace orbitnest::config {
+namespace {
+
+using test::TempDir;
+using test::write_file;
+
+class AuthdConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cert = dir.file("tls.crt");
+    key = dir.file("tls.key");
+    write_file(cert, "cert");
+    write_file(key, "key", 0600);
+  }
+  // A valid file; `extra` is appended at the end.
+  std::string valid(const std::string& extra = "") const {
+    return "listen:\n"
+           "  address: 127.0.0.1\n"
+           "  port: 8443\n"
+           "tls:\n"
+           "  cert_file: " + cert + "\n"
+           "  key_file: " + key + "\n"
+           "keyd:\n"
+           "  socket_path: /run/orbitnest/keyd.sock\n"
+           "database:\n"
+           "  conninfo: host=/run/postgresql dbname=orbitnest\n" + extra;
+  }
+  // Parses and returns the error line ("" if it parsed).
+  static std::string error_of(const std::string& text) {
+    try {
+      (void)parse_authd_config(text, "authd.yaml");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  TempDir dir;
+  std::string cert;
+  std::string key;
+};
+
+TEST_F(AuthdConfigTest, ValidFileLoadsWithDefaults) {
+  const AuthdConfig cfg = parse_authd_config(valid(), "authd.yaml");
+  EXPECT_EQ(cfg.listen.port, 8443);
+  EXPECT_EQ(cfg.tls.cert_file, cert);
+  EXPECT_EQ(cfg.tls.min_version, "1.2");
+  EXPECT_EQ(cfg.http.body_limit_bytes, 65536);
+  EXPECT_EQ(cfg.workers.queue_limit, 64);
+  EXPECT_EQ(cfg.log_level, "info");
+}
+
+TEST_F(AuthdConfigTest, MissingCertFileNamesFileLineAndKey) {
+  std::string text = valid();
+  text.replace(text.find(cert), cert.size(), "/nonexistent/tls.crt");
+  EXPECT_EQ(error_of(text), "authd.yaml:5: tls.cert_file: no such file");
+}
+
+TEST_F(AuthdConfigTest, UnknownTopLevelKey) {
+  EXPECT_EQ(error_of(valid("colour: blue\n")), "authd.yaml:11: colour: unknown key");
+}
+
+TEST_F(AuthdConfigTest, UnknownNestedKey) {
+  EXPECT_EQ(error_of(valid("http:\n  body_limit: 10\n")), "authd.yaml:12: http.body_limit: unknown key");
+}
+
+TEST_F(AuthdConfigTest, WrongType) {
+  EXPECT_EQ(error_of(valid("http:\n  io_threads: many\n")),
+            "authd.yaml:12: http.io_threads: expected an integer, got 'many'");
+  EXPECT_EQ(error_of(valid("http:\n  io_threads: [1, 2]\n")), "authd.yaml:12: http.io_threads: expected an integer");
+  EXPECT_EQ(error_of(valid("workers: 3\n")), "authd.yaml:11: workers: expected a mapping");
+}
+
+TEST_F(AuthdConfigTest, MissingRequiredValue) {
+  std::string text = valid();
+  text.erase(text.find("database:"));
+  EXPECT_EQ(error_of(text), "authd.yaml: database.conninfo: required value is missing");
+  EXPECT_EQ(error_of(text + "database:\n  pool_size: 2\n"), "authd.yaml:9: database.conninfo: required value is missing");
+}
+
+TEST_F(AuthdConfigTest, OutOfRangeNumber) {
+  std::string text = valid();
+  text.replace(text.find("8443"), 4, "70000");
+  EXPECT_EQ(error_of(text), "authd.yaml:3: listen.port: must be between 1 and 65535, got 70000");
+  EXPECT_EQ(error_of(valid("workers:\n  threads: 0\n")),
+            "authd.yaml:12: workers.threads: must be between 1 and 256, got 0");
+}
+
+TEST_F(AuthdConfigTest, BadChoiceAndBadAddress) {
+  EXPECT_EQ(error_of(valid("log:\n  level: chatty\n")),
+            "authd.yaml:12: log.level: must be one of debug, info, notice, warning, error, got 'chatty'");
+  std::string text = valid();
+  text.replace(text.find("127.0.0.1"), 9, "localhost");
+  EXPECT_EQ(error_of(text), "authd.yaml:2: listen.address: must be an IPv4 or IPv6 address, got 'localhost'");
+}
+
+TEST_F(AuthdConfigTest, SyntaxErrorAndDuplicateKey) {
+  EXPECT_EQ(error_of("listen:\n  port: [1\n").rfind("authd.yaml:", 0), 0u);
+  EXPECT_NE(error_of("listen:\n  port: [1\n").find("YAML syntax error"), std::string::npos);
+  EXPECT_EQ(error_of(valid("listen:\n  port: 1\n")), "authd.yaml:11: listen: duplicate key");
+  EXPECT_EQ(error_of("- a\n- b\n"), "authd.yaml:1: the top level must be a mapping of sections");
+}
+
+TEST_F(AuthdConfigTest, SecretsAreRefusedWhereTheyLeak) {
+  write_file(key, "key", 0644);
+  EXPECT_EQ(error_of(valid()),
+            "authd.yaml:6: tls.key_file: holds a secret but group or others can access it (mode 0644); make it 0600");
+  write_file(key, "key", 0600);
+  std::string text = valid();
+  text.replace(text.find("dbname=orbitnest"), 16, "dbname=orbitnest password=hunter2");
+  EXPECT_EQ(error_of(text), "authd.yaml:10: database.conninfo: must not hold a password; use database.password_file");
+}
+
+TEST_F(AuthdConfigTest, LoadFileReportsUnreadableFile) {
+  try {
+    (void)load_authd_config(dir.file("absent.yaml"));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), dir.file("absent.yaml") + ": cannot open config file");
+  }
+}
+
+class KeydConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pin = dir.file("pin");
+    module = dir.file("module.so");
+    write_file(pin, "1234\n", 0600);
+    write_file(module, "not really a module");
+  }
+  std::string valid(const std::string& hsm_extra = "") const {
+    return "hsm:\n"
+           "  module: " + module + "\n"
+           "  token_label: orbitnest\n"
+           "  pin_file: " + pin + "\n" + hsm_extra +
+           "state:\n  directory: /var/lib/orbitnest-keyd\n"
+           "audit:\n  file: /var/log/orbitnest-keyd/audit.log\n"
+           "clients:\n  authd_user: root\n";
+  }
+  static std::string error_of(const std::string& text) {
+    try {
+      (void)parse_keyd_config(text, "keyd.yaml");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  TempDir dir;
+  std::string pin;
+  std::string module;
+};
+
+TEST_F(KeydConfigTest, ValidFileResolvesUsers) {
+  const KeydConfig cfg = parse_keyd_config(valid(), "keyd.yaml");
+  EXPECT_EQ(cfg.clients.authd_uid, 0u);
+  EXPECT_EQ(cfg.socket.mode, 0660u);
+  EXPECT_EQ(cfg.hsm.sessions, 4);
+  EXPECT_EQ(cfg.hsm.pin_file, pin);
+}
+
+TEST_F(KeydConfigTest, PinSources) {
+  EXPECT_EQ(error_of(valid("  pin_credential: hsm-pin\n")),
+            "keyd.yaml:4: hsm.pin_file: set exactly one of hsm.pin_credential and hsm.pin_file");
+  write_file(pin, "1234\n", 0640);
+  EXPECT_EQ(error_of(valid()),
+            "keyd.yaml:4: hsm.pin_file: holds a secret but group or others can access it (mode 0640); make it 0600");
+}
+
+TEST_F(KeydConfigTest, UnknownUserAndBadSocketMode) {
+  std::string text = valid();
+  text.replace(text.find("authd_user: root"), 16, "authd_user: no-such-user-here");
+  EXPECT_EQ(error_of(text), "keyd.yaml:10: clients.authd_user: no such user 'no-such-user-here'");
+  EXPECT_EQ(error_of(valid() + "socket:\n  mode: \"0777\"\n"), "keyd.yaml:12: socket.mode: a socket needs no execute bits");
+  EXPECT_EQ(error_of(valid() + "socket:\n  mode: rw\n"),
+            "keyd.yaml:12: socket.mode: expected an octal mode like \"0660\", got 'rw'");
+}
+
+TEST_F(KeydConfigTest, ModuleMustExistAndLabelFitsPkcs11) {
+  std::string text = valid();
+  text.replace(text.find(module), module.size(), "/nonexistent/libsofthsm2.so");
+  EXPECT_EQ(error_of(text), "keyd.yaml:2: hsm.module: no such file");
+  text = valid();
+  text.replace(text.find("orbitnest\n"), 9, std::string(33, 'x'));
+  EXPECT_EQ(error_of(text), "keyd.yaml:3: hsm.token_label: PKCS#11 token labels are at most 32 bytes");
+}
+
+}  // namespace
+}  // namespace orbitnest::config
