@@ -26,6 +26,11 @@ else()
   list(APPEND ORBITNEST_HARDEN_COMPILE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
 endif()
 
+if(ORBITNEST_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library the fuzzers link.
+  list(APPEND ORBITNEST_HARDEN_COMPILE -fsanitize=fuzzer-no-link)
+endif()
+
 # orbitnest_harden(target): hardening + our warnings. Use on every target we build.
 function(orbitnest_harden target)
   target_compile_options(${target} PRIVATE ${ORBITNEST_HARDEN_COMPILE} ${ORBITNEST_WARNINGS})

@@ -194,3 +194,32 @@ TEST_F(KeydConfigTest, ModuleMustExistAndLabelFitsPkcs11) {
 
 }  // namespace
 }  // namespace orbitnest::config
+
+namespace orbitnest::config {
+namespace {
+
+// The example files in config/ are valid once their paths exist: they stay
+// in step with the loaders.
+TEST(ExampleConfigs, LoadWhenTheirFilesExist) {
+  test::TempDir dir;
+  test::write_file(dir.file("c"), "cert");
+  test::write_file(dir.file("k"), "key", 0600);
+  test::write_file(dir.file("m"), "module");
+  std::string authd = test::read_file(std::string(ORBITNEST_SOURCE_DIR) + "/config/authd.yaml");
+  authd.replace(authd.find("/etc/orbitnest/tls/tls.crt"), 26, dir.file("c"));
+  authd.replace(authd.find("/run/credentials/authd.service/tls-key"), 38, dir.file("k"));
+  const AuthdConfig a = parse_authd_config(authd, "authd.yaml");
+  EXPECT_EQ(a.listen.port, 8443);
+  EXPECT_EQ(a.keyd.socket_path, "/run/orbitnest/keyd.sock");
+
+  std::string keyd = test::read_file(std::string(ORBITNEST_SOURCE_DIR) + "/config/keyd.yaml");
+  keyd.replace(keyd.find("/usr/lib/softhsm/libsofthsm2.so"), 31, dir.file("m"));
+  keyd.replace(keyd.find("authd_user: orbitnest-authd"), 27, "authd_user: root");
+  keyd.replace(keyd.find("operator_group: orbitnest-operators"), 35, "operator_group: root");
+  const KeydConfig k = parse_keyd_config(keyd, "keyd.yaml");
+  EXPECT_EQ(k.hsm.pin_credential, "hsm-pin");
+  EXPECT_EQ(k.clients.operator_gid, 0u);
+}
+
+}  // namespace
+}  // namespace orbitnest::config
