@@ -3,12 +3,32 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <algorithm>
+
 #include "config/config_error.h"
 #include "config/secret_file.h"
 #include "config/yaml_map_reader.h"
 
 namespace orbitnest::config {
 namespace {
+
+void read_rules(YamlMapReader& r, KeyringRulesConfig& rules, const std::vector<std::string>& audiences,
+                const std::vector<std::string>& roles) {
+  rules.algorithm = r.choice_or("algorithm", "ES256", {"ES256", "RS256", "EdDSA"});
+  rules.audiences = r.string_list_or("audiences", audiences);
+  rules.roles = r.string_list_or("roles", roles);
+  if (rules.audiences.empty()) {
+    r.fail("audiences", "at least one audience is needed");
+  }
+  if (rules.roles.empty()) {
+    r.fail("roles", "at least one role is needed");
+  }
+  for (const std::string& role : rules.roles) {
+    if (role == "service_role" || role == "postgres" || role == "supabase_admin") {
+      r.fail("roles", "keyd never signs tokens for the privileged role '" + role + "'");
+    }
+  }
+}
 
 KeydConfig read(YamlMapReader& root) {
   KeydConfig cfg;
@@ -63,7 +83,38 @@ KeydConfig read(YamlMapReader& root) {
   {
     YamlMapReader a = root.map("audit");
     cfg.audit_file = a.required_string("file");
+    cfg.audit_checkpoint_every = static_cast<int>(a.integer_or("checkpoint_every", 100, 1, 100000));
+    cfg.audit_summary_seconds = static_cast<int>(a.integer_or("summary_seconds", 300, 1, 86400));
     a.finish();
+  }
+  {
+    YamlMapReader k = root.map("keyrings");
+    cfg.keyrings.max_token_lifetime_seconds =
+        static_cast<int>(k.integer_or("max_token_lifetime_seconds", 3600, 60, 7 * 86400));
+    cfg.keyrings.clock_skew_seconds = static_cast<int>(k.integer_or("clock_skew_seconds", 60, 0, 600));
+    YamlMapReader admin = k.map("admin");
+    cfg.keyrings.admin_issuer = admin.required_string("issuer");
+    read_rules(admin, cfg.keyrings.admin, {"orbitnest-admin"}, {"admin"});
+    admin.finish();
+    YamlMapReader project = k.map("project");
+    cfg.keyrings.project_issuer_prefix = project.required_string("issuer_prefix");
+    read_rules(project, cfg.keyrings.project, {"authenticated"}, {"authenticated", "anon"});
+    project.finish();
+    k.finish();
+  }
+  {
+    YamlMapReader r = root.map("rotation");
+    cfg.rotation.period_days = static_cast<int>(r.integer_or("period_days", 90, 0, 3650));
+    cfg.rotation.min_prepublish_seconds =
+        static_cast<int>(r.integer_or("min_prepublish_seconds", 3600, 0, 30 * 86400));
+    const int min_window = cfg.keyrings.max_token_lifetime_seconds + cfg.keyrings.clock_skew_seconds;
+    cfg.rotation.verify_window_seconds =
+        static_cast<int>(r.integer_or("verify_window_seconds", std::max(7200, min_window), 1, 365 * 86400));
+    if (cfg.rotation.verify_window_seconds < min_window) {
+      r.fail("verify_window_seconds", "must be at least keyrings.max_token_lifetime_seconds + clock_skew_seconds (" +
+                                          std::to_string(min_window) + "), or tokens would outlive their key");
+    }
+    r.finish();
   }
   {
     YamlMapReader c = root.map("clients");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orbitnest::config {
 
@@ -33,11 +34,46 @@ struct KeydClientsConfig {
   std::optional<gid_t> operator_gid;
 };
 
+// The rules a keyring's tokens must follow: keyd checks every claim set
+// against them before it signs, so a compromised authd cannot mint a token
+// with another issuer, audience or role, or a longer life.
+struct KeyringRulesConfig {
+  std::string algorithm = "ES256";  // ES256, RS256 or EdDSA
+  std::vector<std::string> audiences;
+  std::vector<std::string> roles;
+};
+
+struct KeydKeyringsConfig {
+  // The admin keyring's issuer, exactly.
+  std::string admin_issuer;
+  KeyringRulesConfig admin;
+  // A project keyring's issuer is this prefix + the project ref + "/auth/v1".
+  std::string project_issuer_prefix;
+  KeyringRulesConfig project;
+  int max_token_lifetime_seconds = 3600;
+  int clock_skew_seconds = 60;
+};
+
+struct KeydRotationConfig {
+  // Scheduled rotation period; 0 = only by keydctl / admin API.
+  int period_days = 90;
+  // A next key is published at least this long before it may sign
+  // (covers JWKS caches); rotation before that is refused.
+  int min_prepublish_seconds = 3600;
+  // A previous key stays published this long after it stopped signing;
+  // must cover the longest token lifetime plus clock skew.
+  int verify_window_seconds = 7200;
+};
+
 struct KeydConfig {
   KeydSocketConfig socket;
   KeydHsmConfig hsm;
   std::string state_directory;
   std::string audit_file;
+  int audit_checkpoint_every = 100;
+  int audit_summary_seconds = 300;
+  KeydKeyringsConfig keyrings;
+  KeydRotationConfig rotation;
   KeydClientsConfig clients;
   std::string log_level = "info";
 };

@@ -52,6 +52,11 @@ state:
   directory: $STATE/keyd/state
 audit:
   file: $STATE/keyd/audit.log
+keyrings:
+  admin:
+    issuer: https://localhost:$PORT/admin
+  project:
+    issuer_prefix: https://localhost:$PORT/projects/
 clients:
   authd_user: $AUTHD_USER
 log:

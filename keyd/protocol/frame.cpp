@@ -95,13 +95,34 @@ std::string_view FieldReader::bytes() {
   return m_fields[m_next++];
 }
 
-std::uint16_t FieldReader::u16() {
-  const std::string_view b = bytes();
-  if (b.size() != 2) {
-    throw FrameError("a u16 field must be 2 bytes");
+namespace {
+
+std::uint64_t big_endian_field(std::string_view b, std::size_t width) {
+  if (b.size() != width) {
+    throw FrameError("a " + std::to_string(width * 8) + "-bit field must be " + std::to_string(width) + " bytes");
   }
-  return static_cast<std::uint16_t>((static_cast<std::uint8_t>(b[0]) << 8) | static_cast<std::uint8_t>(b[1]));
+  std::uint64_t v = 0;
+  for (const char c : b) {
+    v = (v << 8) | static_cast<std::uint8_t>(c);
+  }
+  return v;
 }
+
+std::string big_endian(std::uint64_t value, std::size_t width) {
+  std::string out(width, '\0');
+  for (std::size_t i = width; i-- > 0;) {
+    out[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::uint8_t FieldReader::u8() { return static_cast<std::uint8_t>(big_endian_field(bytes(), 1)); }
+std::uint16_t FieldReader::u16() { return static_cast<std::uint16_t>(big_endian_field(bytes(), 2)); }
+std::uint32_t FieldReader::u32() { return static_cast<std::uint32_t>(big_endian_field(bytes(), 4)); }
+std::uint64_t FieldReader::u64() { return big_endian_field(bytes(), 8); }
 
 void FieldReader::expect_end() const {
   if (m_next != m_fields.size()) {
@@ -109,11 +130,9 @@ void FieldReader::expect_end() const {
   }
 }
 
-std::string encode_u16(std::uint16_t value) {
-  std::string out(2, '\0');
-  out[0] = static_cast<char>(value >> 8);
-  out[1] = static_cast<char>(value & 0xff);
-  return out;
-}
+std::string encode_u8(std::uint8_t value) { return big_endian(value, 1); }
+std::string encode_u16(std::uint16_t value) { return big_endian(value, 2); }
+std::string encode_u32(std::uint32_t value) { return big_endian(value, 4); }
+std::string encode_u64(std::uint64_t value) { return big_endian(value, 8); }
 
 }  // namespace orbitnest::keyd

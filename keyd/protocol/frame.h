@@ -46,7 +46,10 @@ class FieldReader final {
  public:
   explicit FieldReader(const Frame& frame) : m_fields(frame.fields) {}
   std::string_view bytes();
+  std::uint8_t u8();
   std::uint16_t u16();
+  std::uint32_t u32();
+  std::uint64_t u64();
   void expect_end() const;
 
  private:
@@ -54,6 +57,9 @@ class FieldReader final {
   std::size_t m_next = 0;
 };
 
+std::string encode_u8(std::uint8_t value);
 std::string encode_u16(std::uint16_t value);
+std::string encode_u32(std::uint32_t value);
+std::string encode_u64(std::uint64_t value);
 
 }  // namespace orbitnest::keyd

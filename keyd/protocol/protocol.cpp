@@ -5,9 +5,22 @@
 namespace orbitnest::keyd {
 namespace {
 
-constexpr std::array<OpInfo, 2> kOps = {{
+// name, authd may call, operators may call
+constexpr std::array<OpInfo, 14> kOps = {{
     {Op::hello, "hello", true, true},
     {Op::status, "status", true, true},
+    {Op::sign_jwt, "sign_jwt", true, false},
+    {Op::jwks, "jwks", true, true},
+    {Op::seal, "seal", true, false},
+    {Op::unseal, "unseal", true, false},
+    {Op::totp_enroll, "totp_enroll", true, false},
+    {Op::totp_verify, "totp_verify", true, false},
+    {Op::mac, "mac", true, false},
+    {Op::ensure_keyring, "ensure_keyring", true, false},
+    {Op::rotate, "rotate", false, true},
+    {Op::list_keys, "list_keys", false, true},
+    {Op::audit_head, "audit_head", false, true},
+    {Op::audit_pubkey, "audit_pubkey", false, true},
 }};
 
 }  // namespace

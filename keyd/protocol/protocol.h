@@ -25,9 +25,20 @@ enum class PeerClass : std::uint8_t { authd, operator_ };
 enum class Op : std::uint16_t {
   hello = 1,   // [u16 protocol version] -> [u16 version][keyd version string]
   status = 2,  // [] -> [state][token label]
-  // Reserved for the key custody work (never reuse these numbers):
-  // 16 sign_jwt, 17 jwks, 18 seal, 19 unseal, 20 totp_enroll,
-  // 21 totp_verify, 22 mac, 64 rotate, 65 list_keys, 66 audit_tail.
+  // authd's operations
+  sign_jwt = 16,        // [keyring][claims JSON] -> [compact JWS]
+  jwks = 17,            // [keyring] -> [JWKS JSON]
+  seal = 18,            // [purpose][aad][plaintext] -> [blob]
+  unseal = 19,          // [purpose][aad][blob] -> [plaintext]
+  totp_enroll = 20,     // [aad][issuer][account] -> [otpauth URI][blob]
+  totp_verify = 21,     // [blob][aad][code][u64 unix time][u64 last used step] -> [u8 ok][u64 step]
+  mac = 22,             // [purpose][data][u32 version, 0 = current] -> [u32 version][mac]
+  ensure_keyring = 23,  // [project ref] -> [keyring name][issuer]
+  // operators' operations
+  rotate = 64,        // [keyring][u8 force] -> [JSON: keys after rotation]
+  list_keys = 65,     // [keyring or empty] -> [JSON: keys]
+  audit_head = 66,    // [] -> [u64 seq][hash hex]
+  audit_pubkey = 67,  // [] -> [PEM]
 };
 
 enum class Status : std::uint16_t {

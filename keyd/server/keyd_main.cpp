@@ -2,6 +2,7 @@
 // or bind the socket, open the HSM, then run the event loop (accept,
 // signals, watchdog, HSM retry) until SIGTERM.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -9,7 +10,9 @@
 
 #include <array>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
+#include <boost/json.hpp>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -18,6 +21,9 @@
 #include "config/keyd_config.h"
 #include "config/version.h"
 #include "hardening/process_hardening.h"
+#include "keyd/audit/audit_log.h"
+#include "keyd/keyring/keyring_store.h"
+#include "keyd/secrets/secret_vault.h"
 #include "keyd/server/hsm_connector.h"
 #include "keyd/server/keyd_state.h"
 #include "keyd/server/request_handler.h"
@@ -33,6 +39,18 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxConnections = 64;
 constexpr auto kHsmRetryInterval = std::chrono::seconds(5);
+constexpr auto kScheduleInterval = std::chrono::seconds(10);
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Everything that needs the logged-in token; built once the HSM is open.
+struct Custody {
+  std::unique_ptr<keyd::p11::Token> token;
+  std::unique_ptr<keyd::KeyringStore> keyrings;
+  std::unique_ptr<keyd::SecretVault> vault;
+};
 
 struct Args {
   std::string config = "/etc/orbitnest/keyd.yaml";
@@ -63,33 +81,78 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
   ::fcntl(listener.get(), F_SETFL, ::fcntl(listener.get(), F_GETFL) | O_NONBLOCK);
   log::info("keyd.listening", {{"socket", passed ? std::string("systemd") : cfg.socket.path}});
 
+  if (::mkdir(cfg.state_directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create state directory " + cfg.state_directory + ": " + std::strerror(errno));
+  }
+  keyd::AuditLog audit(cfg.audit_file, cfg.audit_checkpoint_every);
+  audit.append(keyd::AuditEvent{"config_loaded", "", "", "", "ok", std::nullopt, "",
+                                boost::json::object{{"version", std::string(kVersion)}}});
+
   keyd::KeydState state;
   const keyd::RequestHandler handler(state);
   keyd::SocketServer server(std::move(listener),
                             keyd::PeerPolicy(cfg.clients.authd_uid, cfg.clients.operator_gid), handler,
-                            kMaxConnections);
+                            kMaxConnections, [&audit](const keyd::PeerCredentials& peer, const std::string& comm) {
+                              try {
+                                audit.append(keyd::AuditEvent{"peer_refused", "", "", "", "refused", peer, comm, {}});
+                              } catch (const std::exception&) {
+                                // Refused either way.
+                              }
+                            });
 
-  std::unique_ptr<keyd::p11::Token> token;
+  Custody custody;
   bool hsm_retry = true;
   Clock::time_point next_hsm_try = Clock::now();
+  Clock::time_point next_schedule = Clock::now() + kScheduleInterval;
+  Clock::time_point next_summary = Clock::now() + std::chrono::seconds(cfg.audit_summary_seconds);
   const std::optional<std::chrono::microseconds> watchdog = sd::watchdog_period();
 
   for (;;) {
-    if (!token && hsm_retry && Clock::now() >= next_hsm_try) {
+    if (!custody.token && hsm_retry && Clock::now() >= next_hsm_try) {
       keyd::HsmOpenResult opened = keyd::open_hsm(cfg.hsm);
+      std::string problem = opened.problem;
       if (opened.token) {
-        token = std::move(opened.token);
-        state.set(true, "ok", cfg.hsm.token_label);
+        try {
+          audit.append(keyd::AuditEvent{"token_login", "", "", "", "ok", std::nullopt, "",
+                                        boost::json::object{{"token", cfg.hsm.token_label}}});
+          auto keyrings = std::make_unique<keyd::KeyringStore>(*opened.token, audit, cfg);
+          keyrings->open();
+          custody.vault = std::make_unique<keyd::SecretVault>(*keyrings, *opened.token);
+          custody.keyrings = std::move(keyrings);
+          custody.token = std::move(opened.token);
+        } catch (const std::exception& e) {
+          problem = std::string("key store: ") + e.what();
+          opened.retry = false;  // needs an operator: retrying would not change it
+        }
+      }
+      if (custody.token) {
+        state.set(true, "ok", cfg.hsm.token_label,
+                  keyd::KeydServices{custody.keyrings.get(), custody.vault.get(), &audit});
         log::notice("keyd.hsm_ready", {{"token", cfg.hsm.token_label}, {"module", cfg.hsm.module}});
         sd::notify_ready("serving token " + cfg.hsm.token_label);
       } else {
         hsm_retry = opened.retry;
         next_hsm_try = Clock::now() + kHsmRetryInterval;
-        state.set(false, "hsm: " + opened.problem, cfg.hsm.token_label);
-        log::error("keyd.hsm_unavailable", {{"token", cfg.hsm.token_label},
-                                            {"problem", opened.problem},
-                                            {"will_retry", opened.retry}});
-        sd::notify_status("HSM unavailable: " + opened.problem);
+        state.set(false, "hsm: " + problem, cfg.hsm.token_label);
+        log::error("keyd.hsm_unavailable",
+                   {{"token", cfg.hsm.token_label}, {"problem", problem}, {"will_retry", opened.retry}});
+        try {
+          audit.append(keyd::AuditEvent{"token_login", "", "", "", "failed: " + problem, std::nullopt, "", {}});
+        } catch (const std::exception&) {
+        }
+        sd::notify_status("HSM unavailable: " + problem);
+      }
+    }
+    if (custody.keyrings && Clock::now() >= next_schedule) {
+      next_schedule = Clock::now() + kScheduleInterval;
+      custody.keyrings->run_schedule(unix_now());
+    }
+    if (custody.keyrings && Clock::now() >= next_summary) {
+      next_summary = Clock::now() + std::chrono::seconds(cfg.audit_summary_seconds);
+      try {
+        custody.keyrings->flush_sign_summaries();
+      } catch (const std::exception& e) {
+        log::error("keyd.audit_summary_failed", {{"reason", e.what()}});
       }
     }
 
@@ -122,7 +185,13 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
     }
   }
   server.stop();
-  token.reset();
+  state.set(false, "stopping", cfg.hsm.token_label);
+  if (custody.keyrings) {
+    try {
+      custody.keyrings->flush_sign_summaries();
+    } catch (const std::exception&) {
+    }
+  }
   log::notice("keyd.stopped");
   return 0;
 }

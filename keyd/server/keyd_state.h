@@ -1,10 +1,21 @@
 #pragma once
-// What keyd knows about itself that requests may ask: readiness and the
-// token it serves. Written by the main thread, read by connection threads.
+// What keyd knows about itself that requests may ask: readiness, the token
+// it serves, and (once the HSM is open) the services behind the operations.
+// Written by the main thread, read by connection threads.
 #include <mutex>
 #include <string>
 
 namespace orbitnest::keyd {
+
+class KeyringStore;
+class SecretVault;
+class AuditLog;
+
+struct KeydServices {
+  KeyringStore* keyrings = nullptr;
+  SecretVault* vault = nullptr;
+  AuditLog* audit = nullptr;
+};
 
 class KeydState final {
  public:
@@ -12,11 +23,12 @@ class KeydState final {
     bool ready = false;
     std::string detail;  // "ok" or why not ready
     std::string token_label;
+    KeydServices services;  // valid while ready
   };
 
-  void set(bool ready, std::string detail, std::string token_label) {
+  void set(bool ready, std::string detail, std::string token_label, KeydServices services = {}) {
     const std::lock_guard lock(m_mutex);
-    m_snapshot = Snapshot{ready, std::move(detail), std::move(token_label)};
+    m_snapshot = Snapshot{ready, std::move(detail), std::move(token_label), services};
   }
   Snapshot snapshot() const {
     const std::lock_guard lock(m_mutex);
@@ -25,7 +37,7 @@ class KeydState final {
 
  private:
   mutable std::mutex m_mutex;
-  Snapshot m_snapshot{false, "starting", ""};
+  Snapshot m_snapshot{false, "starting", "", {}};
 };
 
 }  // namespace orbitnest::keyd

@@ -15,6 +15,8 @@ namespace orbitnest::keyd {
 struct ConnectionState {
   PeerRights rights;
   bool hello_done = false;
+  PeerCredentials peer;
+  std::string peer_command;
 };
 
 struct HandlerResult {
@@ -28,6 +30,7 @@ class RequestHandler final {
   HandlerResult handle(std::span<const std::uint8_t> bytes, ConnectionState& conn) const;
 
  private:
+  HandlerResult dispatch(const Frame& req, const OpInfo& op, ConnectionState& conn) const;
   const KeydState& m_state;
 };
 

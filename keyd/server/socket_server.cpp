@@ -14,8 +14,13 @@
 
 namespace orbitnest::keyd {
 
-SocketServer::SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections)
-    : m_listener(std::move(listener)), m_policy(policy), m_handler(handler), m_max_connections(max_connections) {}
+SocketServer::SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections,
+                           std::function<void(const PeerCredentials&, const std::string&)> on_refused)
+    : m_listener(std::move(listener)),
+      m_policy(policy),
+      m_handler(handler),
+      m_max_connections(max_connections),
+      m_on_refused(std::move(on_refused)) {}
 
 SocketServer::~SocketServer() { stop(); }
 
@@ -49,10 +54,14 @@ void SocketServer::accept_one() {
   const PeerRights rights = m_policy.rights(peer);
   if (!rights.any()) {
     // Refused before reading a single byte from it.
+    const std::string comm = peer_command(peer.pid);
     log::warning("keyd.peer_refused", {{"uid", static_cast<unsigned long>(peer.uid)},
                                        {"gid", static_cast<unsigned long>(peer.gid)},
                                        {"pid", static_cast<long>(peer.pid)},
-                                       {"comm", peer_command(peer.pid)}});
+                                       {"comm", comm}});
+    if (m_on_refused) {
+      m_on_refused(peer, comm);
+    }
     return;
   }
   const std::lock_guard lock(m_mutex);
@@ -75,6 +84,8 @@ void SocketServer::accept_one() {
 void SocketServer::serve(Connection& conn, PeerCredentials peer) {
   ConnectionState state;
   state.rights = m_policy.rights(peer);
+  state.peer_command = peer_command(peer.pid);
+  state.peer = std::move(peer);
   std::vector<std::uint8_t> buf(kMaxFrameBytes + 1);
   for (;;) {
     // MSG_TRUNC makes recv report the real size of an oversized message.

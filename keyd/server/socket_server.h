@@ -16,7 +16,9 @@ namespace orbitnest::keyd {
 
 class SocketServer final {
  public:
-  SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections);
+  // `on_refused` runs for every peer refused at accept (the audit log).
+  SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections,
+               std::function<void(const PeerCredentials&, const std::string& command)> on_refused);
   ~SocketServer();
   SocketServer(const SocketServer&) = delete;
   SocketServer& operator=(const SocketServer&) = delete;
@@ -40,6 +42,7 @@ class SocketServer final {
   PeerPolicy m_policy;
   const RequestHandler& m_handler;
   int m_max_connections;
+  std::function<void(const PeerCredentials&, const std::string&)> m_on_refused;
   std::mutex m_mutex;
   std::list<Connection> m_connections;
   bool m_stopping = false;

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Two connection states: fresh, and after a hello.
   for (const bool hello_done : {false, true}) {
-    ConnectionState conn{PeerRights{true, true}, hello_done};
+    ConnectionState conn{PeerRights{true, true}, hello_done, {}, "fuzz"};
     const HandlerResult r = handler.handle(bytes, conn);
     const Frame answer = decode_frame(r.response);  // must not throw
     if (answer.kind != FrameKind::response) {

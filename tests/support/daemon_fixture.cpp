@@ -72,7 +72,9 @@ std::string Appliance::keyd_yaml() const {
   return "socket:\n  path: " + keyd_socket() + "\n" +
          "hsm:\n  module: " + kSoftHsmModule + "\n  token_label: " + token.label() + "\n  pin_file: " +
          token.pin_file() + "\n" + "state:\n  directory: " + dir.file("keyd-state") + "\n" +
-         "audit:\n  file: " + dir.file("audit.log") + "\n" + "clients:\n  authd_user: " + current_user_name() +
+         "audit:\n  file: " + dir.file("audit.log") + "\n" +
+         "keyrings:\n  admin:\n    issuer: https://localhost/admin\n  project:\n    issuer_prefix: https://localhost/projects/\n" +
+         "rotation:\n  min_prepublish_seconds: 0\n" + "clients:\n  authd_user: " + current_user_name() +
          "\n" + "log:\n  level: debug\n";
 }
 

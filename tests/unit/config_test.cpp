@@ -143,7 +143,8 @@ class KeydConfigTest : public ::testing::Test {
            "  pin_file: " + pin + "\n" + hsm_extra +
            "state:\n  directory: /var/lib/orbitnest-keyd\n"
            "audit:\n  file: /var/log/orbitnest-keyd/audit.log\n"
-           "clients:\n  authd_user: root\n";
+           "clients:\n  authd_user: root\n"
+           "keyrings:\n  admin:\n    issuer: https://a/admin\n  project:\n    issuer_prefix: https://a/projects/\n";
   }
   static std::string error_of(const std::string& text) {
     try {
@@ -178,9 +179,9 @@ TEST_F(KeydConfigTest, UnknownUserAndBadSocketMode) {
   std::string text = valid();
   text.replace(text.find("authd_user: root"), 16, "authd_user: no-such-user-here");
   EXPECT_EQ(error_of(text), "keyd.yaml:10: clients.authd_user: no such user 'no-such-user-here'");
-  EXPECT_EQ(error_of(valid() + "socket:\n  mode: \"0777\"\n"), "keyd.yaml:12: socket.mode: a socket needs no execute bits");
+  EXPECT_EQ(error_of(valid() + "socket:\n  mode: \"0777\"\n"), "keyd.yaml:17: socket.mode: a socket needs no execute bits");
   EXPECT_EQ(error_of(valid() + "socket:\n  mode: rw\n"),
-            "keyd.yaml:12: socket.mode: expected an octal mode like \"0660\", got 'rw'");
+            "keyd.yaml:17: socket.mode: expected an octal mode like \"0660\", got 'rw'");
 }
 
 TEST_F(KeydConfigTest, ModuleMustExistAndLabelFitsPkcs11) {

@@ -27,7 +27,7 @@ class RequestHandlerTest : public ::testing::Test {
 
   KeydState state;
   RequestHandler handler{state};
-  ConnectionState conn{PeerRights{true, false}, false};
+  ConnectionState conn{PeerRights{true, false}, false, {}, "test"};
   std::uint32_t id = 0;
   bool last_closed = false;
 };

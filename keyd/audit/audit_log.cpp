@@ -1,0 +1,154 @@
+#include "keyd/audit/audit_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "keyd/audit/audit_record.h"
+#include "keyd/keyring/base64url.h"
+#include "systemd/log.h"
+
+namespace orbitnest::keyd {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::string path, int checkpoint_every)
+    : m_path(std::move(path)), m_checkpoint_every(checkpoint_every), m_prev(kGenesisHash) {
+  // Continue the chain from the last complete line of an existing file.
+  std::ifstream in(m_path, std::ios::binary);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) {
+      last = line;
+    }
+  }
+  if (!last.empty()) {
+    m_prev = sha256_hex(last);
+    boost::json::error_code ec;
+    const boost::json::value v = boost::json::parse(last, ec);
+    if (!ec && v.is_object() && v.as_object().contains("seq") && v.at("seq").is_int64()) {
+      m_seq = static_cast<std::uint64_t>(v.at("seq").as_int64());
+    } else {
+      log::error("keyd.audit_tail_damaged", {{"file", m_path}});
+    }
+  }
+  m_fd.reset(::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!m_fd.valid()) {
+    throw AuditWriteFailed("cannot open audit log " + m_path + ": " + std::strerror(errno));
+  }
+}
+
+void AuditLog::set_signer(Signer signer, std::string key_label) {
+  const std::lock_guard lock(m_mutex);
+  m_signer = std::move(signer);
+  m_key_label = std::move(key_label);
+}
+
+void AuditLog::append(const AuditEvent& e) {
+  boost::json::object r;
+  r["event"] = e.event;
+  if (!e.op.empty()) {
+    r["op"] = e.op;
+  }
+  if (!e.keyring.empty()) {
+    r["keyring"] = e.keyring;
+  }
+  if (!e.kid.empty()) {
+    r["kid"] = e.kid;
+  }
+  r["result"] = e.result;
+  if (e.peer) {
+    r["peer"] = boost::json::object{{"uid", e.peer->uid}, {"gid", e.peer->gid}, {"pid", e.peer->pid},
+                                    {"comm", e.peer_command}};
+  }
+  if (!e.detail.empty()) {
+    r["detail"] = e.detail;
+  }
+  const std::lock_guard lock(m_mutex);
+  write_line(std::move(r));
+  if (++m_since_checkpoint >= m_checkpoint_every) {
+    checkpoint_locked();
+  }
+}
+
+void AuditLog::checkpoint() {
+  const std::lock_guard lock(m_mutex);
+  checkpoint_locked();
+}
+
+void AuditLog::checkpoint_locked() {
+  if (!m_signer) {
+    return;
+  }
+  const std::uint64_t seq = m_seq + 1;
+  const std::string sig = m_signer(checkpoint_message(seq, m_prev));
+  boost::json::object r;
+  r["event"] = "checkpoint";
+  r["key"] = m_key_label;
+  r["sig"] = base64url_encode(sig);
+  r["result"] = "ok";
+  write_line(std::move(r));
+  m_since_checkpoint = 0;
+}
+
+void AuditLog::write_line(boost::json::object record) {
+  // seq, time and prev first, so the file reads well.
+  boost::json::object r;
+  r["seq"] = m_seq + 1;
+  r["time_ms"] = now_ms();
+  for (auto& kv : record) {
+    r[kv.key()] = std::move(kv.value());
+  }
+  r["prev"] = m_prev;
+  const std::string line = boost::json::serialize(r);
+  const std::string with_newline = line + "\n";
+  const off_t size_before = ::lseek(m_fd.get(), 0, SEEK_END);
+  // A partial line would break the chain for every later record: cut back.
+  const auto undo = [&] {
+    if (size_before >= 0 && ::ftruncate(m_fd.get(), size_before) != 0) {
+      log::error("keyd.audit_truncate_failed", {{"file", m_path}});
+    }
+  };
+  std::size_t off = 0;
+  while (off < with_newline.size()) {
+    const ssize_t n = ::write(m_fd.get(), with_newline.data() + off, with_newline.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int saved = errno;
+      undo();
+      throw AuditWriteFailed(std::string("cannot write the audit log: ") + std::strerror(saved));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(m_fd.get()) != 0) {
+    undo();
+    throw AuditWriteFailed(std::string("cannot sync the audit log: ") + std::strerror(errno));
+  }
+  ++m_seq;
+  m_prev = sha256_hex(line);
+}
+
+std::uint64_t AuditLog::head_seq() const {
+  const std::lock_guard lock(m_mutex);
+  return m_seq;
+}
+
+std::string AuditLog::head_hash() const {
+  const std::lock_guard lock(m_mutex);
+  return m_prev;
+}
+
+}  // namespace orbitnest::keyd
