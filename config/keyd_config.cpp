@@ -90,7 +90,7 @@ KeydConfig read(YamlMapReader& root) {
   {
     YamlMapReader k = root.map("keyrings");
     cfg.keyrings.max_token_lifetime_seconds =
-        static_cast<int>(k.integer_or("max_token_lifetime_seconds", 3600, 60, 7 * 86400));
+        static_cast<int>(k.integer_or("max_token_lifetime_seconds", 3600, 1, 7 * 86400));
     cfg.keyrings.clock_skew_seconds = static_cast<int>(k.integer_or("clock_skew_seconds", 60, 0, 600));
     YamlMapReader admin = k.map("admin");
     cfg.keyrings.admin_issuer = admin.required_string("issuer");

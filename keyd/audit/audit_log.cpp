@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -18,6 +20,17 @@ namespace {
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Test hook for the fail-closed rule: with ORBITNEST_KEYD_FAULT set to
+// "audit.fail_when_flagged", writes fail while "<audit file>.fail" exists,
+// as they would on a full or read-only disk.
+bool injected_failure(const std::string& path) {
+  static const bool armed = [] {
+    const char* f = std::getenv("ORBITNEST_KEYD_FAULT");
+    return f != nullptr && std::string_view(f) == "audit.fail_when_flagged";
+  }();
+  return armed && ::access((path + ".fail").c_str(), F_OK) == 0;
 }
 
 }  // namespace
@@ -103,6 +116,9 @@ void AuditLog::checkpoint_locked() {
 }
 
 void AuditLog::write_line(boost::json::object record) {
+  if (injected_failure(m_path)) {
+    throw AuditWriteFailed("cannot write the audit log: No space left on device (injected)");
+  }
   // seq, time and prev first, so the file reads well.
   boost::json::object r;
   r["seq"] = m_seq + 1;

@@ -140,7 +140,7 @@ TEST(KeydProcess, BadConfigExits78WithOneLine) {
   const std::string path = a.write_config("keyd-bad.yaml", a.keyd_yaml() + "surprise: true\n");
   auto keyd = a.start_keyd({}, path);
   EXPECT_EQ(keyd->wait_exit(10s), config::kExitConfig);
-  EXPECT_EQ(read_file(keyd->log_file()), path + ":22: surprise: unknown key\n");
+  EXPECT_EQ(read_file(keyd->log_file()), path + ":30: surprise: unknown key\n");
   struct stat st {};
   EXPECT_NE(::stat(a.keyd_socket().c_str(), &st), 0) << "keyd bound its socket before validating config";
 }

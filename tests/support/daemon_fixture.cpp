@@ -68,14 +68,24 @@ Appliance::Appliance(bool with_database) : token(dir), port(free_tcp_port()) {
   ::chmod(key_file.c_str(), 0600);
 }
 
-std::string Appliance::keyd_yaml() const {
-  return "socket:\n  path: " + keyd_socket() + "\n" +
+std::string Appliance::keyd_yaml(const KeydOptions& o) const {
+  const std::string user = o.authd_user.empty() ? current_user_name() : o.authd_user;
+  return "socket:\n  path: " + keyd_socket() + "\n  mode: \"" + o.socket_mode + "\"\n" +
          "hsm:\n  module: " + kSoftHsmModule + "\n  token_label: " + token.label() + "\n  pin_file: " +
-         token.pin_file() + "\n" + "state:\n  directory: " + dir.file("keyd-state") + "\n" +
-         "audit:\n  file: " + dir.file("audit.log") + "\n" +
-         "keyrings:\n  admin:\n    issuer: https://localhost/admin\n  project:\n    issuer_prefix: https://localhost/projects/\n" +
-         "rotation:\n  min_prepublish_seconds: 0\n" + "clients:\n  authd_user: " + current_user_name() +
-         "\n" + "log:\n  level: debug\n";
+         token.pin_file() + "\n" +
+         "state:\n  directory: " + dir.file("keyd-state") + "\n" +
+         "audit:\n  file: " + dir.file("audit.log") + "\n  checkpoint_every: " + std::to_string(o.checkpoint_every) +
+         "\n" +
+         "keyrings:\n  max_token_lifetime_seconds: " + std::to_string(o.max_token_lifetime_seconds) +
+         "\n  clock_skew_seconds: " + std::to_string(o.clock_skew_seconds) +
+         "\n  admin:\n    issuer: https://localhost/admin\n    algorithm: " + o.admin_algorithm +
+         "\n  project:\n    issuer_prefix: https://localhost/projects/\n    algorithm: " + o.project_algorithm + "\n" +
+         "rotation:\n  period_days: " + std::to_string(o.period_days) +
+         "\n  min_prepublish_seconds: " + std::to_string(o.min_prepublish_seconds) +
+         "\n  verify_window_seconds: " + std::to_string(o.verify_window_seconds) + "\n" +
+         "clients:\n  authd_user: " + user + "\n" +
+         (o.operator_group.empty() ? std::string() : "  operator_group: " + o.operator_group + "\n") +
+         "log:\n  level: debug\n";
 }
 
 std::string Appliance::authd_yaml() const {

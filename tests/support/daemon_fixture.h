@@ -18,6 +18,21 @@ namespace orbitnest::test {
 int free_tcp_port();
 std::string current_user_name();
 
+// What a test may change in keyd.yaml.
+struct KeydOptions {
+  std::string project_algorithm = "ES256";
+  std::string admin_algorithm = "ES256";
+  std::string authd_user;  // default: the user running the test
+  std::string operator_group;
+  std::string socket_mode = "0660";
+  int max_token_lifetime_seconds = 3600;
+  int clock_skew_seconds = 60;
+  int min_prepublish_seconds = 0;
+  int verify_window_seconds = 7200;
+  int checkpoint_every = 100;
+  int period_days = 0;
+};
+
 class Appliance final {
  public:
   explicit Appliance(bool with_database = true);
@@ -30,7 +45,7 @@ class Appliance final {
   int port;
 
   std::string keyd_socket() const { return dir.file("keyd.sock"); }
-  std::string keyd_yaml() const;
+  std::string keyd_yaml(const KeydOptions& o = {}) const;
   std::string authd_yaml() const;
   // Writes the text to a file in the test folder and returns its path.
   std::string write_config(const std::string& name, const std::string& text) const;

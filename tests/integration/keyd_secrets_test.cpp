@@ -1,0 +1,116 @@
+// Sealing, the pepper MAC and TOTP through the real keyd: round trips, the
+// purpose/AAD binding, tampering, RFC 6238 vectors, replays.
+#include <gtest/gtest.h>
+
+#include <botan/base32.h>
+
+#include "keyd/secrets/totp.h"
+#include "tests/support/keyd_session.h"
+
+namespace orbitnest::test {
+namespace {
+
+using keyd::Op;
+using keyd::Status;
+
+std::string bad_request(keyd::KeydConnection& conn, Op op, std::vector<std::string> fields) {
+  try {
+    conn.call(op, std::move(fields));
+  } catch (const keyd::KeydError& e) {
+    EXPECT_EQ(e.status(), Status::bad_request) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+TEST(KeydSecrets, SealRoundTripBindsPurposeAndAad) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  const std::string secret = "smtp-password-" + random_hex(8);
+  record_secret(secret);
+  const std::string blob(conn.call(Op::seal, {"smtp", "project:demo", secret}).fields.at(0));
+  EXPECT_EQ(blob.find(secret), std::string::npos);
+  EXPECT_EQ(conn.call(Op::unseal, {"smtp", "project:demo", blob}).fields.at(0), secret);
+  const std::string blob2(conn.call(Op::seal, {"smtp", "project:demo", secret}).fields.at(0));
+  EXPECT_NE(blob, blob2) << "a fresh IV per seal";
+
+  EXPECT_NE(bad_request(conn, Op::unseal, {"smtp", "project:other", blob}).find("does not open"), std::string::npos);
+  EXPECT_NE(bad_request(conn, Op::unseal, {"sms", "project:demo", blob}).find("does not open"), std::string::npos);
+  std::string tampered = blob;
+  tampered[tampered.size() - 1] ^= 1;
+  EXPECT_NE(bad_request(conn, Op::unseal, {"smtp", "project:demo", tampered}).find("does not open"), std::string::npos);
+  tampered = blob;
+  tampered[4] = 9;  // key version 9 does not exist
+  EXPECT_NE(bad_request(conn, Op::unseal, {"smtp", "project:demo", tampered}).find("key version"), std::string::npos);
+  EXPECT_NE(bad_request(conn, Op::unseal, {"smtp", "project:demo", "short"}).find("not a sealed blob"),
+            std::string::npos);
+  EXPECT_NE(bad_request(conn, Op::seal, {"Bad Purpose", "", "x"}).find("purpose"), std::string::npos);
+  EXPECT_EQ(conn.call(Op::status, {}).status, Status::ok);
+}
+
+TEST(KeydSecrets, PepperMacIsStableVersionedAndPurposeBound) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  const keyd::Frame m1 = conn.call(Op::mac, {"password", "hunter2", keyd::encode_u32(0)});
+  const keyd::Frame m2 = conn.call(Op::mac, {"password", "hunter2", keyd::encode_u32(1)});
+  const keyd::Frame other = conn.call(Op::mac, {"otp", "hunter2", keyd::encode_u32(0)});
+  EXPECT_EQ(m1.fields.at(0), keyd::encode_u32(1));
+  EXPECT_EQ(m1.fields.at(1).size(), 32u);
+  EXPECT_EQ(m1.fields.at(1), m2.fields.at(1));
+  EXPECT_NE(m1.fields.at(1), other.fields.at(1));
+  EXPECT_NE(bad_request(conn, Op::mac, {"password", "x", keyd::encode_u32(7)}).find("no pepper version 7"),
+            std::string::npos);
+}
+
+TEST(KeydSecrets, TotpVerifiesRfc6238VectorsInsideKeyd) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  // An imported seed (RFC 6238's SHA-1 seed), sealed for "totp".
+  const std::string blob(conn.call(Op::seal, {"totp", "user:1", "12345678901234567890"}).fields.at(0));
+  const std::vector<std::pair<std::uint64_t, std::string>> vectors = {
+      {59, "287082"}, {1111111109, "081804"}, {1111111111, "050471"}, {1234567890, "005924"}, {2000000000, "279037"}};
+  for (const auto& [t, code] : vectors) {
+    const keyd::Frame r = conn.call(Op::totp_verify, {blob, "user:1", code, keyd::encode_u64(t), keyd::encode_u64(0)});
+    EXPECT_EQ(r.fields.at(0), keyd::encode_u8(1)) << t;
+    EXPECT_EQ(r.fields.at(1), keyd::encode_u64(t / 30)) << t;
+    // The same step again is a replay.
+    const keyd::Frame replay =
+        conn.call(Op::totp_verify, {blob, "user:1", code, keyd::encode_u64(t), keyd::encode_u64(t / 30)});
+    EXPECT_EQ(replay.fields.at(0), keyd::encode_u8(0)) << t;
+  }
+  const keyd::Frame wrong =
+      conn.call(Op::totp_verify, {blob, "user:1", "123456", keyd::encode_u64(59), keyd::encode_u64(0)});
+  EXPECT_EQ(wrong.fields.at(0), keyd::encode_u8(0));
+  // Another user's AAD cannot use this seed; a TOTP seed never comes out.
+  EXPECT_NE(bad_request(conn, Op::totp_verify, {blob, "user:2", "287082", keyd::encode_u64(59), keyd::encode_u64(0)})
+                .find("does not open"),
+            std::string::npos);
+  EXPECT_NE(bad_request(conn, Op::unseal, {"totp", "user:1", blob}).find("never unsealed"), std::string::npos);
+}
+
+TEST(KeydSecrets, TotpEnrollmentGivesAUriWhoseCodesVerify) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  const keyd::Frame e = conn.call(Op::totp_enroll, {"user:1", "OrbitNest", "jane@example.com"});
+  const std::string uri(e.fields.at(0));
+  const std::string blob(e.fields.at(1));
+  ASSERT_EQ(uri.rfind("otpauth://totp/OrbitNest:jane@example.com?secret=", 0), 0u) << uri;
+  const std::size_t s = uri.find("secret=") + 7;
+  const std::string secret_b32 = uri.substr(s, uri.find('&', s) - s);
+  record_secret(secret_b32);
+  EXPECT_EQ(secret_b32.size(), 32u) << "160-bit seed";
+  const Botan::secure_vector<std::uint8_t> seed_bytes = Botan::base32_decode(secret_b32);
+  hardening::SecretBytes seed(seed_bytes.size());
+  std::copy(seed_bytes.begin(), seed_bytes.end(), seed.data());
+  const std::int64_t now = unix_now();
+  const std::string code = keyd::totp_code(seed, static_cast<std::uint64_t>(now / 30));
+  const keyd::Frame ok = conn.call(Op::totp_verify, {blob, "user:1", code, keyd::encode_u64(now), keyd::encode_u64(0)});
+  EXPECT_EQ(ok.fields.at(0), keyd::encode_u8(1));
+}
+
+}  // namespace
+}  // namespace orbitnest::test
