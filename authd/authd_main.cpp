@@ -59,7 +59,8 @@ std::string build_conninfo(const config::AuthdDatabaseConfig& db) {
 int run(const config::AuthdConfig& cfg) {
   authd::PgPool pg(build_conninfo(cfg.database), cfg.database.pool_size, std::chrono::milliseconds(2000));
   authd::KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
-                       std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms));
+                       std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms),
+                       static_cast<std::size_t>(cfg.workers.threads));
   authd::BlockingPool workers(cfg.workers.threads, cfg.workers.queue_limit);
 
   authd::RouteTable routes;

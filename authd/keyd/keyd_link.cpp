@@ -6,9 +6,10 @@
 
 namespace orbitnest::authd {
 
-KeydLink::KeydLink(std::string socket_path, std::chrono::milliseconds timeout, std::chrono::milliseconds max_backoff)
-    : m_socket_path(std::move(socket_path)), m_timeout(timeout), m_max_backoff(max_backoff) {
-  m_thread = std::thread([this] { reconnect_loop(); });
+KeydLink::KeydLink(std::string socket_path, std::chrono::milliseconds timeout, std::chrono::milliseconds max_backoff,
+                   std::size_t connections)
+    : m_socket_path(std::move(socket_path)), m_max_backoff(max_backoff), m_pool(m_socket_path, timeout, connections) {
+  m_thread = std::thread([this] { watch(); });
 }
 
 KeydLink::~KeydLink() {
@@ -20,36 +21,50 @@ KeydLink::~KeydLink() {
   m_thread.join();
 }
 
-void KeydLink::reconnect_loop() {
+void KeydLink::report_down(const std::string& problem) {
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_down) {
+      return;
+    }
+    m_down = true;
+  }
+  log::warning("authd.keyd_link_lost", {{"problem", problem}});
+  m_pool.drop_idle();
+  m_wake.notify_all();
+}
+
+void KeydLink::watch() {
   std::chrono::milliseconds backoff(100);
-  bool reported_down = false;
+  bool reported = false;
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
-    if (m_conn) {
-      m_wake.wait(lock, [this] { return m_stopping || !m_conn; });
+    if (!m_down) {
+      m_wake.wait(lock, [this] { return m_stopping || m_down; });
       backoff = std::chrono::milliseconds(100);
       continue;
     }
     lock.unlock();
-    std::unique_ptr<keyd::KeydConnection> fresh;
     std::string problem;
+    std::string version;
     try {
-      fresh = std::make_unique<keyd::KeydConnection>(m_socket_path, m_timeout);
+      keyd::KeydConnection probe(m_socket_path, std::chrono::milliseconds(2000));
+      version = probe.keyd_version();
     } catch (const std::exception& e) {
       problem = e.what();
     }
     lock.lock();
-    if (fresh) {
-      log::notice("authd.keyd_connected", {{"socket", m_socket_path}, {"keyd_version", fresh->keyd_version()}});
-      m_conn = std::move(fresh);
+    if (problem.empty()) {
+      log::notice("authd.keyd_connected", {{"socket", m_socket_path}, {"keyd_version", version}});
+      m_down = false;
       m_ever_connected.store(true);
-      reported_down = false;
+      reported = false;
       continue;
     }
-    if (!reported_down) {
+    if (!reported) {
       // Logged once per outage, not once per retry.
       log::warning("authd.keyd_unreachable", {{"socket", m_socket_path}, {"problem", problem}});
-      reported_down = true;
+      reported = true;
     }
     m_wake.wait_for(lock, backoff, [this] { return m_stopping; });
     backoff = std::min(backoff * 2, m_max_backoff);
@@ -57,20 +72,20 @@ void KeydLink::reconnect_loop() {
 }
 
 KeydHealth KeydLink::check() {
-  const std::lock_guard lock(m_mutex);
-  if (!m_conn) {
-    return KeydHealth::down;
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_down) {
+      return KeydHealth::down;
+    }
   }
   try {
-    const keyd::Frame resp = m_conn->call(keyd::Op::status, {}, {keyd::Status::not_ready});
+    const keyd::Frame resp = m_pool.call(keyd::Op::status, {}, {keyd::Status::not_ready});
     return resp.status == keyd::Status::ok ? KeydHealth::ok : KeydHealth::not_ready;
   } catch (const keyd::KeydUnavailable& e) {
-    log::warning("authd.keyd_link_lost", {{"problem", e.what()}});
+    report_down(e.what());
   } catch (const std::exception& e) {
     log::warning("authd.keyd_error", {{"problem", e.what()}});
   }
-  m_conn.reset();
-  m_wake.notify_all();
   return KeydHealth::down;
 }
 

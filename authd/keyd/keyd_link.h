@@ -1,18 +1,16 @@
 #pragma once
-// authd's link to keyd: connects with a protocol handshake, reconnects with
-// exponential backoff while keyd is absent or restarting, and reports
-// whether keyd is serving. Calls are serialised on one connection for now;
-// the key-custody work adds a pool of connections for signing.
+// authd's link to keyd: a pool of handshaken connections (so that signing
+// is not serialised), and a watcher that, while keyd is absent or
+// restarting, probes it with exponential backoff and reports when it is
+// back. Health asks check(); flows call pool().
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
-#include "keyd/client/keyd_connection.h"
+#include "keyd/client/keyd_connection_pool.h"
 
 namespace orbitnest::authd {
 
@@ -20,25 +18,30 @@ enum class KeydHealth { ok, not_ready, down };
 
 class KeydLink final {
  public:
-  KeydLink(std::string socket_path, std::chrono::milliseconds timeout, std::chrono::milliseconds max_backoff);
+  KeydLink(std::string socket_path, std::chrono::milliseconds timeout, std::chrono::milliseconds max_backoff,
+           std::size_t connections);
   ~KeydLink();
   KeydLink(const KeydLink&) = delete;
   KeydLink& operator=(const KeydLink&) = delete;
 
-  // Asks keyd for its status (one round trip, bounded by the timeout).
+  // Asks keyd for its status (one round trip, bounded by the timeout);
+  // answers "down" at once while the watcher has not seen keyd come back.
   KeydHealth check();
   // True once a handshake has succeeded at least once.
   bool ever_connected() const { return m_ever_connected.load(); }
+  keyd::KeydConnectionPool& pool() { return m_pool; }
+  // A caller saw keyd fail: hand the link to the watcher.
+  void report_down(const std::string& problem);
 
  private:
-  void reconnect_loop();
+  void watch();
 
   std::string m_socket_path;
-  std::chrono::milliseconds m_timeout;
   std::chrono::milliseconds m_max_backoff;
+  keyd::KeydConnectionPool m_pool;
   std::mutex m_mutex;
   std::condition_variable m_wake;
-  std::unique_ptr<keyd::KeydConnection> m_conn;
+  bool m_down = true;
   bool m_stopping = false;
   std::atomic<bool> m_ever_connected{false};
   std::thread m_thread;

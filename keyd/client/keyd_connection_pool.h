@@ -1,0 +1,38 @@
+#pragma once
+// Several connections to keyd, so that concurrent callers (authd's worker
+// threads) are not serialised on one socket: keyd serves each connection on
+// its own thread. A connection that fails is dropped, never reused.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "keyd/client/keyd_connection.h"
+
+namespace orbitnest::keyd {
+
+class KeydConnectionPool final {
+ public:
+  KeydConnectionPool(std::string socket_path, std::chrono::milliseconds timeout, std::size_t max_connections);
+  KeydConnectionPool(const KeydConnectionPool&) = delete;
+  KeydConnectionPool& operator=(const KeydConnectionPool&) = delete;
+
+  // As KeydConnection::call, on an idle connection or a new one (up to
+  // max_connections; beyond that the caller waits up to the timeout).
+  Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {});
+  // Closes every idle connection (after keyd restarted, say).
+  void drop_idle();
+
+ private:
+  std::string m_socket_path;
+  std::chrono::milliseconds m_timeout;
+  std::size_t m_max;
+  std::mutex m_mutex;
+  std::condition_variable m_available;
+  std::vector<std::unique_ptr<KeydConnection>> m_idle;
+  std::size_t m_open = 0;
+};
+
+}  // namespace orbitnest::keyd
