@@ -3,9 +3,18 @@
 // SIGTERM drains it.
 #include <csignal>
 #include <iostream>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "authd/blocking_pool.h"
+#include "authd/cli/project_cli.h"
+#include "authd/db/migrations.h"
+#include "authd/flows/auth_api.h"
+#include "authd/mail/outbox_mailer.h"
+#include "authd/projects/project_store.h"
+#include "authd/security/password_hasher.h"
+#include "authd/tokens/jwks_cache.h"
 #include "authd/db/pg_pool.h"
 #include "authd/flows/health.h"
 #include "authd/http/http_server.h"
@@ -26,10 +35,11 @@ using namespace orbitnest;
 struct Args {
   std::string config = "/etc/orbitnest/authd.yaml";
   bool check_config = false;
+  std::vector<std::string> command;  // empty or "serve": run the daemon
 };
 
 int usage() {
-  std::cerr << "usage: authd [--config FILE] [--check-config] [--version]\n";
+  std::cerr << "usage: authd [--config FILE] [--check-config] [--version] [serve | migrate | project ... | outbox list]\n";
   return 64;
 }
 
@@ -63,10 +73,32 @@ int run(const config::AuthdConfig& cfg) {
                        static_cast<std::size_t>(cfg.workers.threads));
   authd::BlockingPool workers(cfg.workers.threads, cfg.workers.queue_limit);
 
+  authd::JwksCache jwks(keyd);
+  authd::ProjectStore projects(pg, keyd);
+  const int hashes = cfg.passwords.max_concurrent_hashes > 0 ? cfg.passwords.max_concurrent_hashes
+                                                              : static_cast<int>(std::thread::hardware_concurrency());
+  authd::PasswordHasher passwords(
+      keyd,
+      authd::Argon2Params{static_cast<std::size_t>(cfg.passwords.argon2_memory_kib),
+                          static_cast<std::size_t>(cfg.passwords.argon2_iterations),
+                          static_cast<std::size_t>(cfg.passwords.argon2_parallelism)},
+      std::max(1, hashes));
+  authd::OutboxMailer mailer(pg, keyd);
+  const auto health = [&] { return authd::health_response(keyd.check(), authd::check_postgres(pg)); };
+  authd::AuthServices services{pg,
+                               keyd,
+                               jwks,
+                               projects,
+                               passwords,
+                               mailer,
+                               authd::AccessTokenVerifier(jwks),
+                               authd::OneTimeCodes(keyd),
+                               authd::SessionIssuer(keyd),
+                               health};
+
   authd::RouteTable routes;
-  routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) {
-                return authd::health_response(keyd.check(), authd::check_postgres(pg));
-              }});
+  routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});
+  authd::register_auth_routes(routes, services);
 
   authd::HttpServer server(cfg, routes, workers);
   server.listen();
@@ -91,7 +123,20 @@ int run(const config::AuthdConfig& cfg) {
     }
     if (!postgres_seen.load() && !postgres_check_queued.exchange(true)) {
       const bool queued = workers.try_submit([&] {
-        postgres_seen.store(authd::check_postgres(pg) == authd::PostgresHealth::ok);
+        // "Postgres answered" means: reachable and migrated to our schema.
+        try {
+          authd::PgPool::Lease conn = pg.lease();
+          const authd::MigrationReport r = authd::apply_migrations(*conn);
+          if (!r.applied.empty()) {
+            log::notice("authd.migrated", {{"from", r.from_version}, {"to", r.to_version}});
+          }
+          postgres_seen.store(true);
+        } catch (const authd::MigrationError& e) {
+          log::error("authd.schema_too_new", {{"reason", e.what()}});
+          server.drain();
+        } catch (const std::exception& e) {
+          log::warning("authd.migrations_waiting", {{"reason", e.what()}});
+        }
         postgres_check_queued.store(false);
       });
       if (!queued) {
@@ -125,6 +170,9 @@ int main(int argc, char** argv) {
     } else if (a == "--version") {
       std::cout << "authd " << kVersion << "\n";
       return 0;
+    } else if (!a.empty() && a[0] != '-') {
+      args.command.assign(argv + i, argv + argc);
+      break;
     } else {
       return usage();
     }
@@ -149,6 +197,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   log::set_level(*log::parse_level(cfg.log_level));
+  if (!args.command.empty() && args.command[0] != "serve") {
+    try {
+      return authd::run_cli(cfg, build_conninfo(cfg.database), args.command);
+    } catch (const std::exception& e) {
+      std::cerr << "authd: " << e.what() << "\n";
+      return 1;
+    }
+  }
   log::info("authd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
   try {
     return run(cfg);

@@ -87,6 +87,14 @@ AuthdConfig read(YamlMapReader& root) {
     w.finish();
   }
   {
+    YamlMapReader pw = root.map("passwords");
+    cfg.passwords.argon2_memory_kib = int_or(pw, "argon2_memory_kib", cfg.passwords.argon2_memory_kib, 19456, 4194304);
+    cfg.passwords.argon2_iterations = int_or(pw, "argon2_iterations", cfg.passwords.argon2_iterations, 2, 100);
+    cfg.passwords.argon2_parallelism = int_or(pw, "argon2_parallelism", cfg.passwords.argon2_parallelism, 1, 16);
+    cfg.passwords.max_concurrent_hashes = int_or(pw, "max_concurrent_hashes", 0, 0, 256);
+    pw.finish();
+  }
+  {
     YamlMapReader l = root.map("log");
     cfg.log_level = l.choice_or("level", "info", {"debug", "info", "notice", "warning", "error"});
     l.finish();

@@ -49,6 +49,15 @@ struct AuthdWorkersConfig {
   int queue_limit = 64;
 };
 
+struct AuthdPasswordsConfig {
+  // Argon2id parameters; OWASP's minimum (19 MiB, t=2, p=1) is the floor.
+  int argon2_memory_kib = 19456;
+  int argon2_iterations = 2;
+  int argon2_parallelism = 1;
+  // Hashes running at once; 0 = one per CPU core.
+  int max_concurrent_hashes = 0;
+};
+
 struct AuthdConfig {
   AuthdListenConfig listen;
   AuthdTlsConfig tls;
@@ -56,6 +65,7 @@ struct AuthdConfig {
   AuthdDatabaseConfig database;
   AuthdHttpConfig http;
   AuthdWorkersConfig workers;
+  AuthdPasswordsConfig passwords;
   std::string log_level = "info";
 };
 

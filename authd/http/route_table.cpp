@@ -10,6 +10,9 @@ bool RouteTable::path_matches(const std::string& pattern, const std::string& pat
   std::string_view p(pattern);
   std::string_view s(path);
   while (!p.empty() && !s.empty()) {
+    if (p == "*") {
+      return true;  // a trailing "*" takes the rest of the path
+    }
     if (p.starts_with("{")) {
       const std::size_t close = p.find('}');
       const std::size_t seg_end = s.find('/');

@@ -17,7 +17,7 @@ using Handler = std::function<Response(const Request&)>;
 
 struct Route {
   std::string method;
-  std::string path;  // exact path; "{ref}" matches one segment (projects)
+  std::string path;  // exact path; "{ref}" matches one segment, a final "*" any rest
   Execution execution;
   Handler handler;
 };

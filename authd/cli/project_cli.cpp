@@ -1,0 +1,128 @@
+#include "authd/cli/project_cli.h"
+
+#include <boost/json.hpp>
+#include <iostream>
+#include <pqxx/pqxx>
+
+#include "authd/db/migrations.h"
+#include "authd/db/pg_pool.h"
+#include "authd/keyd/keyd_link.h"
+#include "authd/projects/project_store.h"
+
+namespace orbitnest::authd {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: authd [--config FILE] COMMAND\n"
+    "  serve                                   run the daemon (the default)\n"
+    "  migrate                                 apply the schema migrations and exit\n"
+    "  project create REF [--name NAME] [--debug]\n"
+    "  project list\n"
+    "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
+    "  outbox list                             mail waiting to be sent\n";
+
+int usage() {
+  std::cerr << kUsage;
+  return 64;
+}
+
+int migrate(const std::string& conninfo) {
+  pqxx::connection conn(conninfo);
+  const MigrationReport r = apply_migrations(conn);
+  std::cout << "schema at version " << r.to_version << " (" << r.applied.size() << " migration(s) applied)\n";
+  return 0;
+}
+
+void print_project(const Project& p) {
+  std::cout << "project " << p.ref << " (" << p.name << ")\n"
+            << "  issuer:          " << p.issuer << "\n"
+            << "  keyring:         " << p.keyring << "\n"
+            << "  publishable key: " << p.publishable_key << "\n"
+            << "  debug mode:      " << (p.settings.debug_mode ? "ON (code is always 1234, no mail is sent)" : "off")
+            << "\n";
+}
+
+}  // namespace
+
+int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return usage();
+  }
+  try {
+    if (args[0] == "migrate" && args.size() == 1) {
+      return migrate(conninfo);
+    }
+    PgPool pg(conninfo, 2, std::chrono::milliseconds(5000));
+    KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
+                  std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms), 2);
+    ProjectStore projects(pg, keyd);
+    if (args[0] == "project" && args.size() >= 3 && args[1] == "create") {
+      std::string name = args[2];
+      ProjectSettings settings;
+      for (std::size_t i = 3; i < args.size(); ++i) {
+        if (args[i] == "--name" && i + 1 < args.size()) {
+          name = args[++i];
+        } else if (args[i] == "--debug") {
+          settings.debug_mode = true;
+        } else {
+          return usage();
+        }
+      }
+      {
+        PgPool::Lease conn = pg.lease();
+        apply_migrations(*conn);
+      }
+      const CreatedProject created = projects.create(args[2], name, settings);
+      print_project(created.project);
+      std::cout << "  secret key:      " << created.secret_key << "   (shown once; keep it safe)\n";
+      return 0;
+    }
+    if (args[0] == "project" && args.size() == 2 && args[1] == "list") {
+      for (const Project& p : projects.list()) {
+        print_project(p);
+      }
+      return 0;
+    }
+    if (args[0] == "project" && args.size() >= 3 && args[1] == "settings") {
+      const std::shared_ptr<const Project> p = projects.find(args[2]);
+      if (!p) {
+        std::cerr << "authd: no project " << args[2] << "\n";
+        return 1;
+      }
+      boost::json::object s = p->settings.to_json();
+      for (std::size_t i = 3; i < args.size(); ++i) {
+        const std::size_t eq = args[i].find('=');
+        if (eq == std::string::npos) {
+          return usage();
+        }
+        boost::json::error_code ec;
+        const boost::json::value v = boost::json::parse(args[i].substr(eq + 1), ec);
+        s[args[i].substr(0, eq)] = ec ? boost::json::value(args[i].substr(eq + 1)) : v;
+      }
+      const ProjectSettings updated = ProjectSettings::from_json(s);
+      if (args.size() > 3) {
+        projects.update_settings(args[2], updated);
+      }
+      std::cout << boost::json::serialize(updated.to_json()) << "\n";
+      return 0;
+    }
+    if (args[0] == "outbox" && args.size() == 2 && args[1] == "list") {
+      PgPool::Lease conn = pg.lease();
+      pqxx::nontransaction q(*conn);
+      for (const pqxx::row& r : q.exec("SELECT id, project_ref, recipient, subject, attempts, "
+                                       "coalesce(last_error, ''), next_attempt_at::text FROM auth.outbox "
+                                       "WHERE sent_at IS NULL ORDER BY id")) {
+        std::cout << r[0].as<std::string>() << "  " << r[1].as<std::string>() << "  " << r[2].as<std::string>()
+                  << "  \"" << r[3].as<std::string>() << "\"  attempts=" << r[4].as<int>()
+                  << "  next=" << r[6].as<std::string>() << "  " << r[5].as<std::string>() << "\n";
+      }
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "authd: " << e.what() << "\n";
+    return 1;
+  }
+  return usage();
+}
+
+}  // namespace orbitnest::authd

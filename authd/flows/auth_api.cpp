@@ -1,0 +1,185 @@
+#include "authd/flows/auth_api.h"
+
+#include <chrono>
+
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/security/rate_limiter.h"
+#include "systemd/log.h"
+
+namespace orbitnest::authd {
+namespace {
+
+constexpr const char* kAllowHeaders =
+    "Accept, Authorization, Content-Type, X-Client-IP, X-Client-Info, X-JWT-AUD, x-use-cookie, "
+    "X-Supabase-Api-Version, apikey, x-upsert";
+constexpr const char* kExposeHeaders = "X-Total-Count, Link, X-Supabase-Api-Version, x-sb-error-code";
+
+void add_cors(const Request& req, Response& r) {
+  const auto origin = req.headers.find("Origin");
+  if (origin == req.headers.end()) {
+    return;
+  }
+  r.headers.emplace_back("Access-Control-Allow-Origin", origin->second);
+  r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  r.headers.emplace_back("Access-Control-Expose-Headers", kExposeHeaders);
+  r.headers.emplace_back("Vary", "Origin");
+}
+
+// "/projects/<ref>/auth/v1/..." -> "<ref>"
+std::string ref_of(const std::string& path) {
+  const std::size_t start = std::string("/projects/").size();
+  return path.substr(start, path.find('/', start) - start);
+}
+
+std::string api_key_of(const Request& req) {
+  const auto it = req.headers.find("apikey");
+  if (it != req.headers.end()) {
+    return it->second;
+  }
+  return query_param(req, "apikey").value_or("");
+}
+
+using Flow = Response (*)(AuthServices&, const ProjectCall&);
+
+Handler project_route(AuthServices& s, bool needs_key, Flow flow) {
+  return [&s, needs_key, flow](const Request& req) {
+    Response r;
+    try {
+      const std::shared_ptr<const Project> project = s.projects.find(ref_of(req.path));
+      if (!project) {
+        throw ApiError(404, "project_not_found", "No project with this ref");
+      }
+      const ApiKeyKind key = s.projects.classify_api_key(*project, api_key_of(req));
+      if (needs_key && key == ApiKeyKind::none) {
+        throw ApiError(401, "no_api_key",
+                       api_key_of(req).empty() ? "No API key found in request" : "Invalid API key");
+      }
+      r = flow(s, ProjectCall{req, *project, key});
+    } catch (const ApiError& e) {
+      r = render_error(req, e);
+    } catch (const keyd::KeydUnavailable& e) {
+      log::error("authd.keyd_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
+      s.keyd.report_down(e.what());
+      r = render_error(req, 503, "service_unavailable", "The key service is unavailable; retry shortly", 5);
+    } catch (const PoolExhausted&) {
+      r = render_error(req, 503, "over_capacity", "Server is busy; retry shortly", 1);
+    } catch (const pqxx::broken_connection& e) {
+      log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
+      r = render_error(req, 503, "service_unavailable", "The database is unavailable; retry shortly", 5);
+    }
+    add_cors(req, r);
+    return r;
+  };
+}
+
+Response preflight(const Request& req) {
+  Response r;
+  r.status = 204;
+  r.content_type = "text/plain";
+  add_cors(req, r);
+  r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+  r.headers.emplace_back("Access-Control-Allow-Headers", kAllowHeaders);
+  r.headers.emplace_back("Access-Control-Max-Age", "86400");
+  return r;
+}
+
+Response project_health(AuthServices& s, const ProjectCall&) { return s.health(); }
+
+}  // namespace
+
+Response json_response(int status, const boost::json::value& body) {
+  Response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void limit_ip(AuthServices&, pqxx::connection& conn, const ProjectCall& c, const char* endpoint_class) {
+  rate_limit_hit(conn, std::string("ip:") + endpoint_class + ":" + c.project.ref + ":" + c.req.remote_address,
+                 c.project.settings.ip_requests_per_hour, 3600, "over_request_rate_limit",
+                 "Request rate limit reached");
+}
+
+void check_password_policy(const Project& project, const std::string& password) {
+  boost::json::array reasons;
+  if (static_cast<int>(password.size()) < project.settings.password_min_length) {
+    reasons.push_back("length");
+  }
+  if (project.settings.password_require_mixed) {
+    bool lower = false, upper = false, digit = false;
+    for (const char ch : password) {
+      lower = lower || (ch >= 'a' && ch <= 'z');
+      upper = upper || (ch >= 'A' && ch <= 'Z');
+      digit = digit || (ch >= '0' && ch <= '9');
+    }
+    if (!(lower && upper && digit)) {
+      reasons.push_back("characters");
+    }
+  }
+  if (password.size() > 1024) {
+    throw ApiError(400, "validation_failed", "Password is longer than 1024 bytes");
+  }
+  if (!reasons.empty()) {
+    std::string message = "Password should be at least " + std::to_string(project.settings.password_min_length) +
+                          " characters" +
+                          (project.settings.password_require_mixed ? " and contain lower, upper case and digits." : ".");
+    ApiError e(422, "weak_password", message);
+    e.extra["weak_password"] = boost::json::object{{"message", message}, {"reasons", reasons}};
+    throw e;
+  }
+}
+
+Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const ProjectCall& c) {
+  const std::optional<std::string> bearer = bearer_token(c.req);
+  if (!bearer) {
+    throw ApiError(401, "no_authorization", "This endpoint requires a valid Bearer token");
+  }
+  Authenticated a{s.verifier.verify(*bearer, c.project.keyring, c.project.issuer, unix_now()), {}};
+  if (a.token.session_id.empty() ||
+      tx.exec_params("SELECT 1 FROM auth.sessions WHERE id::text = $1 AND user_id::text = $2", a.token.session_id,
+                     a.token.user_id)
+          .empty()) {
+    throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
+  }
+  std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, a.token.user_id);
+  if (!user) {
+    throw ApiError(403, "user_not_found", "User from sub claim in JWT does not exist");
+  }
+  a.user = std::move(*user);
+  return a;
+}
+
+void register_auth_routes(RouteTable& routes, AuthServices& s) {
+  const std::string base = "/projects/{ref}/auth/v1";
+  struct Entry {
+    const char* method;
+    const char* path;
+    bool needs_key;
+    Flow flow;
+  };
+  const Entry entries[] = {
+      {"POST", "/signup", true, signup},
+      {"POST", "/otp", true, otp},
+      {"POST", "/resend", true, resend},
+      {"POST", "/recover", true, recover},
+      {"POST", "/verify", false, verify},
+      {"POST", "/token", true, token},
+      {"GET", "/user", true, get_user},
+      {"PUT", "/user", true, put_user},
+      {"POST", "/logout", true, logout},
+      {"GET", "/settings", true, settings},
+      {"GET", "/.well-known/jwks.json", false, jwks},
+      {"GET", "/health", false, project_health},
+  };
+  for (const Entry& e : entries) {
+    routes.add({e.method, base + e.path, Execution::blocking, project_route(s, e.needs_key, e.flow)});
+  }
+  routes.add({"OPTIONS", base + "/*", Execution::inline_io, preflight});
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,72 @@
+#pragma once
+// The project API (/projects/{ref}/auth/v1/...), wire-compatible with
+// Supabase Auth (GoTrue) where the flows overlap. register_auth_routes()
+// adds every route; each handler runs on the blocking worker pool.
+#include <functional>
+#include <string>
+
+#include "authd/db/pg_pool.h"
+#include "authd/flows/one_time_codes.h"
+#include "authd/flows/session_issuer.h"
+#include "authd/flows/user_record.h"
+#include "authd/http/route_table.h"
+#include "authd/mail/outbox_mailer.h"
+#include "authd/projects/project_store.h"
+#include "authd/security/password_hasher.h"
+#include "authd/tokens/access_token_verifier.h"
+
+namespace orbitnest::authd {
+
+struct AuthServices {
+  PgPool& pg;
+  KeydLink& keyd;
+  JwksCache& jwks;
+  ProjectStore& projects;
+  PasswordHasher& passwords;
+  OutboxMailer& mailer;
+  AccessTokenVerifier verifier;
+  OneTimeCodes codes;
+  SessionIssuer sessions;
+  // Health of keyd and Postgres, for the project-scoped health route.
+  std::function<Response()> health;
+};
+
+// One request to a project's API.
+struct ProjectCall {
+  const Request& req;
+  const Project& project;
+  ApiKeyKind key;
+};
+
+void register_auth_routes(RouteTable& routes, AuthServices& s);
+
+// Helpers the flows share.
+Response json_response(int status, const boost::json::value& body);
+std::int64_t unix_now();
+// Throws ApiError 429 when the caller's IP used up this endpoint class.
+void limit_ip(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const char* endpoint_class);
+// Throws ApiError 422 weak_password unless `password` meets the policy.
+void check_password_policy(const Project& project, const std::string& password);
+
+struct Authenticated {
+  VerifiedToken token;
+  UserRecord user;
+};
+// The signed-in caller: 401 no_authorization, 403 bad_jwt,
+// 403 session_not_found, 403 user_not_found.
+Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const ProjectCall& c);
+
+// Flow handlers (email_flows.cpp, token_flows.cpp, user_flows.cpp).
+Response signup(AuthServices& s, const ProjectCall& c);
+Response otp(AuthServices& s, const ProjectCall& c);
+Response resend(AuthServices& s, const ProjectCall& c);
+Response recover(AuthServices& s, const ProjectCall& c);
+Response verify(AuthServices& s, const ProjectCall& c);
+Response token(AuthServices& s, const ProjectCall& c);
+Response get_user(AuthServices& s, const ProjectCall& c);
+Response put_user(AuthServices& s, const ProjectCall& c);
+Response logout(AuthServices& s, const ProjectCall& c);
+Response settings(AuthServices& s, const ProjectCall& c);
+Response jwks(AuthServices& s, const ProjectCall& c);
+
+}  // namespace orbitnest::authd

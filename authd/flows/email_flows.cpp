@@ -1,0 +1,261 @@
+// Email flows: sign-up with a code (no users row before the code is
+// verified), passwordless sign-in codes, resend, password recovery, and
+// /verify, which turns a code into a session.
+#include <boost/json.hpp>
+
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/flows/auth_api.h"
+#include "authd/mail/outbox.h"
+#include "authd/security/random.h"
+
+namespace orbitnest::authd {
+namespace {
+
+std::string now_text(pqxx::transaction_base& tx) {
+  return tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")[0].as<std::string>();
+}
+
+void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to, const std::string& kind,
+               const std::string& code) {
+  if (p.settings.debug_mode) {
+    return;  // debug projects: the code is always 1234 and no mail goes out
+  }
+  const char* subject = kind == "signup" ? "Your sign-up code"
+                        : kind == "recovery" ? "Your password reset code"
+                                             : "Your sign-in code";
+  const std::string body = "Your code is " + code + ". It expires in " +
+                           std::to_string(p.settings.otp_ttl_seconds / 60) +
+                           " minutes.\n\nIf you did not ask for it, you can ignore this mail.";
+  enqueue_email(tx, p.ref, to, subject, body);
+  (void)s;
+}
+
+// Stores (or refreshes) a pending sign-up and mails its code.
+void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
+                  const std::optional<PasswordHash>& hash, const boost::json::object& data) {
+  const std::string code = s.codes.issue(conn, p, "signup", email);
+  pqxx::work tx(conn);
+  tx.exec_params(
+      "INSERT INTO auth.pending_signups (id, project_ref, email, encrypted_password, pepper_version, raw_user_meta_data, "
+      "expires_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, now() + interval '1 day') "
+      "ON CONFLICT (project_ref, lower(email)) DO UPDATE SET encrypted_password = coalesce(EXCLUDED.encrypted_password, "
+      "auth.pending_signups.encrypted_password), pepper_version = coalesce(EXCLUDED.pepper_version, "
+      "auth.pending_signups.pepper_version), raw_user_meta_data = EXCLUDED.raw_user_meta_data, "
+      "expires_at = EXCLUDED.expires_at",
+      uuid_v4(), p.ref, email, hash ? std::optional<std::string>(hash->phc) : std::nullopt,
+      hash ? std::optional<int>(hash->pepper_version) : std::nullopt, boost::json::serialize(data));
+  s.codes.store(tx, p, "signup", email, code);
+  mail_code(s, tx, p, email, "signup", code);
+  tx.commit();
+  s.mailer.wake();
+}
+
+// What /signup answers, whether or not the address already has an account:
+// nothing in it tells them apart.
+boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& email, const boost::json::object& data) {
+  const std::string now = now_text(tx);
+  return boost::json::object{{"id", uuid_v4()},
+                             {"aud", "authenticated"},
+                             {"role", "authenticated"},
+                             {"email", email},
+                             {"phone", ""},
+                             {"confirmation_sent_at", now},
+                             {"app_metadata", boost::json::object{{"provider", "email"}, {"providers", {"email"}}}},
+                             {"user_metadata", data},
+                             {"identities", boost::json::array{}},
+                             {"created_at", now},
+                             {"updated_at", now},
+                             {"is_anonymous", false}};
+}
+
+}  // namespace
+
+Response signup(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  if (body.string("phone")) {
+    throw ApiError(400, "phone_provider_disabled", "Phone sign-ups are not enabled for this project");
+  }
+  const std::string email = normalize_email(body.required_string("email"));
+  const std::optional<std::string> password = body.string("password");
+  const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "signup");
+  std::optional<PasswordHash> hash;
+  if (password) {
+    check_password_policy(c.project, *password);
+    hash = s.passwords.hash(*password);
+  }
+  bool exists = false;
+  {
+    pqxx::nontransaction q(*conn);
+    exists = find_user_by_email(q, c.project.ref, email).has_value();
+  }
+  if (!exists) {
+    start_signup(s, *conn, c.project, email, hash, data);
+  }
+  pqxx::nontransaction q(*conn);
+  return json_response(200, pending_user(q, email, data));
+}
+
+Response otp(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  if (body.string("phone")) {
+    throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
+  }
+  const std::string email = normalize_email(body.required_string("email"));
+  const bool create_user = body.boolean("create_user").value_or(true);
+  const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "otp");
+  bool exists = false;
+  {
+    pqxx::nontransaction q(*conn);
+    exists = find_user_by_email(q, c.project.ref, email).has_value();
+  }
+  if (exists) {
+    const std::string code = s.codes.issue(*conn, c.project, "email", email);
+    pqxx::work tx(*conn);
+    s.codes.store(tx, c.project, "email", email, code);
+    mail_code(s, tx, c.project, email, "email", code);
+    tx.commit();
+    s.mailer.wake();
+  } else if (create_user) {
+    start_signup(s, *conn, c.project, email, std::nullopt, data);
+  } else {
+    throw ApiError(422, "otp_disabled", "Signups not allowed for otp");
+  }
+  return json_response(200, boost::json::object{});
+}
+
+Response resend(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string type = body.required_string("type");
+  if (type != "signup") {
+    throw ApiError(400, "validation_failed", "Only type signup can be resent for email here");
+  }
+  const std::string email = normalize_email(body.required_string("email"));
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "otp");
+  bool pending = false;
+  {
+    pqxx::nontransaction q(*conn);
+    pending = !q.exec_params("SELECT 1 FROM auth.pending_signups WHERE project_ref = $1 AND lower(email) = $2 "
+                             "AND expires_at > now()",
+                             c.project.ref, email)
+                   .empty();
+  }
+  if (pending) {
+    const std::string code = s.codes.issue(*conn, c.project, "signup", email);
+    pqxx::work tx(*conn);
+    s.codes.store(tx, c.project, "signup", email, code);
+    mail_code(s, tx, c.project, email, "signup", code);
+    tx.commit();
+    s.mailer.wake();
+  }
+  return json_response(200, boost::json::object{});
+}
+
+Response recover(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string email = normalize_email(body.required_string("email"));
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "otp");
+  bool exists = false;
+  {
+    pqxx::nontransaction q(*conn);
+    exists = find_user_by_email(q, c.project.ref, email).has_value();
+  }
+  if (exists) {
+    const std::string code = s.codes.issue(*conn, c.project, "recovery", email);
+    pqxx::work tx(*conn);
+    s.codes.store(tx, c.project, "recovery", email, code);
+    mail_code(s, tx, c.project, email, "recovery", code);
+    tx.commit();
+    s.mailer.wake();
+  }
+  return json_response(200, boost::json::object{});  // also for unknown addresses
+}
+
+Response verify(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string type = body.required_string("type");
+  if (body.string("token_hash")) {
+    throw ApiError(400, "validation_failed", "Verify with the emailed code (email + token); links are not sent");
+  }
+  if (body.string("phone")) {
+    throw ApiError(400, "phone_provider_disabled", "Phone verification is not enabled for this project");
+  }
+  std::vector<std::string> kinds;
+  if (type == "signup") {
+    kinds = {"signup"};
+  } else if (type == "email" || type == "magiclink") {
+    kinds = {"email", "signup"};
+  } else if (type == "recovery") {
+    kinds = {"recovery"};
+  } else {
+    throw ApiError(400, "validation_failed", "Verify requires a verification type: signup, email, magiclink or recovery");
+  }
+  const std::string email = normalize_email(body.required_string("email"));
+  const std::string code = body.required_string("token");
+  // OrbitNest extension: a password with the code sets it in the same
+  // round trip (sign-up with password, or password reset).
+  const std::optional<std::string> password = body.string("password");
+  std::optional<PasswordHash> hash;
+  if (password) {
+    check_password_policy(c.project, *password);
+    hash = s.passwords.hash(*password);
+  }
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "verify");
+  pqxx::work tx(*conn);
+  const std::string kind = s.codes.consume(*conn, tx, c.project, kinds, email, code);
+  std::optional<UserRecord> user = find_user_by_email(tx, c.project.ref, email);
+  std::string amr = kind == "recovery" ? "recovery" : "otp";
+  if (kind == "signup" && !user) {
+    const pqxx::result pending = tx.exec_params(
+        "DELETE FROM auth.pending_signups WHERE project_ref = $1 AND lower(email) = $2 "
+        "RETURNING encrypted_password, pepper_version, raw_user_meta_data::text",
+        c.project.ref, email);
+    if (pending.empty()) {
+      throw ApiError(403, "otp_expired", "Token has expired or is invalid");
+    }
+    const std::string id = uuid_v4();
+    const std::optional<std::string> stored_hash =
+        hash ? std::optional<std::string>(hash->phc)
+             : (pending[0][0].is_null() ? std::nullopt : std::optional<std::string>(pending[0][0].as<std::string>()));
+    const std::optional<int> pepper =
+        hash ? std::optional<int>(hash->pepper_version)
+             : (pending[0][1].is_null() ? std::nullopt : std::optional<int>(pending[0][1].as<int>()));
+    tx.exec_params(
+        "INSERT INTO auth.users (id, project_ref, email, encrypted_password, pepper_version, email_confirmed_at, "
+        "raw_app_meta_data, raw_user_meta_data) VALUES ($1::uuid, $2, $3, $4, $5, now(), "
+        "'{\"provider\":\"email\",\"providers\":[\"email\"]}'::jsonb, $6::jsonb)",
+        id, c.project.ref, email, stored_hash, pepper, pending[0][2].as<std::string>());
+    tx.exec_params(
+        "INSERT INTO auth.identities (id, user_id, provider, provider_id, identity_data) "
+        "VALUES ($1::uuid, $1::uuid, 'email', $1::text, jsonb_build_object('sub', $1::text, 'email', $2::text, "
+        "'email_verified', true))",
+        id, email);
+    user = find_user_by_id(tx, c.project.ref, id);
+  } else if (!user) {
+    throw ApiError(403, "otp_expired", "Token has expired or is invalid");
+  } else if (hash) {
+    // A new password ends every other session, as a password change does.
+    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3, updated_at = now() "
+                   "WHERE id = $1::uuid",
+                   user->id, hash->phc, hash->pepper_version);
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user->id);
+  }
+  if (!user->email_confirmed_at) {
+    tx.exec_params("UPDATE auth.users SET email_confirmed_at = now() WHERE id = $1::uuid", user->id);
+  }
+  const NewSession session = s.sessions.create_session(tx, *user, amr, "", c.req.remote_address);
+  user = find_user_by_id(tx, c.project.ref, user->id);
+  const boost::json::object response = s.sessions.session_response(tx, c.project, *user, session.session_id,
+                                                                    session.refresh_token);
+  tx.commit();
+  return json_response(200, response);
+}
+
+}  // namespace orbitnest::authd

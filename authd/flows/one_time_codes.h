@@ -1,0 +1,46 @@
+#pragma once
+// One-time codes (sign-up, email sign-in, recovery): short numeric codes,
+// stored only as keyd MACs bound to project, kind and recipient, with a
+// lifetime and an attempt budget. A resend replaces the previous code.
+//
+// Brute force: a code dies after otp_max_attempts wrong tries, a new code
+// can be had at most every otp_resend_seconds and sends_per_address_per_hour
+// times an hour, and an address takes at most kFailuresPerDay wrong codes a
+// day in all; with 4 digits that is at most 25 guesses in 10,000 a day.
+#include <pqxx/pqxx>
+
+#include <string>
+#include <vector>
+
+#include "authd/keyd/keyd_link.h"
+#include "authd/projects/project.h"
+
+namespace orbitnest::authd {
+
+inline constexpr int kFailuresPerDay = 25;
+
+class OneTimeCodes final {
+ public:
+  explicit OneTimeCodes(KeydLink& keyd) : m_keyd(keyd) {}
+
+  // Checks the per-address send limits (429), then stores a fresh code in
+  // `tx` and returns it (debug projects: always "1234").
+  std::string issue(pqxx::connection& conn, const Project& project, const std::string& kind,
+                    const std::string& recipient);
+  void store(pqxx::work& tx, const Project& project, const std::string& kind, const std::string& recipient,
+             const std::string& code);
+
+  // Consumes the newest live code of one of `kinds` for `recipient` if
+  // `code` matches and returns its kind. A wrong code burns an attempt:
+  // consume() then commits `tx` itself (the attempt must count) and throws
+  // ApiError 403 otp_expired, as it does for a missing or dead code.
+  std::string consume(pqxx::connection& conn, pqxx::work& tx, const Project& project,
+                      const std::vector<std::string>& kinds, const std::string& recipient, const std::string& code);
+
+ private:
+  std::string mac(const Project& project, const std::string& kind, const std::string& recipient,
+                  const std::string& code, int version, int* used_version);
+  KeydLink& m_keyd;
+};
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,151 @@
+#include "authd/flows/session_issuer.h"
+
+#include <botan/hash.h>
+
+#include <chrono>
+
+#include "authd/api/api_error.h"
+#include "authd/security/random.h"
+
+namespace orbitnest::authd {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+constexpr std::size_t kRefreshTokenBytes = 32;
+
+}  // namespace
+
+std::string sha256_bytes(const std::string& data) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(data);
+  const auto d = h->final();
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+NewSession SessionIssuer::create_session(pqxx::work& tx, const UserRecord& user, const std::string& amr_method,
+                                         const std::string& user_agent, const std::string& ip) const {
+  NewSession s;
+  s.session_id = uuid_v4();
+  s.refresh_token = random_token(kRefreshTokenBytes);
+  tx.exec_params(
+      "INSERT INTO auth.sessions (id, user_id, user_agent, ip) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::inet)",
+      s.session_id, user.id, user_agent.substr(0, 512), ip);
+  tx.exec_params("INSERT INTO auth.mfa_amr_claims (session_id, method) VALUES ($1::uuid, $2)", s.session_id,
+                 amr_method);
+  tx.exec_params("INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id) VALUES ($1, $2::uuid, $3::uuid)",
+                 pqxx::binarystring(sha256_bytes(s.refresh_token)), s.session_id, user.id);
+  tx.exec_params("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1::uuid", user.id);
+  return s;
+}
+
+SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Project& project,
+                                             const std::string& refresh_token) const {
+  if (refresh_token.size() < 12 || refresh_token.size() > 128) {
+    throw ApiError(400, "validation_failed", "Refresh token is not valid");
+  }
+  const pqxx::binarystring old_hash(sha256_bytes(refresh_token));
+  Rotated out;
+  out.refresh_token = random_token(kRefreshTokenBytes);
+  {
+    pqxx::work tx(conn);
+    const pqxx::result r = tx.exec_params(
+        "WITH old AS ("
+        "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
+        "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
+        "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
+        "  RETURNING t.id, t.session_id, t.user_id)"
+        "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
+        "  SELECT $2, session_id, user_id, id FROM old"
+        "  RETURNING user_id::text, session_id::text",
+        old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)), project.ref);
+    if (!r.empty()) {
+      tx.exec_params("UPDATE auth.sessions SET refreshed_at = now(), updated_at = now() WHERE id = $1::uuid",
+                     r[0][1].as<std::string>());
+      tx.commit();
+      out.user_id = r[0][0].as<std::string>();
+      out.session_id = r[0][1].as<std::string>();
+      return out;
+    }
+  }
+  // Not rotated: unknown, or already used.
+  pqxx::work tx(conn);
+  const pqxx::result used = tx.exec_params(
+      "SELECT t.user_id::text, t.session_id::text, extract(epoch FROM now() - t.updated_at) AS age "
+      "FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id "
+      "WHERE t.token_hash = $1 AND t.revoked = true AND u.project_ref = $2",
+      old_hash, project.ref);
+  if (used.empty()) {
+    throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+  }
+  const std::string user_id = used[0][0].as<std::string>();
+  const std::string session_id = used[0][1].as<std::string>();
+  if (used[0][2].as<double>() < project.settings.refresh_grace_seconds) {
+    // A benign retry within the grace period (a client that lost the
+    // answer): hand out another child of the same session.
+    tx.exec_params(
+        "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) "
+        "SELECT $2, session_id, user_id, id FROM auth.refresh_tokens WHERE token_hash = $1",
+        old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)));
+    tx.commit();
+    out.user_id = user_id;
+    out.session_id = session_id;
+    return out;
+  }
+  // A replay: whoever holds this token is not the rightful client, or is
+  // racing it. Every session of the user goes, at once.
+  tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user_id);
+  tx.commit();
+  throw ApiError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
+}
+
+std::string SessionIssuer::sign_access_token(pqxx::transaction_base& tx, const Project& project,
+                                             const UserRecord& user, const std::string& session_id, std::int64_t now,
+                                             std::int64_t exp) const {
+  boost::json::array amr;
+  std::string aal = "aal1";
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT method, extract(epoch FROM created_at)::bigint FROM auth.mfa_amr_claims "
+           "WHERE session_id = $1::uuid ORDER BY created_at DESC",
+           session_id)) {
+    const std::string method = r[0].as<std::string>();
+    amr.push_back(boost::json::object{{"method", method}, {"timestamp", r[1].as<std::int64_t>()}});
+    if (method == "totp" || method == "mfa/phone" || method == "mfa/webauthn") {
+      aal = "aal2";
+    }
+  }
+  const boost::json::object claims{{"iss", project.issuer},
+                                   {"sub", user.id},
+                                   {"aud", "authenticated"},
+                                   {"exp", exp},
+                                   {"iat", now},
+                                   {"email", user.email},
+                                   {"phone", user.phone},
+                                   {"app_metadata", user.app_metadata},
+                                   {"user_metadata", user.user_metadata},
+                                   {"role", "authenticated"},
+                                   {"aal", aal},
+                                   {"amr", amr},
+                                   {"session_id", session_id},
+                                   {"is_anonymous", user.is_anonymous}};
+  const keyd::Frame signed_jwt =
+      m_keyd.pool().call(keyd::Op::sign_jwt, {project.keyring, boost::json::serialize(claims)});
+  return signed_jwt.fields.at(0);
+}
+
+boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Project& project,
+                                                    const UserRecord& user, const std::string& session_id,
+                                                    const std::string& refresh_token) const {
+  const std::int64_t now = unix_now();
+  const std::int64_t exp = now + project.settings.access_token_ttl_seconds;
+  return boost::json::object{{"access_token", sign_access_token(tx, project, user, session_id, now, exp)},
+                             {"token_type", "bearer"},
+                             {"expires_in", exp - now},
+                             {"expires_at", exp},
+                             {"refresh_token", refresh_token},
+                             {"user", user_json(user)}};
+}
+
+}  // namespace orbitnest::authd

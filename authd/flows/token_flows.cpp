@@ -1,0 +1,110 @@
+// POST /token: the password grant and the refresh-token grant.
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/flows/auth_api.h"
+#include "authd/security/rate_limiter.h"
+
+namespace orbitnest::authd {
+namespace {
+
+constexpr int kPasswordFailuresPerHour = 20;
+
+std::string user_agent(const Request& req) {
+  const auto it = req.headers.find("User-Agent");
+  return it == req.headers.end() ? std::string() : it->second;
+}
+
+[[noreturn]] void invalid_credentials() {
+  throw ApiError(400, "invalid_credentials", "Invalid login credentials");
+}
+
+Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+  if (body.string("phone")) {
+    throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
+  }
+  const std::optional<std::string> raw_email = body.string("email");
+  const std::optional<std::string> password = body.string("password");
+  if (!raw_email || !password) {
+    throw ApiError(400, "validation_failed", "An email address and a password are required");
+  }
+  const std::string email = normalize_email(*raw_email);
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "token");
+  const std::string fail_key = "pwfail:" + c.project.ref + ":" + email;
+  std::optional<UserRecord> user;
+  {
+    pqxx::nontransaction q(*conn);
+    const pqxx::result f = q.exec_params(
+        "SELECT hits FROM auth.rate_limits WHERE key = $1 AND window_start > now() - interval '1 hour'", fail_key);
+    if (!f.empty() && f[0][0].as<int>() >= kPasswordFailuresPerHour) {
+      ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
+      e.retry_after = 900;
+      throw e;
+    }
+    user = find_user_by_email(q, c.project.ref, email);
+  }
+  bool needs_rehash = false;
+  const bool ok = user && user->encrypted_password &&
+                  s.passwords.verify(*password, *user->encrypted_password, user->pepper_version, &needs_rehash);
+  if (!user || !user->encrypted_password) {
+    s.passwords.dummy_verify(*password);  // same time whether or not the account exists
+  }
+  if (!ok) {
+    try {
+      rate_limit_hit(*conn, fail_key, kPasswordFailuresPerHour, 3600, "over_request_rate_limit",
+                     "Too many failed sign-ins for this account; try again later");
+    } catch (const ApiError&) {
+    }
+    invalid_credentials();
+  }
+  std::optional<PasswordHash> rehash;
+  if (needs_rehash) {
+    rehash = s.passwords.hash(*password);  // parameters changed since this hash was made
+  }
+  pqxx::work tx(*conn);
+  if (rehash) {
+    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3 WHERE id = $1::uuid", user->id,
+                   rehash->phc, rehash->pepper_version);
+  }
+  const NewSession session = s.sessions.create_session(tx, *user, "password", user_agent(c.req), c.req.remote_address);
+  user = find_user_by_id(tx, c.project.ref, user->id);
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);
+  tx.commit();
+  return json_response(200, response);
+}
+
+Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+  const std::optional<std::string> token = body.string("refresh_token");
+  if (!token || token->empty()) {
+    throw ApiError(400, "validation_failed", "refresh_token required");
+  }
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "token");
+  const SessionIssuer::Rotated rotated = s.sessions.rotate(*conn, c.project, *token);
+  pqxx::work tx(*conn);
+  const std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, rotated.user_id);
+  if (!user) {
+    throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+  }
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.project, *user, rotated.session_id, rotated.refresh_token);
+  tx.commit();
+  return json_response(200, response);
+}
+
+}  // namespace
+
+Response token(AuthServices& s, const ProjectCall& c) {
+  const std::optional<std::string> grant = query_param(c.req, "grant_type");
+  const JsonBody body = JsonBody::parse(c.req);
+  if (grant == "password") {
+    return password_grant(s, c, body);
+  }
+  if (grant == "refresh_token") {
+    return refresh_grant(s, c, body);
+  }
+  throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password or refresh_token");
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,114 @@
+// The signed-in user's endpoints (GET/PUT /user, /logout) and the public
+// ones (/settings, /.well-known/jwks.json).
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/flows/auth_api.h"
+
+namespace orbitnest::authd {
+
+Response get_user(AuthServices& s, const ProjectCall& c) {
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::read_transaction tx(*conn);
+  const Authenticated a = authenticate(s, tx, c);
+  return json_response(200, user_json(a.user));
+}
+
+Response put_user(AuthServices& s, const ProjectCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  if (body.string("email") || body.string("phone")) {
+    throw ApiError(422, "validation_failed", "Changing the email address or phone is not available yet");
+  }
+  const std::optional<std::string> password = body.string("password");
+  const std::optional<boost::json::object> data = body.object("data");
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "otp");
+  Authenticated a;
+  {
+    pqxx::read_transaction q(*conn);
+    a = authenticate(s, q, c);
+  }
+  std::optional<PasswordHash> hash;
+  if (password) {
+    check_password_policy(c.project, *password);
+    bool ignored = false;
+    if (a.user.encrypted_password &&
+        s.passwords.verify(*password, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
+      throw ApiError(422, "same_password", "New password should be different from the old password.");
+    }
+    hash = s.passwords.hash(*password);
+  }
+  pqxx::work tx(*conn);
+  if (hash) {
+    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3, updated_at = now() "
+                   "WHERE id = $1::uuid",
+                   a.user.id, hash->phc, hash->pepper_version);
+    // A new password ends every other session and every pending code.
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id::text <> $2", a.user.id,
+                   a.token.session_id);
+    tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE project_ref = $1 AND recipient = $2 "
+                   "AND consumed_at IS NULL",
+                   c.project.ref, a.user.email);
+  }
+  if (data) {
+    boost::json::object merged = a.user.user_metadata;
+    for (const auto& kv : *data) {
+      if (kv.value().is_null()) {
+        merged.erase(kv.key());
+      } else {
+        merged[kv.key()] = kv.value();
+      }
+    }
+    tx.exec_params("UPDATE auth.users SET raw_user_meta_data = $2::jsonb, updated_at = now() WHERE id = $1::uuid",
+                   a.user.id, boost::json::serialize(merged));
+  }
+  const std::optional<UserRecord> updated = find_user_by_id(tx, c.project.ref, a.user.id);
+  tx.commit();
+  return json_response(200, user_json(*updated));
+}
+
+Response logout(AuthServices& s, const ProjectCall& c) {
+  const std::string scope = query_param(c.req, "scope").value_or("global");
+  if (scope != "global" && scope != "local" && scope != "others") {
+    throw ApiError(400, "validation_failed", "scope must be global, local or others");
+  }
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const Authenticated a = authenticate(s, tx, c);
+  if (scope == "local") {
+    tx.exec_params("DELETE FROM auth.sessions WHERE id::text = $1", a.token.session_id);
+  } else if (scope == "others") {
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id::text <> $2", a.user.id,
+                   a.token.session_id);
+  } else {
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", a.user.id);
+  }
+  tx.commit();
+  Response r;
+  r.status = 204;
+  r.content_type = "text/plain";
+  return r;
+}
+
+Response settings(AuthServices&, const ProjectCall& c) {
+  return json_response(
+      200, boost::json::object{{"external", boost::json::object{{"email", true}, {"phone", false},
+                                                                {"anonymous_users", false}, {"google", false},
+                                                                {"github", false}, {"apple", false}}},
+                               {"disable_signup", false},
+                               {"mailer_autoconfirm", false},
+                               {"phone_autoconfirm", false},
+                               {"sms_provider", "twilio"},
+                               {"saml_enabled", false},
+                               {"passkeys_enabled", false},
+                               {"mailer_otp_length", c.project.settings.otp_length},
+                               {"mailer_otp_exp", c.project.settings.otp_ttl_seconds}});
+}
+
+Response jwks(AuthServices& s, const ProjectCall& c) {
+  Response r;
+  r.body = s.jwks.jwks_json(c.project.keyring);
+  r.headers.emplace_back("Cache-Control", "public, max-age=600");
+  return r;
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,107 @@
+#include "authd/flows/user_record.h"
+
+#include <algorithm>
+
+#include "authd/api/api_error.h"
+
+namespace orbitnest::authd {
+namespace {
+
+std::optional<std::string> opt(const pqxx::field& f) {
+  return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+}
+
+}  // namespace
+
+UserRecord user_from_row(const pqxx::row& r) {
+  UserRecord u;
+  u.id = r["id"].as<std::string>();
+  u.project_ref = r["project_ref"].as<std::string>();
+  u.aud = r["aud"].as<std::string>();
+  u.role = r["role"].as<std::string>();
+  u.email = r["email"].as<std::string>();
+  u.phone = r["phone"].as<std::string>();
+  u.encrypted_password = opt(r["encrypted_password"]);
+  u.pepper_version = r["pepper_version"].as<int>();
+  u.email_confirmed_at = opt(r["email_confirmed_at"]);
+  u.last_sign_in_at = opt(r["last_sign_in_at"]);
+  u.created_at = r["created_at"].as<std::string>();
+  u.updated_at = r["updated_at"].as<std::string>();
+  u.app_metadata = boost::json::parse(r["app_meta"].as<std::string>()).as_object();
+  u.user_metadata = boost::json::parse(r["user_meta"].as<std::string>()).as_object();
+  u.is_anonymous = r["is_anonymous"].as<bool>();
+  return u;
+}
+
+std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const std::string& ref,
+                                             const std::string& email) {
+  const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
+                                            " FROM auth.users WHERE project_ref = $1 AND lower(email) = lower($2)",
+                                        ref, email);
+  if (r.empty()) {
+    return std::nullopt;
+  }
+  return user_from_row(r[0]);
+}
+
+std::optional<UserRecord> find_user_by_id(pqxx::transaction_base& tx, const std::string& ref, const std::string& id) {
+  const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
+                                            " FROM auth.users WHERE project_ref = $1 AND id::text = $2",
+                                        ref, id);
+  if (r.empty()) {
+    return std::nullopt;
+  }
+  return user_from_row(r[0]);
+}
+
+boost::json::object user_json(const UserRecord& u) {
+  boost::json::object o;
+  o["id"] = u.id;
+  o["aud"] = u.aud;
+  o["role"] = u.role;
+  o["email"] = u.email;
+  o["phone"] = u.phone;
+  if (u.email_confirmed_at) {
+    o["email_confirmed_at"] = *u.email_confirmed_at;
+    o["confirmed_at"] = *u.email_confirmed_at;
+  }
+  if (u.last_sign_in_at) {
+    o["last_sign_in_at"] = *u.last_sign_in_at;
+  }
+  o["app_metadata"] = u.app_metadata;
+  o["user_metadata"] = u.user_metadata;
+  boost::json::array identities;
+  if (!u.email.empty()) {
+    identities.push_back(boost::json::object{
+        {"identity_id", u.id},
+        {"id", u.id},
+        {"user_id", u.id},
+        {"identity_data", boost::json::object{{"sub", u.id}, {"email", u.email}, {"email_verified", true}}},
+        {"provider", "email"},
+        {"email", u.email},
+        {"created_at", u.created_at},
+        {"updated_at", u.updated_at}});
+  }
+  o["identities"] = identities;
+  o["created_at"] = u.created_at;
+  o["updated_at"] = u.updated_at;
+  o["is_anonymous"] = u.is_anonymous;
+  return o;
+}
+
+std::string normalize_email(const std::string& raw) {
+  std::string e = raw;
+  e.erase(0, e.find_first_not_of(" \t"));
+  e.erase(e.find_last_not_of(" \t") + 1);
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::size_t at = e.find('@');
+  const bool ok = e.size() <= 254 && at != std::string::npos && at > 0 && at == e.rfind('@') &&
+                  e.find('.', at) != std::string::npos && e.back() != '.' &&
+                  std::none_of(e.begin(), e.end(), [](unsigned char c) { return c <= ' ' || c == ',' || c == ';' || c == '<' || c == '>'; });
+  if (!ok) {
+    throw ApiError(400, "validation_failed", "Unable to validate email address: invalid format");
+  }
+  return e;
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,47 @@
+#pragma once
+// Sends what auth.outbox holds, over SMTP (libcurl: STARTTLS or SMTPS,
+// AUTH), on its own thread. Several authd nodes share the outbox safely
+// (FOR UPDATE SKIP LOCKED). A failed send is retried with exponential
+// backoff (5 s doubling to an hour); a project without an SMTP relay keeps
+// its mail in the outbox, where `authd outbox list` shows it. The body (it
+// holds a code) is blanked once the mail has gone.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "authd/db/pg_pool.h"
+#include "authd/keyd/keyd_link.h"
+
+namespace orbitnest::authd {
+
+class OutboxMailer final {
+ public:
+  OutboxMailer(PgPool& pg, KeydLink& keyd);
+  ~OutboxMailer();
+  OutboxMailer(const OutboxMailer&) = delete;
+  OutboxMailer& operator=(const OutboxMailer&) = delete;
+
+  // Something was queued: look now rather than at the next tick.
+  void wake();
+
+ private:
+  void run();
+  int send_due();
+
+  PgPool& m_pg;
+  KeydLink& m_keyd;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_stopping = false;
+  bool m_woken = false;
+  std::thread m_thread;
+};
+
+// One message over SMTP; empty on success, else curl's error.
+std::string smtp_send(const std::string& url, bool starttls, const std::string& username, const std::string& password,
+                      const std::string& from, const std::string& to, const std::string& subject,
+                      const std::string& body);
+
+}  // namespace orbitnest::authd

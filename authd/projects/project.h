@@ -1,0 +1,45 @@
+#pragma once
+// A project: one app's users, keys, keyring and settings.
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace orbitnest::authd {
+
+struct SmtpSettings {
+  std::string url;  // smtp://host:port or smtps://host:port
+  bool starttls = true;
+  std::string username;
+  std::string password_sealed;  // base64url of a keyd blob (purpose smtp)
+  std::string from = "OrbitNest Auth <no-reply@localhost>";
+};
+
+struct ProjectSettings {
+  int otp_length = 4;            // 4..10
+  int otp_ttl_seconds = 600;     // 10 minutes
+  int otp_max_attempts = 5;      // wrong tries before a code is dead
+  int otp_resend_seconds = 60;   // between sends to one address
+  bool debug_mode = false;       // code is always 1234, no mail is sent
+  int access_token_ttl_seconds = 3600;
+  int refresh_grace_seconds = 0;  // 0 = strict: any replay revokes everything
+  int password_min_length = 8;
+  bool password_require_mixed = false;  // lower, upper and digit
+  int ip_requests_per_hour = 1000;      // per endpoint class and IP
+  int sends_per_address_per_hour = 10;
+  std::string site_url = "http://localhost:3000";
+  SmtpSettings smtp;
+
+  static ProjectSettings from_json(const boost::json::object& o);  // throws std::invalid_argument
+  boost::json::object to_json() const;
+};
+
+struct Project {
+  std::string ref;
+  std::string name;
+  std::string publishable_key;
+  std::string issuer;
+  std::string keyring;
+  ProjectSettings settings;
+};
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,110 @@
+#include <stdexcept>
+
+#include "authd/projects/project.h"
+
+namespace orbitnest::authd {
+namespace {
+
+int int_in(const boost::json::object& o, const char* key, int fallback, int min, int max) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    return fallback;
+  }
+  if (!v->is_int64() || v->as_int64() < min || v->as_int64() > max) {
+    throw std::invalid_argument(std::string(key) + " must be an integer from " + std::to_string(min) + " to " +
+                                std::to_string(max));
+  }
+  return static_cast<int>(v->as_int64());
+}
+
+bool bool_of(const boost::json::object& o, const char* key, bool fallback) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    return fallback;
+  }
+  if (!v->is_bool()) {
+    throw std::invalid_argument(std::string(key) + " must be true or false");
+  }
+  return v->as_bool();
+}
+
+std::string string_of(const boost::json::object& o, const char* key, const std::string& fallback) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) {
+    return fallback;
+  }
+  if (!v->is_string()) {
+    throw std::invalid_argument(std::string(key) + " must be a string");
+  }
+  return std::string(v->as_string());
+}
+
+const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
+                              "debug_mode", "access_token_ttl_seconds", "refresh_grace_seconds",
+                              "password_min_length", "password_require_mixed", "ip_requests_per_hour",
+                              "sends_per_address_per_hour", "site_url", "smtp"};
+
+}  // namespace
+
+ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
+  for (const auto& kv : o) {
+    bool known = false;
+    for (const char* k : kKnown) {
+      known = known || kv.key() == k;
+    }
+    if (!known) {
+      throw std::invalid_argument("unknown setting " + std::string(kv.key()));
+    }
+  }
+  ProjectSettings s;
+  s.otp_length = int_in(o, "otp_length", s.otp_length, 4, 10);
+  s.otp_ttl_seconds = int_in(o, "otp_ttl_seconds", s.otp_ttl_seconds, 60, 86400);
+  s.otp_max_attempts = int_in(o, "otp_max_attempts", s.otp_max_attempts, 1, 20);
+  s.otp_resend_seconds = int_in(o, "otp_resend_seconds", s.otp_resend_seconds, 0, 3600);
+  s.debug_mode = bool_of(o, "debug_mode", s.debug_mode);
+  s.access_token_ttl_seconds = int_in(o, "access_token_ttl_seconds", s.access_token_ttl_seconds, 60, 86400);
+  s.refresh_grace_seconds = int_in(o, "refresh_grace_seconds", s.refresh_grace_seconds, 0, 60);
+  s.password_min_length = int_in(o, "password_min_length", s.password_min_length, 6, 128);
+  s.password_require_mixed = bool_of(o, "password_require_mixed", s.password_require_mixed);
+  s.ip_requests_per_hour = int_in(o, "ip_requests_per_hour", s.ip_requests_per_hour, 1, 10000000);
+  s.sends_per_address_per_hour = int_in(o, "sends_per_address_per_hour", s.sends_per_address_per_hour, 1, 1000);
+  s.site_url = string_of(o, "site_url", s.site_url);
+  if (const boost::json::value* smtp = o.if_contains("smtp")) {
+    if (!smtp->is_object()) {
+      throw std::invalid_argument("smtp must be an object");
+    }
+    const boost::json::object& m = smtp->as_object();
+    s.smtp.url = string_of(m, "url", "");
+    s.smtp.starttls = bool_of(m, "starttls", true);
+    s.smtp.username = string_of(m, "username", "");
+    s.smtp.password_sealed = string_of(m, "password_sealed", "");
+    s.smtp.from = string_of(m, "from", s.smtp.from);
+    if (!s.smtp.url.empty() && s.smtp.url.rfind("smtp://", 0) != 0 && s.smtp.url.rfind("smtps://", 0) != 0) {
+      throw std::invalid_argument("smtp.url must start with smtp:// or smtps://");
+    }
+  }
+  return s;
+}
+
+boost::json::object ProjectSettings::to_json() const {
+  return boost::json::object{
+      {"otp_length", otp_length},
+      {"otp_ttl_seconds", otp_ttl_seconds},
+      {"otp_max_attempts", otp_max_attempts},
+      {"otp_resend_seconds", otp_resend_seconds},
+      {"debug_mode", debug_mode},
+      {"access_token_ttl_seconds", access_token_ttl_seconds},
+      {"refresh_grace_seconds", refresh_grace_seconds},
+      {"password_min_length", password_min_length},
+      {"password_require_mixed", password_require_mixed},
+      {"ip_requests_per_hour", ip_requests_per_hour},
+      {"sends_per_address_per_hour", sends_per_address_per_hour},
+      {"site_url", site_url},
+      {"smtp", boost::json::object{{"url", smtp.url},
+                                   {"starttls", smtp.starttls},
+                                   {"username", smtp.username},
+                                   {"password_sealed", smtp.password_sealed},
+                                   {"from", smtp.from}}}};
+}
+
+}  // namespace orbitnest::authd

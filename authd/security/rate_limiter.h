@@ -1,0 +1,17 @@
+#pragma once
+// Fixed-window counters in Postgres, so that every authd node in front of
+// one database shares them. Over the limit: ApiError 429 with Retry-After.
+#include <pqxx/pqxx>
+
+#include <string>
+
+namespace orbitnest::authd {
+
+// Counts one hit for `key` in the current window of `window_seconds`, in a
+// transaction of its own (a hit must count even when the request then
+// fails, or failures would be free); throws ApiError(429, code) when hits
+// exceed `limit`. Call it before opening the flow's own transaction.
+void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
+                    const std::string& error_code, const std::string& message);
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,96 @@
+#include "authd/tokens/jwks_cache.h"
+
+#include <botan/bigint.h>
+#include <botan/ec_group.h>
+#include <botan/ecdsa.h>
+#include <botan/ed25519.h>
+#include <botan/rsa.h>
+
+#include <boost/json.hpp>
+
+#include "keyd/keyring/base64url.h"
+
+namespace orbitnest::authd {
+namespace {
+
+constexpr auto kTtl = std::chrono::seconds(60);
+constexpr auto kMinRefresh = std::chrono::seconds(1);
+
+std::string b64(const boost::json::object& jwk, const char* name) {
+  const boost::json::value* v = jwk.if_contains(name);
+  if (v == nullptr || !v->is_string()) {
+    throw std::runtime_error(std::string("JWK without ") + name);
+  }
+  return keyd::base64url_decode(v->as_string()).value();
+}
+
+Botan::BigInt big(const std::string& bytes) {
+  return Botan::BigInt(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
+std::shared_ptr<const Botan::Public_Key> to_key(const boost::json::object& jwk) {
+  const std::string kty(jwk.at("kty").as_string());
+  if (kty == "EC") {
+    static const Botan::EC_Group group("secp256r1");
+    return std::make_shared<Botan::ECDSA_PublicKey>(group, group.point(big(b64(jwk, "x")), big(b64(jwk, "y"))));
+  }
+  if (kty == "RSA") {
+    return std::make_shared<Botan::RSA_PublicKey>(big(b64(jwk, "n")), big(b64(jwk, "e")));
+  }
+  if (kty == "OKP") {
+    const std::string x = b64(jwk, "x");
+    return std::make_shared<Botan::Ed25519_PublicKey>(std::vector<std::uint8_t>(x.begin(), x.end()));
+  }
+  throw std::runtime_error("unsupported JWK kty " + kty);
+}
+
+}  // namespace
+
+std::shared_ptr<const JwksCache::Entry> JwksCache::fetch(const std::string& keyring) {
+  const keyd::Frame resp = m_keyd.pool().call(keyd::Op::jwks, {keyring});
+  auto entry = std::make_shared<Entry>();
+  entry->json = resp.fields.at(0);
+  entry->fetched = std::chrono::steady_clock::now();
+  const boost::json::value parsed = boost::json::parse(entry->json);  // must outlive the loop
+  for (const boost::json::value& k : parsed.at("keys").as_array()) {
+    const boost::json::object& jwk = k.as_object();
+    auto vk = std::make_shared<VerificationKey>();
+    vk->alg = std::string(jwk.at("alg").as_string());
+    vk->key = to_key(jwk);
+    entry->keys[std::string(jwk.at("kid").as_string())] = vk;
+  }
+  return entry;
+}
+
+std::shared_ptr<const JwksCache::Entry> JwksCache::get(const std::string& keyring, bool refresh_unknown) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_entries.find(keyring);
+    if (it != m_entries.end()) {
+      const auto age = now - it->second->fetched;
+      if (age < kTtl && (!refresh_unknown || age < kMinRefresh)) {
+        return it->second;
+      }
+    }
+  }
+  std::shared_ptr<const Entry> fresh = fetch(keyring);
+  const std::lock_guard lock(m_mutex);
+  m_entries[keyring] = fresh;
+  return fresh;
+}
+
+std::string JwksCache::jwks_json(const std::string& keyring) { return get(keyring, false)->json; }
+
+std::shared_ptr<const VerificationKey> JwksCache::key(const std::string& keyring, const std::string& kid) {
+  std::shared_ptr<const Entry> e = get(keyring, false);
+  auto it = e->keys.find(kid);
+  if (it != e->keys.end()) {
+    return it->second;
+  }
+  e = get(keyring, true);
+  it = e->keys.find(kid);
+  return it == e->keys.end() ? nullptr : it->second;
+}
+
+}  // namespace orbitnest::authd
