@@ -63,6 +63,20 @@ for fuzzer in "$SRC"/build-fuzz/tests/fuzz/fuzz_*; do
   fi
 done
 
+say "end-to-end tests: @supabase/auth-js and jose against the real appliance"
+(cd "$SRC/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in tests/e2e"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$RUN_DIR/e2e-tls.key" -out "$RUN_DIR/e2e-tls.crt" 2>/dev/null
+if ! (cd "$SRC/tests/e2e" && ORBITNEST_BUILD="$SRC/build" ORBITNEST_E2E_TLS_CERT="$RUN_DIR/e2e-tls.crt" \
+  ORBITNEST_E2E_TLS_KEY="$RUN_DIR/e2e-tls.key" NODE_EXTRA_CA_CERTS="$RUN_DIR/e2e-tls.crt" \
+  node --test --test-concurrency=1 --test-reporter=spec .) 2>&1 | tee "$RUN_DIR/e2e.txt"; then
+  failed=1
+fi
+e2e_pass=$(sed -n 's/^.* pass \([0-9]*\)$/\1/p' "$RUN_DIR/e2e.txt" | tail -n 1)
+e2e_fail=$(sed -n 's/^.* fail \([0-9]*\)$/\1/p' "$RUN_DIR/e2e.txt" | tail -n 1)
+if [ -z "$e2e_pass" ]; then failed=1; e2e_pass=0; e2e_fail=${e2e_fail:-1}; fi
+[ "${e2e_fail:-0}" = 0 ] || failed=1
+
 say "all tests on the normal build"
 if ! (cd "$SRC/build" && ctest -j "$(nproc)" --output-on-failure) | tee "$RUN_DIR/ctest.txt"; then
   failed=1
@@ -91,7 +105,7 @@ else
   fi
 fi
 
-passed_total=0 failed_total=0
+passed_total=${e2e_pass:-0} failed_total=${e2e_fail:-0}
 for r in "${results[@]}"; do
   # "100% tests passed, 0 tests failed out of 53"
   f=$(sed -n 's/.* \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' <<<"$r")

@@ -8,6 +8,7 @@
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox.h"
 #include "authd/security/random.h"
+#include "systemd/log.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -19,7 +20,10 @@ std::string now_text(pqxx::transaction_base& tx) {
 void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to, const std::string& kind,
                const std::string& code) {
   if (p.settings.debug_mode) {
-    return;  // debug projects: the code is always 1234 and no mail goes out
+    // Debug projects: the code is always 1234 and no mail goes out. Loud,
+    // so that nobody runs real users on it unawares.
+    log::warning("authd.debug_mode_code", {{"project", p.ref}, {"kind", kind}, {"note", "code is 1234; no mail sent"}});
+    return;
   }
   const char* subject = kind == "signup" ? "Your sign-up code"
                         : kind == "recovery" ? "Your password reset code"

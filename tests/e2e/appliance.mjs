@@ -1,0 +1,191 @@
+// Starts a whole appliance for the end-to-end tests: a SoftHSM2 token and a
+// Postgres database of its own, the real keyd and authd from the build
+// tree, a project created with the real `authd project create`, and an SMTP
+// sink (smtp-server, the real protocol) that catches the codes authd mails.
+//   ORBITNEST_BUILD         build folder (default ../../build)
+//   ORBITNEST_TEST_PGHOST   Postgres socket folder (tests/run-all.sh sets it)
+//   ORBITNEST_E2E_TLS_CERT / _KEY   the certificate Node trusts
+//                           (NODE_EXTRA_CA_CERTS, set by tests/run-all.sh)
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const build = process.env.ORBITNEST_BUILD ?? join(here, '..', '..', 'build');
+const logDir = process.env.ORBITNEST_TEST_LOGDIR ?? '/tmp/orbitnest-test-logs';
+
+export function recordSecret(secret) {
+  mkdirSync(logDir, { recursive: true });
+  appendFileSync(join(logDir, 'secrets.list'), `${secret}\n`);
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class MailSink {
+  constructor() {
+    this.unread = new Map();   // address -> [mail text, ...] not yet taken
+    this.waiters = new Map();  // address -> [resolve, ...]
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData: (stream, session, callback) => {
+        let raw = '';
+        stream.on('data', (d) => { raw += d.toString('utf8'); });
+        stream.on('end', () => {
+          for (const r of session.envelope.rcptTo) {
+            const to = r.address.toLowerCase();
+            const waiting = this.waiters.get(to);
+            if (waiting?.length) waiting.shift()(raw);
+            else this.unread.set(to, [...(this.unread.get(to) ?? []), raw]);
+          }
+          callback();
+        });
+      },
+    });
+  }
+  async listen() {
+    this.port = await freePort();
+    await new Promise((r) => this.server.listen(this.port, '127.0.0.1', r));
+  }
+  // The oldest mail to `address` not taken yet (waiting for it if needed).
+  async take(address, timeoutMs = 15000) {
+    const to = address.toLowerCase();
+    const queued = this.unread.get(to);
+    if (queued?.length) return queued.shift();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no mail to ${address} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.set(to, [...(this.waiters.get(to) ?? []), (raw) => { clearTimeout(timer); resolve(raw); }]);
+    });
+  }
+  async codeFor(address, timeoutMs) {
+    const raw = await this.take(address, timeoutMs);
+    const code = /Your code is (\d+)\./.exec(raw);
+    if (!code) throw new Error(`mail without a code: ${raw}`);
+    return code[1];
+  }
+  // True when no mail to `address` arrives within `ms`.
+  async silentFor(address, ms) {
+    try { await this.take(address, ms); return false; } catch { return true; }
+  }
+  close() { this.server.close(); }
+}
+
+export async function startAppliance(name) {
+  const dir = mkdtempSync('/tmp/orbitnest-e2e-');
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const pin = randomBytes(12).toString('hex');
+  const soPin = randomBytes(12).toString('hex');
+  recordSecret(pin);
+  recordSecret(soPin);
+  mkdirSync(join(dir, 'tokens'));
+  const hsmConf = join(dir, 'softhsm2.conf');
+  writeFileSync(hsmConf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'e2e', '--pin', pin, '--so-pin', soPin],
+    { env: { ...process.env, SOFTHSM2_CONF: hsmConf }, stdio: 'ignore' });
+  writeFileSync(join(dir, 'pin'), `${pin}\n`, { mode: 0o600 });
+  const pgHost = process.env.ORBITNEST_TEST_PGHOST;
+  if (!pgHost) throw new Error('ORBITNEST_TEST_PGHOST is not set: run through tests/run-all.sh');
+  const db = `e2e_${randomBytes(6).toString('hex')}`;
+  execFileSync('psql', ['-h', pgHost, '-d', 'postgres', '-qc', `CREATE DATABASE ${db}`]);
+  copyFileSync(process.env.ORBITNEST_E2E_TLS_CERT, join(dir, 'tls.crt'));
+  copyFileSync(process.env.ORBITNEST_E2E_TLS_KEY, join(dir, 'tls.key'));
+  chmodSync(join(dir, 'tls.key'), 0o600);
+  const user = execFileSync('id', ['-un']).toString().trim();
+  writeFileSync(join(dir, 'keyd.yaml'), `socket:
+  path: ${dir}/keyd.sock
+hsm:
+  module: /usr/lib/softhsm/libsofthsm2.so
+  token_label: e2e
+  pin_file: ${dir}/pin
+state:
+  directory: ${dir}/keyd-state
+audit:
+  file: ${dir}/audit.log
+keyrings:
+  admin:
+    issuer: https://localhost:${port}/admin
+  project:
+    issuer_prefix: https://localhost:${port}/projects/
+clients:
+  authd_user: ${user}
+`);
+  writeFileSync(join(dir, 'authd.yaml'), `listen:
+  port: ${port}
+tls:
+  cert_file: ${dir}/tls.crt
+  key_file: ${dir}/tls.key
+keyd:
+  socket_path: ${dir}/keyd.sock
+database:
+  conninfo: host=${pgHost} dbname=${db}
+passwords:
+  max_concurrent_hashes: 2
+`);
+  const log = (what) => openSync(join(logDir, `e2e.${name}.${what}.log`), 'w');
+  const keyd = spawn(join(build, 'keyd/keyd'), ['--config', join(dir, 'keyd.yaml')],
+    { env: { ...process.env, SOFTHSM2_CONF: hsmConf }, stdio: ['ignore', log('keyd'), log('keyd')] });
+  const authdCli = (...args) => execFileSync(join(build, 'authd/authd'), ['--config', join(dir, 'authd.yaml'), ...args],
+    { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  let created = '';
+  for (let i = 0; i < 100 && !created; i++) {
+    try { created = authdCli('project', 'create', 'e2e', '--name', 'End to end'); } catch { await sleep(100); }
+  }
+  if (!created) throw new Error('authd project create failed');
+  const publishableKey = /publishable key:\s+(\S+)/.exec(created)[1];
+  const secretKey = /secret key:\s+(\S+)/.exec(created)[1];
+  recordSecret(secretKey);
+  const mail = new MailSink();
+  await mail.listen();
+  authdCli('project', 'settings', 'e2e', `smtp={"url":"smtp://127.0.0.1:${mail.port}","starttls":false}`,
+    'access_token_ttl_seconds=60');
+  const authd = spawn(join(build, 'authd/authd'), ['--config', join(dir, 'authd.yaml')],
+    { stdio: ['ignore', log('authd'), log('authd')] });
+  const base = `https://localhost:${port}/projects/e2e`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`${base}/auth/v1/health`);
+      if (r.status === 200) break;
+    } catch { /* not up yet */ }
+    await sleep(50);
+  }
+  return {
+    url: base,
+    authUrl: `${base}/auth/v1`,
+    issuer: `https://localhost:${port}/projects/e2e/auth/v1`,
+    publishableKey,
+    secretKey,
+    mail,
+    db,
+    pgHost,
+    authdCli,
+    async stop() {
+      mail.close();
+      authd.kill('SIGTERM');
+      keyd.kill('SIGTERM');
+      await sleep(200);
+      try { execFileSync('psql', ['-h', pgHost, '-d', 'postgres', '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`]); } catch { /* best effort */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// A unique address per test, so tests never share rate-limit counters.
+export function address(tag) {
+  return `${tag}-${randomBytes(4).toString('hex')}@example.com`;
+}
