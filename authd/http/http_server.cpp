@@ -66,8 +66,9 @@ struct HttpServer::Impl {
   class Session;
 
   Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p)
-      : cfg(c), routes(r), pool(p), tls(make_tls_context(c.tls)), ioc(c.http.io_threads), acceptor(ioc),
-        signals(ioc, SIGTERM, SIGINT), tick_timer(ioc), drain_timer(ioc) {}
+      : cfg(c), routes(r), pool(p), tls(std::make_shared<ssl::context>(make_tls_context(c.tls))),
+        ioc(c.http.io_threads), acceptor(ioc), signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP),
+        tick_timer(ioc), drain_timer(ioc) {}
 
   // Declared before ioc so that they outlive it: sessions still owned by
   // pending handlers are destroyed with ioc and touch these on the way.
@@ -80,14 +81,22 @@ struct HttpServer::Impl {
   std::list<std::weak_ptr<Session>> sessions;
   std::chrono::milliseconds tick{1000};
   std::function<void()> on_tick;
-  ssl::context tls;
+  // Replaced on SIGHUP; each connection keeps the context it started with.
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::signal_set reload_signal;
   net::steady_timer tick_timer;
   net::steady_timer drain_timer;
 
   void do_accept();
+  void wait_for_reload();
+  std::shared_ptr<ssl::context> current_tls() {
+    const std::lock_guard lock(tls_mutex);
+    return tls;
+  }
   void schedule_tick();
   void start_drain();
   void check_drained();
@@ -95,7 +104,8 @@ struct HttpServer::Impl {
 
 class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
-  Session(Impl& server, tcp::socket&& socket) : m_server(server), m_stream(std::move(socket), server.tls) {
+  Session(Impl& server, tcp::socket&& socket)
+      : m_server(server), m_tls(server.current_tls()), m_stream(std::move(socket), *m_tls) {
     beast::error_code ec;
     const tcp::endpoint remote = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
     m_remote = ec ? std::string("?") : remote.address().to_string();
@@ -280,6 +290,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   }
 
   Impl& m_server;
+  std::shared_ptr<ssl::context> m_tls;  // outlives m_stream, which refers to it
   beast::ssl_stream<beast::tcp_stream> m_stream;
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
@@ -318,6 +329,26 @@ void HttpServer::Impl::do_accept() {
   });
 }
 
+void HttpServer::Impl::wait_for_reload() {
+  reload_signal.async_wait([this](beast::error_code ec, int) {
+    if (ec) {
+      return;
+    }
+    try {
+      auto fresh = std::make_shared<ssl::context>(make_tls_context(cfg.tls));
+      {
+        const std::lock_guard lock(tls_mutex);
+        tls = std::move(fresh);
+      }
+      log::notice("authd.tls_reloaded", {{"cert_file", cfg.tls.cert_file}});
+    } catch (const std::exception& e) {
+      // Keep serving with the old certificate rather than not at all.
+      log::error("authd.tls_reload_failed", {{"reason", e.what()}});
+    }
+    wait_for_reload();
+  });
+}
+
 void HttpServer::Impl::schedule_tick() {
   tick_timer.expires_after(tick);
   tick_timer.async_wait([this](beast::error_code ec) {
@@ -340,6 +371,7 @@ void HttpServer::Impl::start_drain() {
   beast::error_code ignored;
   acceptor.close(ignored);
   signals.cancel();
+  reload_signal.cancel();
   tick_timer.cancel();
   {
     const std::lock_guard lock(sessions_mutex);
@@ -401,6 +433,7 @@ void HttpServer::run(std::chrono::milliseconds tick, std::function<void()> on_ti
     }
   });
   s.do_accept();
+  s.wait_for_reload();
   s.schedule_tick();
   std::vector<std::thread> threads;
   for (int i = 1; i < s.cfg.http.io_threads; ++i) {

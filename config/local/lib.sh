@@ -33,13 +33,17 @@ install_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR [cmake args...]
+# build DIR [cmake args...]: configure and build everything, or only the
+# targets named in $BUILD_TARGETS (space-separated).
 build() {
   local dir="$1"; shift
   say "building in $dir"
   cmake -S "$ORBITNEST_SRC" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null || {
-    cmake --build "$dir" -j 1 -- --no-print-directory 2>&1 | grep -E -A5 'error|Error' | head -60 >&2
+  local targets=()
+  local t
+  for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j "$(nproc)" "${targets[@]}" -- --no-print-directory >/dev/null || {
+    cmake --build "$dir" -j 1 "${targets[@]}" -- --no-print-directory 2>&1 | grep -E -A5 'error|Error' | head -60 >&2
     die "build failed"
   }
 }

@@ -14,7 +14,7 @@ PORT="${ORBITNEST_PORT:-8443}"
 
 require_root
 install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
-build "$ORBITNEST_SRC/build" -DORBITNEST_TESTS=OFF
+BUILD_TARGETS="keyd keydctl authd" build "$ORBITNEST_SRC/build"
 make_users
 
 say "local state in $STATE"

@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../config/local/lib.sh"
 require_root
 install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
-build "$ORBITNEST_SRC/build" -DORBITNEST_TESTS=ON
+BUILD_TARGETS="keyd keydctl authd keyd_bench" build "$ORBITNEST_SRC/build" -DORBITNEST_TESTS=ON
 
 dir=$(mktemp -d /tmp/orbitnest-bench-XXXXXX)
 keyd_pid=""

@@ -1,0 +1,167 @@
+// authd's project API at its edges: keys, malformed input, limits, the
+// outbox without a relay, TLS reload, password rehash. (The flows with the
+// real client libraries are in tests/e2e.)
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/support/authd_session.h"
+
+namespace orbitnest::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class AuthdApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    keyd = a.start_keyd();
+    config = a.write_config("authd.yaml", a.authd_yaml());
+    debug = create_project("demo", true, config);
+    live = create_project("live", false, config);
+    ASSERT_FALSE(debug.publishable_key.empty());
+    authd = a.start_authd({}, config);
+    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+  }
+  std::string key_header(const TestProject& p) const { return "apikey: " + p.publishable_key; }
+  std::string scalar(const std::string& sql) const {
+    pqxx::connection c(a.db->conninfo());
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].c_str();
+  }
+
+  Appliance a;
+  std::unique_ptr<ChildProcess> keyd;
+  std::unique_ptr<ChildProcess> authd;
+  std::string config;
+  TestProject debug;
+  TestProject live;
+};
+
+TEST_F(AuthdApi, KeysAndProjectsAreChecked) {
+  const HttpResult unknown = api(a, "GET", "/projects/nope/auth/v1/settings", "", {key_header(debug)});
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("project_not_found"), std::string::npos);
+  const HttpResult no_key = api(a, "GET", "/projects/demo/auth/v1/settings");
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_NE(no_key.body.find("No API key found in request"), std::string::npos);
+  EXPECT_EQ(api(a, "GET", "/projects/demo/auth/v1/settings", "", {"apikey: sb_publishable_wrong"}).status, 401);
+  EXPECT_EQ(api(a, "GET", "/projects/demo/auth/v1/settings", "", {key_header(live)}).status, 401)
+      << "another project's key";
+  EXPECT_EQ(api(a, "GET", "/projects/demo/auth/v1/settings", "", {"apikey: " + debug.secret_key}).status, 200);
+  // Open endpoints need no key: JWKS (with caching headers) and verify.
+  const HttpResult jwks = api(a, "GET", "/projects/demo/auth/v1/.well-known/jwks.json");
+  EXPECT_EQ(jwks.status, 200);
+  EXPECT_EQ(jwks.headers.at("cache-control"), "public, max-age=600");
+  EXPECT_NE(api(a, "GET", "/projects/demo/auth/v1/.well-known/jwks.json").body,
+            api(a, "GET", "/projects/live/auth/v1/.well-known/jwks.json").body)
+      << "each project has its own keyring";
+}
+
+TEST_F(AuthdApi, MalformedInputGetsClearErrorsInBothShapes) {
+  const std::string signup = "/projects/demo/auth/v1/signup";
+  const HttpResult bad_json = api(a, "POST", signup, "{\"email\":", {key_header(debug)});
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.body.find("\"error_code\":\"bad_json\""), std::string::npos) << bad_json.body;
+  const HttpResult v2024 =
+      api(a, "POST", signup, "[1]", {key_header(debug), "X-Supabase-Api-Version: 2024-01-01"});
+  EXPECT_EQ(v2024.body, R"({"code":"bad_json","message":"The request body must be a JSON object"})");
+  EXPECT_EQ(v2024.headers.at("x-supabase-api-version"), "2024-01-01");
+  const HttpResult wrong_type = api(a, "POST", signup, R"({"email": 5})", {key_header(debug)});
+  EXPECT_EQ(wrong_type.status, 400);
+  EXPECT_NE(wrong_type.body.find("email must be a string"), std::string::npos);
+  EXPECT_EQ(api(a, "POST", signup, R"({"email": "not-an-address"})", {key_header(debug)}).status, 400);
+  const HttpResult grant = api(a, "POST", "/projects/demo/auth/v1/token?grant_type=magic", "{}", {key_header(debug)});
+  EXPECT_EQ(grant.status, 400);
+  EXPECT_EQ(api(a, "GET", "/projects/demo/auth/v1/user", "", {key_header(debug)}).status, 401);
+  const HttpResult forged = api(a, "GET", "/projects/demo/auth/v1/user", "",
+                                {key_header(debug), "Authorization: Bearer eyJhbGciOiJub25lIn0.e30."});
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_NE(forged.body.find("bad_jwt"), std::string::npos);
+  // None of it left a trace.
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.pending_signups"), "0");
+}
+
+TEST_F(AuthdApi, WeakPasswordIsRefusedAndChangesNothing) {
+  const HttpResult r = api(a, "POST", "/projects/demo/auth/v1/signup",
+                           R"({"email": "weak@example.com", "password": "short"})",
+                           {key_header(debug), "X-Supabase-Api-Version: 2024-01-01"});
+  EXPECT_EQ(r.status, 422);
+  const boost::json::value body = boost::json::parse(r.body);
+  EXPECT_EQ(body.at("code").as_string(), "weak_password");
+  EXPECT_EQ(body.at("weak_password").at("reasons").at(0).as_string(), "length");
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.pending_signups"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.one_time_codes"), "0");
+}
+
+TEST_F(AuthdApi, ResendingTooSoonIs429WithRetryAfter) {
+  const std::string otp = "/projects/demo/auth/v1/otp";
+  EXPECT_EQ(api(a, "POST", otp, R"({"email": "soon@example.com"})", {key_header(debug)}).status, 200);
+  const HttpResult again = api(a, "POST", otp, R"({"email": "soon@example.com"})", {key_header(debug)});
+  EXPECT_EQ(again.status, 429);
+  EXPECT_NE(again.body.find("over_email_send_rate_limit"), std::string::npos);
+  const int retry = std::stoi(again.headers.at("retry-after"));
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, 60);
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.one_time_codes WHERE recipient = 'soon@example.com'"), "1");
+}
+
+TEST_F(AuthdApi, DebugProjectAcceptsCode1234AndSendsNoMail) {
+  EXPECT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup", R"({"email": "dev@example.com"})", {key_header(debug)}).status,
+            200);
+  const HttpResult v = api(a, "POST", "/projects/demo/auth/v1/verify",
+                           R"({"type": "signup", "email": "dev@example.com", "token": "1234"})");
+  EXPECT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.outbox"), "0");
+  EXPECT_NE(read_file(authd->log_file()).find("authd.debug_mode_code project=demo"), std::string::npos);
+}
+
+TEST_F(AuthdApi, MailWithoutARelayStaysInTheOutbox) {
+  EXPECT_EQ(api(a, "POST", "/projects/live/auth/v1/signup", R"({"email": "queued@example.com"})", {key_header(live)}).status,
+            200);
+  std::string error;
+  for (int i = 0; i < 100 && error.empty(); ++i) {
+    std::this_thread::sleep_for(50ms);
+    error = scalar("SELECT coalesce(max(last_error), '') FROM auth.outbox WHERE recipient = 'queued@example.com'");
+  }
+  EXPECT_EQ(error, "no SMTP relay configured for this project");
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.outbox WHERE sent_at IS NULL"), "1");
+  const auto [code, out] = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "outbox", "list"});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("queued@example.com"), std::string::npos) << out;
+  // The code sits only in the mail body; it never reaches a log.
+  const std::string body = scalar("SELECT body FROM auth.outbox WHERE recipient = 'queued@example.com'");
+  const std::string code_in_mail = body.substr(body.find("is ") + 3, 4);
+  EXPECT_EQ(read_file(authd->log_file()).find("is " + code_in_mail), std::string::npos);
+}
+
+TEST_F(AuthdApi, TlsCertificateReloadsOnSighup) {
+  const std::string old_cert = read_file(a.cert_file);
+  const auto [code, out] = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                                        "-addext", "subjectAltName=DNS:localhost", "-keyout", a.key_file, "-out",
+                                        a.cert_file});
+  ASSERT_EQ(code, 0) << out;
+  write_file(a.dir.file("old.crt"), old_cert);
+  EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health",
+                          a.dir.file("old.crt")).status, 200) << "old certificate until SIGHUP";
+  ::kill(authd->pid(), SIGHUP);
+  HttpResult fresh;
+  for (int i = 0; i < 50 && fresh.status != 200; ++i) {
+    std::this_thread::sleep_for(50ms);
+    fresh = a.get("/auth/v1/health");
+  }
+  EXPECT_EQ(fresh.status, 200) << fresh.error;
+  EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health",
+                          a.dir.file("old.crt")).status, 0) << "the old certificate is gone";
+  // A broken file is refused and the server keeps its certificate.
+  write_file(a.cert_file, "not a certificate");
+  ::kill(authd->pid(), SIGHUP);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_NE(read_file(authd->log_file()).find("authd.tls_reload_failed"), std::string::npos);
+  EXPECT_TRUE(authd->running());
+}
+
+}  // namespace
+}  // namespace orbitnest::test

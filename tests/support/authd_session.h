@@ -1,0 +1,52 @@
+#pragma once
+// Shortcuts for integration tests of authd's project API.
+#include <chrono>
+#include <regex>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "tests/support/daemon_fixture.h"
+
+namespace orbitnest::test {
+
+struct TestProject {
+  std::string ref;
+  std::string publishable_key;
+  std::string secret_key;
+};
+
+// `authd project create` with the real CLI (keyd must be running).
+inline TestProject create_project(const std::string& ref, bool debug,
+                                  const std::string& authd_config) {
+  std::vector<std::string> argv = {ORBITNEST_AUTHD_BIN, "--config", authd_config, "project", "create", ref};
+  if (debug) {
+    argv.push_back("--debug");
+  }
+  std::pair<int, std::string> out;
+  for (int i = 0; i < 50; ++i) {
+    out = run_command(argv);
+    if (out.first == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::smatch m;
+  TestProject p{ref, "", ""};
+  if (std::regex_search(out.second, m, std::regex("publishable key: +(\\S+)"))) {
+    p.publishable_key = m[1];
+  }
+  if (std::regex_search(out.second, m, std::regex("secret key: +(\\S+)"))) {
+    p.secret_key = m[1];
+    record_secret(p.secret_key);
+  }
+  return p;
+}
+
+inline HttpResult api(const Appliance& a, const std::string& method, const std::string& path,
+                      const std::string& body = "", std::vector<std::string> headers = {}) {
+  headers.push_back("Content-Type: application/json");
+  return https_request(method, "https://localhost:" + std::to_string(a.port) + path, a.cert_file, body, headers);
+}
+
+}  // namespace orbitnest::test
