@@ -140,17 +140,20 @@ Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const Pr
     throw ApiError(401, "no_authorization", "This endpoint requires a valid Bearer token");
   }
   Authenticated a{s.verifier.verify(*bearer, c.project.keyring, c.project.issuer, unix_now()), {}};
-  if (a.token.session_id.empty() ||
-      tx.exec_params("SELECT 1 FROM auth.sessions WHERE id::text = $1 AND user_id::text = $2", a.token.session_id,
-                     a.token.user_id)
-          .empty()) {
+  if (!is_uuid(a.token.user_id) || !is_uuid(a.token.session_id)) {
+    throw ApiError(403, "bad_jwt", "invalid JWT: sub and session_id must be UUIDs");
+  }
+  // One round trip: the user, if the session still exists (sessions go with
+  // their user, so no row means the session is gone).
+  const pqxx::result r = tx.exec_params(
+      std::string("SELECT ") + kUserColumns +
+          " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid AND EXISTS "
+          "(SELECT 1 FROM auth.sessions s WHERE s.id = $3::uuid AND s.user_id = auth.users.id)",
+      c.project.ref, a.token.user_id, a.token.session_id);
+  if (r.empty()) {
     throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
   }
-  std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, a.token.user_id);
-  if (!user) {
-    throw ApiError(403, "user_not_found", "User from sub claim in JWT does not exist");
-  }
-  a.user = std::move(*user);
+  a.user = user_from_row(r[0]);
   return a;
 }
 

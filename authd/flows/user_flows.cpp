@@ -8,7 +8,7 @@ namespace orbitnest::authd {
 
 Response get_user(AuthServices& s, const ProjectCall& c) {
   PgPool::Lease conn = s.pg.lease();
-  pqxx::read_transaction tx(*conn);
+  pqxx::nontransaction tx(*conn);  // one read: no BEGIN/COMMIT round trips
   const Authenticated a = authenticate(s, tx, c);
   return json_response(200, user_json(a.user));
 }
@@ -43,7 +43,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
                    "WHERE id = $1::uuid",
                    a.user.id, hash->phc, hash->pepper_version);
     // A new password ends every other session and every pending code.
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id::text <> $2", a.user.id,
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id <> $2::uuid", a.user.id,
                    a.token.session_id);
     tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE project_ref = $1 AND recipient = $2 "
                    "AND consumed_at IS NULL",
@@ -75,9 +75,9 @@ Response logout(AuthServices& s, const ProjectCall& c) {
   pqxx::work tx(*conn);
   const Authenticated a = authenticate(s, tx, c);
   if (scope == "local") {
-    tx.exec_params("DELETE FROM auth.sessions WHERE id::text = $1", a.token.session_id);
+    tx.exec_params("DELETE FROM auth.sessions WHERE id = $1::uuid", a.token.session_id);
   } else if (scope == "others") {
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id::text <> $2", a.user.id,
+    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id <> $2::uuid", a.user.id,
                    a.token.session_id);
   } else {
     tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", a.user.id);

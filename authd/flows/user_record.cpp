@@ -13,6 +13,20 @@ std::optional<std::string> opt(const pqxx::field& f) {
 
 }  // namespace
 
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) {
+    return false;
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 UserRecord user_from_row(const pqxx::row& r) {
   UserRecord u;
   u.id = r["id"].as<std::string>();
@@ -45,8 +59,11 @@ std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const s
 }
 
 std::optional<UserRecord> find_user_by_id(pqxx::transaction_base& tx, const std::string& ref, const std::string& id) {
+  if (!is_uuid(id)) {
+    return std::nullopt;
+  }
   const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
-                                            " FROM auth.users WHERE project_ref = $1 AND id::text = $2",
+                                            " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid",
                                         ref, id);
   if (r.empty()) {
     return std::nullopt;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace orbitnest::authd {
 
@@ -43,6 +44,8 @@ std::optional<UserRecord> find_user_by_id(pqxx::transaction_base& tx, const std:
 
 // GoTrue's user JSON (identities included; factors when there are any).
 boost::json::object user_json(const UserRecord& u);
+
+bool is_uuid(std::string_view s);
 
 // Lower-cased, trimmed; throws ApiError 400 validation_failed when it is
 // not an address.

@@ -1,5 +1,6 @@
 #include "authd/tokens/access_token_verifier.h"
 
+#include <botan/hash.h>
 #include <botan/pubkey.h>
 #include <strings.h>
 
@@ -46,6 +47,34 @@ std::string string_claim(const boost::json::object& c, const char* name) {
 
 VerifiedToken AccessTokenVerifier::verify(const std::string& token, const std::string& keyring,
                                           const std::string& issuer, std::int64_t now) const {
+  auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+  sha256->update(keyring);
+  sha256->update(static_cast<std::uint8_t>(0));
+  sha256->update(token);
+  const Botan::secure_vector<std::uint8_t> digest = sha256->final();
+  const std::string key(reinterpret_cast<const char*>(digest.data()), digest.size());
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_verified.find(key);
+    if (it != m_verified.end()) {
+      if (it->second.exp > now) {
+        return it->second.token;
+      }
+      m_verified.erase(it);
+    }
+  }
+  VerifiedToken verified = verify_signature_and_claims(token, keyring, issuer, now);
+  const std::int64_t exp = verified.claims.at("exp").as_int64();
+  const std::lock_guard lock(m_mutex);
+  if (m_verified.size() >= kMaxRemembered) {
+    m_verified.clear();  // crude, bounded, and enough: entries are cheap to rebuild
+  }
+  m_verified.emplace(key, Remembered{verified, exp});
+  return verified;
+}
+
+VerifiedToken AccessTokenVerifier::verify_signature_and_claims(const std::string& token, const std::string& keyring,
+                                                               const std::string& issuer, std::int64_t now) const {
   const std::size_t a = token.find('.');
   const std::size_t b = a == std::string::npos ? a : token.find('.', a + 1);
   if (b == std::string::npos || token.find('.', b + 1) != std::string::npos) {

@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -24,11 +26,26 @@ struct VerifiedToken {
 class AccessTokenVerifier final {
  public:
   explicit AccessTokenVerifier(JwksCache& jwks) : m_jwks(jwks) {}
+  AccessTokenVerifier(const AccessTokenVerifier&) = delete;
+  AccessTokenVerifier(AccessTokenVerifier&& other) noexcept : m_jwks(other.m_jwks) {}
+
+  // Tokens that verified are remembered (by SHA-256, until they expire), so
+  // a client that reuses its token costs one signature check, not one per
+  // request. The session is still checked on every request by the caller.
   VerifiedToken verify(const std::string& token, const std::string& keyring, const std::string& issuer,
                        std::int64_t now) const;
 
  private:
+  VerifiedToken verify_signature_and_claims(const std::string& token, const std::string& keyring,
+                                            const std::string& issuer, std::int64_t now) const;
+  struct Remembered {
+    VerifiedToken token;
+    std::int64_t exp;
+  };
+  static constexpr std::size_t kMaxRemembered = 20000;
   JwksCache& m_jwks;
+  mutable std::mutex m_mutex;
+  mutable std::unordered_map<std::string, Remembered> m_verified;
 };
 
 // The bearer token of the request; nullopt when there is none, or when it

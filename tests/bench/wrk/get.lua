@@ -1,0 +1,16 @@
+-- GET with the headers from the environment (APIKEY, BEARER optional),
+-- reporting p50/p99/p99.9.
+function request()
+  local h = {["apikey"] = os.getenv("APIKEY")}
+  if os.getenv("BEARER") then
+    h["Authorization"] = "Bearer " .. os.getenv("BEARER")
+  end
+  return wrk.format("GET", nil, h)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("p50=%.2fms p99=%.2fms p99.9=%.2fms errors=%d non2xx=%d\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
