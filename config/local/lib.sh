@@ -43,7 +43,7 @@ build() {
   local t
   for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
   cmake --build "$dir" -j "$(nproc)" "${targets[@]}" -- --no-print-directory >/dev/null || {
-    cmake --build "$dir" -j 1 "${targets[@]}" -- --no-print-directory 2>&1 | grep -E -A5 'error|Error' | head -60 >&2
+    cmake --build "$dir" -j 1 "${targets[@]}" -- --no-print-directory 2>&1 | tail -n 60 >&2 || true
     die "build failed"
   }
 }

@@ -1,7 +1,6 @@
 #pragma once
 // Shortcuts for integration tests of authd's project API.
 #include <chrono>
-#include <regex>
 #include <thread>
 #include <string>
 #include <vector>
@@ -15,6 +14,16 @@ struct TestProject {
   std::string publishable_key;
   std::string secret_key;
 };
+
+// The first word after `label` in `text` ("" if absent).
+inline std::string value_after(const std::string& text, const std::string& label) {
+  std::size_t at = text.find(label);
+  if (at == std::string::npos) {
+    return "";
+  }
+  at = text.find_first_not_of(' ', at + label.size());
+  return text.substr(at, text.find_first_of(" \n", at) - at);
+}
 
 // `authd project create` with the real CLI (keyd must be running).
 inline TestProject create_project(const std::string& ref, bool debug,
@@ -31,13 +40,8 @@ inline TestProject create_project(const std::string& ref, bool debug,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::smatch m;
-  TestProject p{ref, "", ""};
-  if (std::regex_search(out.second, m, std::regex("publishable key: +(\\S+)"))) {
-    p.publishable_key = m[1];
-  }
-  if (std::regex_search(out.second, m, std::regex("secret key: +(\\S+)"))) {
-    p.secret_key = m[1];
+  TestProject p{ref, value_after(out.second, "publishable key:"), value_after(out.second, "secret key:")};
+  if (!p.secret_key.empty()) {
     record_secret(p.secret_key);
   }
   return p;
