@@ -16,6 +16,18 @@ std::int64_t unix_now() {
 
 constexpr std::size_t kRefreshTokenBytes = 32;
 
+// The session's authentication methods, newest first, as the amr claim.
+boost::json::array load_amr(pqxx::transaction_base& tx, const std::string& session_id) {
+  boost::json::array amr;
+  for (const pqxx::row& r : tx.exec_params(
+           "SELECT method, extract(epoch FROM created_at)::bigint FROM auth.mfa_amr_claims "
+           "WHERE session_id = $1::uuid ORDER BY created_at DESC",
+           session_id)) {
+    amr.push_back(boost::json::object{{"method", r[0].as<std::string>()}, {"timestamp", r[1].as<std::int64_t>()}});
+  }
+  return amr;
+}
+
 }  // namespace
 
 std::string sha256_bytes(const std::string& data) {
@@ -50,23 +62,35 @@ SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Proje
   Rotated out;
   out.refresh_token = random_token(kRefreshTokenBytes);
   {
-    pqxx::work tx(conn);
-    const pqxx::result r = tx.exec_params(
-        "WITH old AS ("
-        "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
-        "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
-        "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
-        "  RETURNING t.id, t.session_id, t.user_id)"
-        "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
-        "  SELECT $2, session_id, user_id, id FROM old"
-        "  RETURNING user_id::text, session_id::text",
+    // One statement, so one implicit transaction: revoke the old token if
+    // it is still live (the row lock makes concurrent callers wait, and
+    // they then find it revoked), insert its child, touch the session, and
+    // return the user and the session's methods.
+    pqxx::nontransaction q(conn);
+    const pqxx::result r = q.exec_params(
+        std::string("WITH old AS ("
+                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
+                    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
+                    "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
+                    "  RETURNING t.id, t.session_id, t.user_id), "
+                    "ins AS ("
+                    "  INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
+                    "  SELECT $2, session_id, user_id, id FROM old RETURNING session_id, user_id), "
+                    "touch AS ("
+                    "  UPDATE auth.sessions SET refreshed_at = now(), updated_at = now()"
+                    "  WHERE id IN (SELECT session_id FROM ins) RETURNING id) "
+                    "SELECT ") +
+            kUserColumns +
+            ", ins.session_id::text AS rotated_session, "
+            "(SELECT coalesce(json_agg(json_build_object('method', c.method, 'timestamp', "
+            "extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC), '[]'::json) "
+            "FROM auth.mfa_amr_claims c WHERE c.session_id = ins.session_id)::text AS amr "
+            "FROM ins JOIN auth.users ON auth.users.id = ins.user_id",
         old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)), project.ref);
     if (!r.empty()) {
-      tx.exec_params("UPDATE auth.sessions SET refreshed_at = now(), updated_at = now() WHERE id = $1::uuid",
-                     r[0][1].as<std::string>());
-      tx.commit();
-      out.user_id = r[0][0].as<std::string>();
-      out.session_id = r[0][1].as<std::string>();
+      out.user = user_from_row(r[0]);
+      out.session_id = r[0]["rotated_session"].as<std::string>();
+      out.amr = boost::json::parse(r[0]["amr"].as<std::string>()).as_array();
       return out;
     }
   }
@@ -89,9 +113,14 @@ SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Proje
         "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) "
         "SELECT $2, session_id, user_id, id FROM auth.refresh_tokens WHERE token_hash = $1",
         old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)));
-    tx.commit();
-    out.user_id = user_id;
+    std::optional<UserRecord> user = find_user_by_id(tx, project.ref, user_id);
+    if (!user) {
+      throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+    }
+    out.user = std::move(*user);
     out.session_id = session_id;
+    out.amr = load_amr(tx, session_id);
+    tx.commit();
     return out;
   }
   // A replay: whoever holds this token is not the rightful client, or is
@@ -101,17 +130,12 @@ SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Proje
   throw ApiError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
 }
 
-std::string SessionIssuer::sign_access_token(pqxx::transaction_base& tx, const Project& project,
-                                             const UserRecord& user, const std::string& session_id, std::int64_t now,
-                                             std::int64_t exp) const {
-  boost::json::array amr;
+std::string SessionIssuer::sign_access_token(const Project& project, const UserRecord& user,
+                                             const std::string& session_id, const boost::json::array& amr,
+                                             std::int64_t now, std::int64_t exp) const {
   std::string aal = "aal1";
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT method, extract(epoch FROM created_at)::bigint FROM auth.mfa_amr_claims "
-           "WHERE session_id = $1::uuid ORDER BY created_at DESC",
-           session_id)) {
-    const std::string method = r[0].as<std::string>();
-    amr.push_back(boost::json::object{{"method", method}, {"timestamp", r[1].as<std::int64_t>()}});
+  for (const boost::json::value& m : amr) {
+    const std::string_view method = m.at("method").as_string();
     if (method == "totp" || method == "mfa/phone" || method == "mfa/webauthn") {
       aal = "aal2";
     }
@@ -135,17 +159,27 @@ std::string SessionIssuer::sign_access_token(pqxx::transaction_base& tx, const P
   return signed_jwt.fields.at(0);
 }
 
-boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Project& project,
-                                                    const UserRecord& user, const std::string& session_id,
-                                                    const std::string& refresh_token) const {
+boost::json::object SessionIssuer::response(const Project& project, const UserRecord& user,
+                                            const std::string& session_id, const std::string& refresh_token,
+                                            const boost::json::array& amr) const {
   const std::int64_t now = unix_now();
   const std::int64_t exp = now + project.settings.access_token_ttl_seconds;
-  return boost::json::object{{"access_token", sign_access_token(tx, project, user, session_id, now, exp)},
+  return boost::json::object{{"access_token", sign_access_token(project, user, session_id, amr, now, exp)},
                              {"token_type", "bearer"},
                              {"expires_in", exp - now},
                              {"expires_at", exp},
                              {"refresh_token", refresh_token},
                              {"user", user_json(user)}};
+}
+
+boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Project& project,
+                                                    const UserRecord& user, const std::string& session_id,
+                                                    const std::string& refresh_token) const {
+  return response(project, user, session_id, refresh_token, load_amr(tx, session_id));
+}
+
+boost::json::object SessionIssuer::session_response(const Project& project, const Rotated& rotated) const {
+  return response(project, rotated.user, rotated.session_id, rotated.refresh_token, rotated.amr);
 }
 
 }  // namespace orbitnest::authd

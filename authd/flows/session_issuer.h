@@ -35,12 +35,17 @@ class SessionIssuer final {
   // Rotates `refresh_token`: the user id and session id it belonged to and
   // the new token. Throws ApiError (refresh_token_not_found,
   // refresh_token_already_used) and commits the revocation of a replay.
+  // The rotation returns, from the same single statement, the user and the
+  // session's authentication methods, so that the whole refresh is one
+  // round trip to Postgres and one to keyd.
   struct Rotated {
-    std::string user_id;
+    UserRecord user;
     std::string session_id;
     std::string refresh_token;
+    boost::json::array amr;
   };
   Rotated rotate(pqxx::connection& conn, const Project& project, const std::string& refresh_token) const;
+  boost::json::object session_response(const Project& project, const Rotated& rotated) const;
 
   // The session response: access token (signed by keyd), refresh token,
   // expiry, and the user.
@@ -48,8 +53,10 @@ class SessionIssuer final {
                                        const std::string& session_id, const std::string& refresh_token) const;
 
  private:
-  std::string sign_access_token(pqxx::transaction_base& tx, const Project& project, const UserRecord& user,
-                                const std::string& session_id, std::int64_t now, std::int64_t exp) const;
+  std::string sign_access_token(const Project& project, const UserRecord& user, const std::string& session_id,
+                                const boost::json::array& amr, std::int64_t now, std::int64_t exp) const;
+  boost::json::object response(const Project& project, const UserRecord& user, const std::string& session_id,
+                               const std::string& refresh_token, const boost::json::array& amr) const;
   KeydLink& m_keyd;
 };
 

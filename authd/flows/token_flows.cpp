@@ -82,15 +82,7 @@ Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& bo
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "token");
   const SessionIssuer::Rotated rotated = s.sessions.rotate(*conn, c.project, *token);
-  pqxx::work tx(*conn);
-  const std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, rotated.user_id);
-  if (!user) {
-    throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
-  }
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.project, *user, rotated.session_id, rotated.refresh_token);
-  tx.commit();
-  return json_response(200, response);
+  return json_response(200, s.sessions.session_response(c.project, rotated));
 }
 
 }  // namespace
