@@ -8,18 +8,20 @@ namespace orbitnest::authd {
 
 void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
                     const std::string& error_code, const std::string& message) {
-  pqxx::work tx(conn);
-  // A counter lost in a crash costs a few requests' worth of limit; waiting
-  // for the WAL flush on every request would cost far more.
-  tx.exec("SET LOCAL synchronous_commit = off");
-  const pqxx::row r = tx.exec_params1(
-      "INSERT INTO auth.rate_limits AS l (key, window_start, hits) VALUES ($1, now(), 1) "
-      "ON CONFLICT (key) DO UPDATE SET "
-      "  hits = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN 1 ELSE l.hits + 1 END, "
-      "  window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() ELSE l.window_start END "
-      "RETURNING hits, ceil(extract(epoch FROM l.window_start + make_interval(secs => $2) - now()))::int",
+  // One statement, so one round trip in its own implicit transaction, whose
+  // commit does not wait for the WAL flush: a counter lost in a crash costs
+  // a few requests' worth of limit, waiting on every request far more.
+  pqxx::nontransaction q(conn);
+  const pqxx::row r = q.exec_params1(
+      "WITH hit AS ("
+      "  INSERT INTO auth.rate_limits AS l (key, window_start, hits) VALUES ($1, now(), 1) "
+      "  ON CONFLICT (key) DO UPDATE SET "
+      "    hits = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN 1 ELSE l.hits + 1 END, "
+      "    window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() "
+      "                        ELSE l.window_start END "
+      "  RETURNING hits, ceil(extract(epoch FROM l.window_start + make_interval(secs => $2) - now()))::int AS wait) "
+      "SELECT hits, wait, set_config('synchronous_commit', 'off', true) FROM hit",
       key, window_seconds);
-  tx.commit();
   if (r[0].as<int>() > limit) {
     ApiError e(429, error_code, message);
     e.retry_after = std::max(1, r[1].as<int>());
