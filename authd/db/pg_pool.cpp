@@ -23,12 +23,20 @@ PgPool::Lease PgPool::lease() {
   try {
     if (!conn || !conn->is_open()) {
       conn = std::make_unique<pqxx::connection>(m_conninfo);
+      for (const auto& [name, sql] : m_prepared) {
+        conn->prepare(name, sql);
+      }
     }
   } catch (...) {
     give_back(nullptr);
     throw;
   }
   return Lease(*this, std::move(conn));
+}
+
+void PgPool::prepare(std::string name, std::string sql) {
+  const std::lock_guard lock(m_mutex);
+  m_prepared.emplace_back(std::move(name), std::move(sql));
 }
 
 void PgPool::give_back(std::unique_ptr<pqxx::connection> conn) {

@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace orbitnest::authd {
@@ -44,10 +45,16 @@ class PgPool final {
   // connection if none is idle (pqxx::broken_connection when Postgres is down).
   Lease lease();
 
+  // Hot statements are prepared once per connection (Postgres then skips
+  // parsing and planning them on every request). Register them before the
+  // first lease; use them with exec_prepared(name, ...).
+  void prepare(std::string name, std::string sql);
+
  private:
   void give_back(std::unique_ptr<pqxx::connection> conn);
 
   std::string m_conninfo;
+  std::vector<std::pair<std::string, std::string>> m_prepared;
   int m_size;
   std::chrono::milliseconds m_wait_limit;
   std::mutex m_mutex;

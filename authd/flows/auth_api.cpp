@@ -145,11 +145,8 @@ Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const Pr
   }
   // One round trip: the user, if the session still exists (sessions go with
   // their user, so no row means the session is gone).
-  const pqxx::result r = tx.exec_params(
-      std::string("SELECT ") + kUserColumns +
-          " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid AND EXISTS "
-          "(SELECT 1 FROM auth.sessions s WHERE s.id = $3::uuid AND s.user_id = auth.users.id)",
-      c.project.ref, a.token.user_id, a.token.session_id);
+  const pqxx::result r =
+      tx.exec_prepared("authenticated_user", c.project.ref, a.token.user_id, a.token.session_id);
   if (r.empty()) {
     throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
   }
@@ -158,6 +155,12 @@ Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const Pr
 }
 
 void register_auth_routes(RouteTable& routes, AuthServices& s) {
+  s.pg.prepare("authenticated_user",
+               std::string("SELECT ") + kUserColumns +
+                   " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid AND EXISTS "
+                   "(SELECT 1 FROM auth.sessions s WHERE s.id = $3::uuid AND s.user_id = auth.users.id)");
+  prepare_rate_limiter(s.pg);
+  SessionIssuer::prepare_statements(s.pg);
   const std::string base = "/projects/{ref}/auth/v1";
   struct Entry {
     const char* method;

@@ -16,6 +16,27 @@ std::int64_t unix_now() {
 
 constexpr std::size_t kRefreshTokenBytes = 32;
 
+std::string rotate_sql() {
+  return std::string("WITH old AS ("
+                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
+                    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
+                    "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
+                    "  RETURNING t.id, t.session_id, t.user_id), "
+                    "ins AS ("
+                    "  INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
+                    "  SELECT $2, session_id, user_id, id FROM old RETURNING session_id, user_id), "
+                    "touch AS ("
+                    "  UPDATE auth.sessions SET refreshed_at = now(), updated_at = now()"
+                    "  WHERE id IN (SELECT session_id FROM ins) RETURNING id) "
+                    "SELECT ") +
+            kUserColumns +
+            ", ins.session_id::text AS rotated_session, "
+            "(SELECT coalesce(json_agg(json_build_object('method', c.method, 'timestamp', "
+            "extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC), '[]'::json) "
+            "FROM auth.mfa_amr_claims c WHERE c.session_id = ins.session_id)::text AS amr "
+            "FROM ins JOIN auth.users ON auth.users.id = ins.user_id";
+}
+
 // The session's authentication methods, newest first, as the amr claim.
 boost::json::array load_amr(pqxx::transaction_base& tx, const std::string& session_id) {
   boost::json::array amr;
@@ -36,6 +57,8 @@ std::string sha256_bytes(const std::string& data) {
   const auto d = h->final();
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
+
+void SessionIssuer::prepare_statements(PgPool& pg) { pg.prepare("rotate_refresh_token", rotate_sql()); }
 
 NewSession SessionIssuer::create_session(pqxx::work& tx, const UserRecord& user, const std::string& amr_method,
                                          const std::string& user_agent, const std::string& ip) const {
@@ -67,25 +90,7 @@ SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Proje
     // they then find it revoked), insert its child, touch the session, and
     // return the user and the session's methods.
     pqxx::nontransaction q(conn);
-    const pqxx::result r = q.exec_params(
-        std::string("WITH old AS ("
-                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
-                    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
-                    "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
-                    "  RETURNING t.id, t.session_id, t.user_id), "
-                    "ins AS ("
-                    "  INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
-                    "  SELECT $2, session_id, user_id, id FROM old RETURNING session_id, user_id), "
-                    "touch AS ("
-                    "  UPDATE auth.sessions SET refreshed_at = now(), updated_at = now()"
-                    "  WHERE id IN (SELECT session_id FROM ins) RETURNING id) "
-                    "SELECT ") +
-            kUserColumns +
-            ", ins.session_id::text AS rotated_session, "
-            "(SELECT coalesce(json_agg(json_build_object('method', c.method, 'timestamp', "
-            "extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC), '[]'::json) "
-            "FROM auth.mfa_amr_claims c WHERE c.session_id = ins.session_id)::text AS amr "
-            "FROM ins JOIN auth.users ON auth.users.id = ins.user_id",
+    const pqxx::result r = q.exec_prepared("rotate_refresh_token",
         old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)), project.ref);
     if (!r.empty()) {
       out.user = user_from_row(r[0]);

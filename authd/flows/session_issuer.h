@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "authd/db/pg_pool.h"
 #include "authd/flows/user_record.h"
 #include "authd/keyd/keyd_link.h"
 #include "authd/projects/project.h"
@@ -29,6 +30,8 @@ struct NewSession {
 class SessionIssuer final {
  public:
   explicit SessionIssuer(KeydLink& keyd) : m_keyd(keyd) {}
+  // Registers the rotation statement (prepared once per connection).
+  static void prepare_statements(PgPool& pg);
 
   NewSession create_session(pqxx::work& tx, const UserRecord& user, const std::string& amr_method,
                             const std::string& user_agent, const std::string& ip) const;

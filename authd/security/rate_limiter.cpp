@@ -12,7 +12,16 @@ void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, i
   // commit does not wait for the WAL flush: a counter lost in a crash costs
   // a few requests' worth of limit, waiting on every request far more.
   pqxx::nontransaction q(conn);
-  const pqxx::row r = q.exec_params1(
+  const pqxx::result r = q.exec_prepared("rate_limit_hit", key, window_seconds);
+  if (r[0][0].as<int>() > limit) {
+    ApiError e(429, error_code, message);
+    e.retry_after = std::max(1, r[0][1].as<int>());
+    throw e;
+  }
+}
+
+void prepare_rate_limiter(PgPool& pg) {
+  pg.prepare("rate_limit_hit",
       "WITH hit AS ("
       "  INSERT INTO auth.rate_limits AS l (key, window_start, hits) VALUES ($1, now(), 1) "
       "  ON CONFLICT (key) DO UPDATE SET "
@@ -20,13 +29,7 @@ void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, i
       "    window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() "
       "                        ELSE l.window_start END "
       "  RETURNING hits, ceil(extract(epoch FROM l.window_start + make_interval(secs => $2) - now()))::int AS wait) "
-      "SELECT hits, wait, set_config('synchronous_commit', 'off', true) FROM hit",
-      key, window_seconds);
-  if (r[0].as<int>() > limit) {
-    ApiError e(429, error_code, message);
-    e.retry_after = std::max(1, r[1].as<int>());
-    throw e;
-  }
+      "SELECT hits, wait, set_config('synchronous_commit', 'off', true) FROM hit");
 }
 
 }  // namespace orbitnest::authd

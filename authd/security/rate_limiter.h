@@ -5,12 +5,17 @@
 
 #include <string>
 
+#include "authd/db/pg_pool.h"
+
 namespace orbitnest::authd {
 
 // Counts one hit for `key` in the current window of `window_seconds`, in a
 // transaction of its own (a hit must count even when the request then
 // fails, or failures would be free); throws ApiError(429, code) when hits
 // exceed `limit`. Call it before opening the flow's own transaction.
+// Registers the statement rate_limit_hit() uses (prepared per connection).
+void prepare_rate_limiter(PgPool& pg);
+
 void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
                     const std::string& error_code, const std::string& message);
 
