@@ -70,7 +70,7 @@ int run(const config::AuthdConfig& cfg) {
   authd::PgPool pg(build_conninfo(cfg.database), cfg.database.pool_size, std::chrono::milliseconds(2000));
   authd::KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
                        std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms),
-                       static_cast<std::size_t>(cfg.workers.threads));
+                       static_cast<std::size_t>(std::min(cfg.workers.threads, 16)));
   authd::BlockingPool workers(cfg.workers.threads, cfg.workers.queue_limit);
 
   authd::JwksCache jwks(keyd);

@@ -28,7 +28,7 @@ struct AuthdDatabaseConfig {
   // comes from password_file so that it never sits in a config file.
   std::string conninfo;
   std::optional<std::string> password_file;
-  int pool_size = 8;
+  int pool_size = 32;
   int connect_timeout_seconds = 3;
 };
 
@@ -44,9 +44,11 @@ struct AuthdHttpConfig {
 
 struct AuthdWorkersConfig {
   // Blocking work (Postgres, Argon2id) runs here, never on the I/O threads.
-  int threads = 4;
+  // Most of it is waiting on Postgres (WAL flushes): more threads in flight
+  // share each flush, so this is well above the core count.
+  int threads = 32;
   // Jobs waiting beyond this get 503 + Retry-After at once.
-  int queue_limit = 64;
+  int queue_limit = 256;
 };
 
 struct AuthdPasswordsConfig {

@@ -75,9 +75,11 @@ keyd:
   socket_path: $dir/keyd.sock
 database:
   conninfo: host=$dir/pg/run dbname=bench
-  pool_size: 16
+  pool_size: 48
 workers:
-  threads: 16
+  # Many workers, because most of a refresh's time is waiting for the WAL
+  # flush: more commits in flight share each flush (group commit).
+  threads: 48
   queue_limit: 512
 log:
   level: warning

@@ -54,7 +54,7 @@ TEST_F(AuthdConfigTest, ValidFileLoadsWithDefaults) {
   EXPECT_EQ(cfg.tls.cert_file, cert);
   EXPECT_EQ(cfg.tls.min_version, "1.2");
   EXPECT_EQ(cfg.http.body_limit_bytes, 65536);
-  EXPECT_EQ(cfg.workers.queue_limit, 64);
+  EXPECT_EQ(cfg.workers.queue_limit, 256);
   EXPECT_EQ(cfg.log_level, "info");
 }
 
