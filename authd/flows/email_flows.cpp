@@ -35,6 +35,18 @@ void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::str
   (void)s;
 }
 
+// A fresh code of `kind` for `email`: stored and its mail queued in one
+// transaction, then the mailer woken.
+void send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
+               const std::string& kind) {
+  const std::string code = s.codes.issue(conn, p, kind, email);
+  pqxx::work tx(conn);
+  s.codes.store(tx, p, kind, email, code);
+  mail_code(s, tx, p, email, kind, code);
+  tx.commit();
+  s.mailer.wake();
+}
+
 // Stores (or refreshes) a pending sign-up and mails its code.
 void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
                   const std::optional<PasswordHash>& hash, const boost::json::object& data) {
@@ -118,12 +130,7 @@ Response otp(AuthServices& s, const ProjectCall& c) {
     exists = find_user_by_email(q, c.project.ref, email).has_value();
   }
   if (exists) {
-    const std::string code = s.codes.issue(*conn, c.project, "email", email);
-    pqxx::work tx(*conn);
-    s.codes.store(tx, c.project, "email", email, code);
-    mail_code(s, tx, c.project, email, "email", code);
-    tx.commit();
-    s.mailer.wake();
+    send_code(s, *conn, c.project, email, "email");
   } else if (create_user) {
     start_signup(s, *conn, c.project, email, std::nullopt, data);
   } else {
@@ -150,12 +157,7 @@ Response resend(AuthServices& s, const ProjectCall& c) {
                    .empty();
   }
   if (pending) {
-    const std::string code = s.codes.issue(*conn, c.project, "signup", email);
-    pqxx::work tx(*conn);
-    s.codes.store(tx, c.project, "signup", email, code);
-    mail_code(s, tx, c.project, email, "signup", code);
-    tx.commit();
-    s.mailer.wake();
+    send_code(s, *conn, c.project, email, "signup");
   }
   return json_response(200, boost::json::object{});
 }
@@ -171,12 +173,7 @@ Response recover(AuthServices& s, const ProjectCall& c) {
     exists = find_user_by_email(q, c.project.ref, email).has_value();
   }
   if (exists) {
-    const std::string code = s.codes.issue(*conn, c.project, "recovery", email);
-    pqxx::work tx(*conn);
-    s.codes.store(tx, c.project, "recovery", email, code);
-    mail_code(s, tx, c.project, email, "recovery", code);
-    tx.commit();
-    s.mailer.wake();
+    send_code(s, *conn, c.project, email, "recovery");
   }
   return json_response(200, boost::json::object{});  // also for unknown addresses
 }

@@ -1,48 +1,14 @@
 #include "authd/tokens/jwks_cache.h"
 
-#include <botan/bigint.h>
-#include <botan/ec_group.h>
-#include <botan/ecdsa.h>
-#include <botan/ed25519.h>
-#include <botan/rsa.h>
-
 #include <boost/json.hpp>
 
-#include "keyd/keyring/base64url.h"
+#include "keyd/keyring/jwk.h"
 
 namespace orbitnest::authd {
 namespace {
 
 constexpr auto kTtl = std::chrono::seconds(60);
 constexpr auto kMinRefresh = std::chrono::seconds(1);
-
-std::string b64(const boost::json::object& jwk, const char* name) {
-  const boost::json::value* v = jwk.if_contains(name);
-  if (v == nullptr || !v->is_string()) {
-    throw std::runtime_error(std::string("JWK without ") + name);
-  }
-  return keyd::base64url_decode(v->as_string()).value();
-}
-
-Botan::BigInt big(const std::string& bytes) {
-  return Botan::BigInt(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
-std::shared_ptr<const Botan::Public_Key> to_key(const boost::json::object& jwk) {
-  const std::string kty(jwk.at("kty").as_string());
-  if (kty == "EC") {
-    static const Botan::EC_Group group("secp256r1");
-    return std::make_shared<Botan::ECDSA_PublicKey>(group, group.point(big(b64(jwk, "x")), big(b64(jwk, "y"))));
-  }
-  if (kty == "RSA") {
-    return std::make_shared<Botan::RSA_PublicKey>(big(b64(jwk, "n")), big(b64(jwk, "e")));
-  }
-  if (kty == "OKP") {
-    const std::string x = b64(jwk, "x");
-    return std::make_shared<Botan::Ed25519_PublicKey>(std::vector<std::uint8_t>(x.begin(), x.end()));
-  }
-  throw std::runtime_error("unsupported JWK kty " + kty);
-}
 
 }  // namespace
 
@@ -56,7 +22,7 @@ std::shared_ptr<const JwksCache::Entry> JwksCache::fetch(const std::string& keyr
     const boost::json::object& jwk = k.as_object();
     auto vk = std::make_shared<VerificationKey>();
     vk->alg = std::string(jwk.at("alg").as_string());
-    vk->key = to_key(jwk);
+    vk->key = keyd::public_key_from_jwk(jwk);
     entry->keys[std::string(jwk.at("kid").as_string())] = vk;
   }
   return entry;

@@ -13,38 +13,15 @@
 #include <stdexcept>
 
 #include "keyd/keyring/base64url.h"
+#include "keyd/keyring/jwk.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace orbitnest::test {
 namespace {
 
-std::string b64(const boost::json::value& v, const char* name) {
-  const std::optional<std::string> d = keyd::base64url_decode(v.at(name).as_string());
-  if (!d) {
-    throw std::runtime_error(std::string("bad base64url in ") + name);
-  }
-  return *d;
-}
-
-Botan::BigInt big(const std::string& bytes) {
-  return Botan::BigInt(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
 std::unique_ptr<Botan::Public_Key> key_from_jwk(const boost::json::value& jwk) {
-  const std::string kty(jwk.at("kty").as_string());
-  if (kty == "EC") {
-    const Botan::EC_Group group("secp256r1");
-    return std::make_unique<Botan::ECDSA_PublicKey>(group, group.point(big(b64(jwk, "x")), big(b64(jwk, "y"))));
-  }
-  if (kty == "RSA") {
-    return std::make_unique<Botan::RSA_PublicKey>(big(b64(jwk, "n")), big(b64(jwk, "e")));
-  }
-  if (kty == "OKP") {
-    const std::string x = b64(jwk, "x");
-    return std::make_unique<Botan::Ed25519_PublicKey>(std::vector<std::uint8_t>(x.begin(), x.end()));
-  }
-  throw std::runtime_error("unknown kty " + kty);
+  return keyd::public_key_from_jwk(jwk.as_object());
 }
 
 const boost::json::value* find_key(const std::string& jwks_json, const std::string& kid) {
