@@ -165,3 +165,46 @@ TEST_F(AuthdApi, TlsCertificateReloadsOnSighup) {
 
 }  // namespace
 }  // namespace orbitnest::test
+
+namespace orbitnest::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_F(AuthdApi, AnAddressTakesAtMost25WrongCodesADay) {
+  const std::string verify = "/projects/demo/auth/v1/verify";
+  ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup", R"({"email": "guess@example.com"})", {key_header(debug)}).status,
+            200);
+  const std::string wrong = R"({"type": "signup", "email": "guess@example.com", "token": "9999"})";
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(api(a, "POST", verify, wrong).status, 403) << "try " << i;
+  }
+  // Even the right code is refused now: the address has used up its day.
+  const HttpResult late = api(a, "POST", verify, R"({"type": "signup", "email": "guess@example.com", "token": "1234"})");
+  EXPECT_EQ(late.status, 429) << late.body;
+  EXPECT_NE(late.body.find("over_request_rate_limit"), std::string::npos);
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.users"), "0");
+}
+
+TEST_F(AuthdApi, PasswordsAreRehashedWhenTheParametersChange) {
+  const std::string pw = "a fine password " + random_hex(4);
+  record_secret(pw);
+  ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup",
+                R"({"email": "rehash@example.com", "password": ")" + pw + "\"}", {key_header(debug)}).status,
+            200);
+  ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/verify",
+                R"({"type": "signup", "email": "rehash@example.com", "token": "1234"})").status,
+            200);
+  EXPECT_NE(scalar("SELECT encrypted_password FROM auth.users").find("$m=19456,t=2,p=1$"), std::string::npos);
+  authd->stop();
+  const std::string stronger = a.write_config("authd-t3.yaml", a.authd_yaml() + "passwords:\n  argon2_iterations: 3\n");
+  authd = a.start_authd({}, stronger);
+  ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+  const HttpResult signin = api(a, "POST", "/projects/demo/auth/v1/token?grant_type=password",
+                                R"({"email": "rehash@example.com", "password": ")" + pw + "\"}", {key_header(debug)});
+  EXPECT_EQ(signin.status, 200) << signin.body;
+  EXPECT_NE(scalar("SELECT encrypted_password FROM auth.users").find("$m=19456,t=3,p=1$"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orbitnest::test
