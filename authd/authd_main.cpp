@@ -94,7 +94,8 @@ int run(const config::AuthdConfig& cfg) {
                                authd::AccessTokenVerifier(jwks),
                                authd::OneTimeCodes(keyd),
                                authd::SessionIssuer(keyd),
-                               health};
+                               health,
+                               cfg.rest.exposed_schemas};
 
   authd::RouteTable routes;
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});

@@ -87,6 +87,23 @@ AuthdConfig read(YamlMapReader& root) {
     w.finish();
   }
   {
+    YamlMapReader r = root.map("rest");
+    cfg.rest.exposed_schemas = r.string_list_or("exposed_schemas", cfg.rest.exposed_schemas);
+    if (cfg.rest.exposed_schemas.empty()) {
+      r.fail("exposed_schemas", "name at least one schema");
+    }
+    for (const std::string& schema : cfg.rest.exposed_schemas) {
+      if (schema == "auth" || schema.rfind("pg_", 0) == 0 || schema == "information_schema") {
+        r.fail("exposed_schemas", "'" + schema + "' may never be exposed");
+      }
+      if (schema.empty() || schema.size() > 63 ||
+          schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        r.fail("exposed_schemas", "'" + schema + "' is not a plain lower-case schema name");
+      }
+    }
+    r.finish();
+  }
+  {
     YamlMapReader pw = root.map("passwords");
     cfg.passwords.argon2_memory_kib = int_or(pw, "argon2_memory_kib", cfg.passwords.argon2_memory_kib, 19456, 4194304);
     cfg.passwords.argon2_iterations = int_or(pw, "argon2_iterations", cfg.passwords.argon2_iterations, 2, 100);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orbitnest::config {
 
@@ -60,6 +61,12 @@ struct AuthdPasswordsConfig {
   int max_concurrent_hashes = 0;
 };
 
+struct AuthdRestConfig {
+  // Schemas whose functions apps may call through /rest/v1/rpc (never auth,
+  // pg_catalog or information_schema). The first is the default.
+  std::vector<std::string> exposed_schemas{"public"};
+};
+
 struct AuthdConfig {
   AuthdListenConfig listen;
   AuthdTlsConfig tls;
@@ -68,6 +75,7 @@ struct AuthdConfig {
   AuthdHttpConfig http;
   AuthdWorkersConfig workers;
   AuthdPasswordsConfig passwords;
+  AuthdRestConfig rest;
   std::string log_level = "info";
 };
 

@@ -23,6 +23,8 @@ class JsonBody final {
   std::optional<bool> boolean(std::string_view key) const;
   // A JSON object (e.g. user_metadata); nullopt when absent or null.
   std::optional<boost::json::object> object(std::string_view key) const;
+  // Every member (for bodies whose keys are data, like RPC arguments).
+  const boost::json::object& all() const { return m_object; }
 
  private:
   explicit JsonBody(boost::json::object o) : m_object(std::move(o)) {}

@@ -4,6 +4,7 @@
 
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
+#include "authd/rest/rpc.h"
 #include "authd/security/rate_limiter.h"
 #include "systemd/log.h"
 
@@ -186,6 +187,8 @@ void register_auth_routes(RouteTable& routes, AuthServices& s) {
     routes.add({e.method, base + e.path, Execution::blocking, project_route(s, e.needs_key, e.flow)});
   }
   routes.add({"OPTIONS", base + "/*", Execution::inline_io, preflight});
+  routes.add({"POST", "/projects/{ref}/rest/v1/rpc/{function}", Execution::blocking, project_route(s, true, rpc)});
+  routes.add({"OPTIONS", "/projects/{ref}/rest/v1/*", Execution::inline_io, preflight});
 }
 
 }  // namespace orbitnest::authd

@@ -4,6 +4,7 @@
 // adds every route; each handler runs on the blocking worker pool.
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "authd/db/pg_pool.h"
 #include "authd/flows/one_time_codes.h"
@@ -29,6 +30,8 @@ struct AuthServices {
   SessionIssuer sessions;
   // Health of keyd and Postgres, for the project-scoped health route.
   std::function<Response()> health;
+  // Schemas whose functions POST /rest/v1/rpc/{function} may call.
+  std::vector<std::string> rest_schemas;
 };
 
 // One request to a project's API.
