@@ -119,6 +119,15 @@ TEST_F(AuthdConfigTest, SecretsAreRefusedWhereTheyLeak) {
   EXPECT_EQ(error_of(text), "authd.yaml:10: database.conninfo: must not hold a password; use database.password_file");
 }
 
+TEST_F(AuthdConfigTest, AuthSchemaIsNeverExposed) {
+  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [public, auth]\n")),
+            "authd.yaml:12: rest.exposed_schemas: 'auth' may never be exposed");
+  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [pg_catalog]\n")),
+            "authd.yaml:12: rest.exposed_schemas: 'pg_catalog' may never be exposed");
+  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [\"Bad Name\"]\n")),
+            "authd.yaml:12: rest.exposed_schemas: 'Bad Name' is not a plain lower-case schema name");
+}
+
 TEST_F(AuthdConfigTest, LoadFileReportsUnreadableFile) {
   try {
     (void)load_authd_config(dir.file("absent.yaml"));
