@@ -35,6 +35,11 @@ void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::str
   (void)s;
 }
 
+bool has_account(pqxx::connection& conn, const Project& p, const std::string& email) {
+  pqxx::nontransaction q(conn);
+  return find_user_by_email(q, p.ref, email).has_value();
+}
+
 // A fresh code of `kind` for `email`: stored and its mail queued in one
 // transaction, then the mailer woken.
 void send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
@@ -102,11 +107,7 @@ Response signup(AuthServices& s, const ProjectCall& c) {
     check_password_policy(c.project, *password);
     hash = s.passwords.hash(*password);
   }
-  bool exists = false;
-  {
-    pqxx::nontransaction q(*conn);
-    exists = find_user_by_email(q, c.project.ref, email).has_value();
-  }
+  const bool exists = has_account(*conn, c.project, email);
   if (!exists) {
     start_signup(s, *conn, c.project, email, hash, data);
   }
@@ -124,11 +125,7 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   const boost::json::object data = body.object("data").value_or(boost::json::object{});
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "otp");
-  bool exists = false;
-  {
-    pqxx::nontransaction q(*conn);
-    exists = find_user_by_email(q, c.project.ref, email).has_value();
-  }
+  const bool exists = has_account(*conn, c.project, email);
   if (exists) {
     send_code(s, *conn, c.project, email, "email");
   } else if (create_user) {
@@ -167,11 +164,7 @@ Response recover(AuthServices& s, const ProjectCall& c) {
   const std::string email = normalize_email(body.required_string("email"));
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "otp");
-  bool exists = false;
-  {
-    pqxx::nontransaction q(*conn);
-    exists = find_user_by_email(q, c.project.ref, email).has_value();
-  }
+  const bool exists = has_account(*conn, c.project, email);
   if (exists) {
     send_code(s, *conn, c.project, email, "recovery");
   }
