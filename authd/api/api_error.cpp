@@ -12,26 +12,11 @@ bool wants_2024_errors(const Request& req) {
 
 Response render_error(const Request& req, int status, std::string_view code, std::string_view message,
                       int retry_after, const boost::json::object& extra) {
-  Response r;
-  r.status = status;
-  boost::json::object body;
-  if (wants_2024_errors(req)) {
-    body["code"] = code;
-    body["message"] = message;
-    r.headers.emplace_back("X-Supabase-Api-Version", "2024-01-01");
-  } else {
-    body["code"] = status;
-    body["error_code"] = code;
-    body["msg"] = message;
-  }
-  for (const auto& kv : extra) {
-    body[kv.key()] = kv.value();
-  }
+  Response r = json_error(status, code, message, wants_2024_errors(req), extra);
   r.headers.emplace_back("x-sb-error-code", std::string(code));
   if (retry_after > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(retry_after));
   }
-  r.body = boost::json::serialize(body);
   return r;
 }
 

@@ -22,11 +22,7 @@ std::string OneTimeCodes::mac(const Project& project, const std::string& kind, c
   data += recipient;
   data += '\0';
   data += code;
-  const keyd::Frame r =
-      m_keyd.pool().call(keyd::Op::mac, {"otp", data, keyd::encode_u32(static_cast<std::uint32_t>(version))});
-  keyd::FieldReader in(r);
-  *used_version = static_cast<int>(in.u32());
-  return std::string(in.bytes());
+  return m_keyd.mac("otp", data, version, used_version);
 }
 
 std::string OneTimeCodes::issue(pqxx::connection& conn, const Project& project, const std::string& kind,
@@ -72,9 +68,7 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
                                   const std::vector<std::string>& kinds, const std::string& recipient,
                                   const std::string& code) {
   const std::string fail_key = "otpfail:" + project.ref + ":" + recipient;
-  const pqxx::result failures = tx.exec_params(
-      "SELECT hits FROM auth.rate_limits WHERE key = $1 AND window_start > now() - interval '1 day'", fail_key);
-  if (!failures.empty() && failures[0][0].as<int>() >= kFailuresPerDay) {
+  if (rate_limit_reached(tx, fail_key, kFailuresPerDay, 86400)) {
     ApiError e(429, "over_request_rate_limit", "Too many wrong codes for this address; try again tomorrow");
     e.retry_after = 3600;
     throw e;

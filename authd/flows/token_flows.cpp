@@ -34,9 +34,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
   std::optional<UserRecord> user;
   {
     pqxx::nontransaction q(*conn);
-    const pqxx::result f = q.exec_params(
-        "SELECT hits FROM auth.rate_limits WHERE key = $1 AND window_start > now() - interval '1 hour'", fail_key);
-    if (!f.empty() && f[0][0].as<int>() >= kPasswordFailuresPerHour) {
+    if (rate_limit_reached(q, fail_key, kPasswordFailuresPerHour, 3600)) {
       ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
       e.retry_after = 900;
       throw e;

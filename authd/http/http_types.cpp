@@ -12,13 +12,23 @@ bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) con
   return c < 0 || (c == 0 && a.size() < b.size());
 }
 
-Response json_error(int status, std::string_view error_code, std::string_view message) {
-  boost::json::object body;
-  body["code"] = status;
-  body["error_code"] = error_code;
-  body["msg"] = message;
+Response json_error(int status, std::string_view error_code, std::string_view message, bool api_2024,
+                    const boost::json::object& extra) {
   Response r;
   r.status = status;
+  boost::json::object body;
+  if (api_2024) {
+    body["code"] = error_code;
+    body["message"] = message;
+    r.headers.emplace_back("X-Supabase-Api-Version", "2024-01-01");
+  } else {
+    body["code"] = status;
+    body["error_code"] = error_code;
+    body["msg"] = message;
+  }
+  for (const auto& kv : extra) {
+    body[kv.key()] = kv.value();
+  }
   r.body = boost::json::serialize(body);
   return r;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Plain request/response values that handlers see. Handlers never include
 // Beast: the HTTP layer converts at its edge (http_server.cpp).
+#include <boost/json.hpp>
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -30,7 +32,11 @@ struct Response {
   std::string content_type = "application/json";
 };
 
-// A JSON error in GoTrue's shape: {"code":<status>,"error_code":..,"msg":..}.
-Response json_error(int status, std::string_view error_code, std::string_view message);
+// A JSON error in GoTrue's shapes: by default the legacy
+// {"code":<status>,"error_code":..,"msg":..}; with `api_2024` (clients that
+// send X-Supabase-Api-Version: 2024-01-01) {"code":"<error_code>","message":..}
+// and the version header. `extra` members are added to the body.
+Response json_error(int status, std::string_view error_code, std::string_view message, bool api_2024 = false,
+                    const boost::json::object& extra = {});
 
 }  // namespace orbitnest::authd

@@ -71,6 +71,16 @@ void KeydLink::watch() {
   }
 }
 
+std::string KeydLink::mac(std::string_view purpose, std::string_view data, int version, int* used_version) {
+  const keyd::Frame r = m_pool.call(keyd::Op::mac, {std::string(purpose), std::string(data),
+                                                    keyd::encode_u32(static_cast<std::uint32_t>(version))});
+  keyd::FieldReader in(r);
+  *used_version = static_cast<int>(in.u32());
+  const std::string_view mac = in.bytes();
+  in.expect_end();
+  return std::string(mac);
+}
+
 KeydHealth KeydLink::check() {
   {
     const std::lock_guard lock(m_mutex);

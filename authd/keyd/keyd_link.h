@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "keyd/client/keyd_connection_pool.h"
@@ -30,6 +31,9 @@ class KeydLink final {
   // True once a handshake has succeeded at least once.
   bool ever_connected() const { return m_ever_connected.load(); }
   keyd::KeydConnectionPool& pool() { return m_pool; }
+  // keyd's pepper MAC of `data` for `purpose` with pepper `version` (0 =
+  // current); returns the MAC and sets the version keyd used.
+  std::string mac(std::string_view purpose, std::string_view data, int version, int* used_version);
   // A caller saw keyd fail: hand the link to the watcher.
   void report_down(const std::string& problem);
 

@@ -25,11 +25,7 @@ Project from_row(const pqxx::row& r) {
 }  // namespace
 
 std::string ProjectStore::secret_mac(const std::string& secret, int version, int* used_version) {
-  const keyd::Frame r =
-      m_keyd.pool().call(keyd::Op::mac, {"api_key", secret, keyd::encode_u32(static_cast<std::uint32_t>(version))});
-  keyd::FieldReader in(r);
-  *used_version = static_cast<int>(in.u32());
-  return std::string(in.bytes());
+  return m_keyd.mac("api_key", secret, version, used_version);
 }
 
 std::shared_ptr<const Project> ProjectStore::find(const std::string& ref) {

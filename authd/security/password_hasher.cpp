@@ -43,11 +43,7 @@ PasswordHasher::PasswordHasher(KeydLink& keyd, Argon2Params params, int max_conc
 }
 
 std::string PasswordHasher::peppered(const std::string& password, int version, int* used_version) {
-  const keyd::Frame r = m_keyd.pool().call(keyd::Op::mac, {"password", password,
-                                                           keyd::encode_u32(static_cast<std::uint32_t>(version))});
-  keyd::FieldReader in(r);
-  *used_version = static_cast<int>(in.u32());
-  return keyd::base64url_encode(in.bytes());
+  return keyd::base64url_encode(m_keyd.mac("password", password, version, used_version));
 }
 
 PasswordHash PasswordHasher::hash(const std::string& password) {

@@ -20,6 +20,13 @@ void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, i
   }
 }
 
+bool rate_limit_reached(pqxx::transaction_base& tx, const std::string& key, int limit, int window_seconds) {
+  const pqxx::result r = tx.exec_params(
+      "SELECT hits FROM auth.rate_limits WHERE key = $1 AND window_start > now() - make_interval(secs => $2)", key,
+      window_seconds);
+  return !r.empty() && r[0][0].as<int>() >= limit;
+}
+
 void prepare_rate_limiter(PgPool& pg) {
   pg.prepare("rate_limit_hit",
       "WITH hit AS ("

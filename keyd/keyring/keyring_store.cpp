@@ -159,14 +159,11 @@ void KeyringStore::open() {
 
 void KeyringStore::reconcile() {
   std::set<std::string> expected;
-  std::vector<std::string> retired;
   for (const auto& [name, ring] : m_state.keyrings) {
     int current = 0;
     for (const KeyVersion& v : ring.versions) {
       const std::string label = signing_key_label(name, v.version);
-      if (v.state == KeyState::retired) {
-        retired.push_back(label);
-      } else {
+      if (v.state != KeyState::retired) {
         expected.insert(label);
       }
       current += v.state == KeyState::current ? 1 : 0;
