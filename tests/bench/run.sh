@@ -111,7 +111,7 @@ access=$(api -X POST "$base/verify" -d "{\"type\":\"signup\",\"email\":\"pw@benc
 run_wrk() {  # run_wrk NAME SCRIPT URL [env...]
   local name="$1" script="$2" url="$3"; shift 3
   local out
-  out=$(env "$@" WRK_THREADS=2 APIKEY="$key" wrk -t2 -c64 -d"${secs}s" -s "$bench/wrk/$script" "$url" 2>&1) ||
+  out=$(env "$@" WRK_THREADS=2 APIKEY="$key" BENCH_WRK_DIR="$bench/wrk" wrk -t2 -c64 -d"${secs}s" -s "$bench/wrk/$script" "$url" 2>&1) ||
     { echo "| $name | wrk failed: $(tr '\n' ' ' <<<"$out") | |"; return 0; }
   printf '| %s | %s | %s |\n' "$name" "$(sed -n 's/^Requests\/sec: *//p' <<<"$out")" "$(grep '^p50=' <<<"$out")"
 }
