@@ -1,6 +1,7 @@
 #include "authd/cli/project_cli.h"
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <pqxx/pqxx>
 
@@ -15,7 +16,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: authd [--config FILE] COMMAND\n"
     "  serve                                   run the daemon (the default)\n"
-    "  migrate                                 apply the schema migrations and exit\n"
+    "  migrate [--to VERSION]                  apply the schema migrations (up to VERSION) and exit\n"
     "  project create REF [--name NAME] [--debug]\n"
     "  project list\n"
     "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
@@ -26,9 +27,9 @@ int usage() {
   return 64;
 }
 
-int migrate(const std::string& conninfo) {
+int migrate(const std::string& conninfo, int up_to) {
   pqxx::connection conn(conninfo);
-  const MigrationReport r = apply_migrations(conn);
+  const MigrationReport r = apply_migrations(conn, up_to);
   std::cout << "schema at version " << r.to_version << " (" << r.applied.size() << " migration(s) applied)\n";
   return 0;
 }
@@ -50,7 +51,15 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
   }
   try {
     if (args[0] == "migrate" && args.size() == 1) {
-      return migrate(conninfo);
+      return migrate(conninfo, 0);
+    }
+    if (args[0] == "migrate" && args.size() == 3 && args[1] == "--to") {
+      const int up_to = std::atoi(args[2].c_str());
+      if (up_to <= 0) {
+        std::cerr << "authd: migrate --to needs a version number (1, 2, ...)\n";
+        return 64;
+      }
+      return migrate(conninfo, up_to);
     }
     PgPool pg(conninfo, 2, std::chrono::milliseconds(5000));
     KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),

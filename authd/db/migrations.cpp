@@ -10,7 +10,7 @@ constexpr long long kAdvisoryLock = 0x6f72626e6d6967;
 
 }  // namespace
 
-MigrationReport apply_migrations(pqxx::connection& conn) {
+MigrationReport apply_migrations(pqxx::connection& conn, int up_to) {
   pqxx::work tx(conn);
   tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kAdvisoryLock) + ")");
   MigrationReport report;
@@ -21,13 +21,14 @@ MigrationReport apply_migrations(pqxx::connection& conn) {
   }
   const std::span<const Migration> known = embedded_migrations();
   const int newest_known = known.empty() ? 0 : known.back().version;
+  const int target = up_to > 0 && up_to < newest_known ? up_to : newest_known;
   if (report.from_version > newest_known) {
     throw MigrationError("the database schema is at version " + std::to_string(report.from_version) +
                          ", newer than this authd knows (" + std::to_string(newest_known) +
                          "): upgrade authd or restore a matching database");
   }
   for (const Migration& m : known) {
-    if (m.version <= report.from_version) {
+    if (m.version <= report.from_version || m.version > target) {
       continue;
     }
     tx.exec(std::string(m.sql));
@@ -35,7 +36,7 @@ MigrationReport apply_migrations(pqxx::connection& conn) {
                    std::string(m.name));
     report.applied.push_back(m.version);
   }
-  report.to_version = newest_known > report.from_version ? newest_known : report.from_version;
+  report.to_version = target > report.from_version ? target : report.from_version;
   tx.commit();
   return report;
 }

@@ -31,6 +31,8 @@ struct MigrationReport {
   std::vector<int> applied;
 };
 
-MigrationReport apply_migrations(pqxx::connection& conn);
+// Applies the missing migrations up to `up_to` (all when 0): operators may
+// upgrade in steps, and tests build a database at every earlier version.
+MigrationReport apply_migrations(pqxx::connection& conn, int up_to = 0);
 
 }  // namespace orbitnest::authd

@@ -114,7 +114,7 @@ start_postgres() {
   fi
   if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses='' -k $dir/run -c max_connections=300 -c fsync=${ORBITNEST_PG_FSYNC:-on}" start >/dev/null ||
+      -o "-c listen_addresses='' -k $dir/run -c max_connections=300 -c fsync=${ORBITNEST_PG_FSYNC:-on} ${ORBITNEST_PG_OPTIONS:-}" start >/dev/null ||
       { tail -n 20 "$dir/postgres.log" >&2; die "Postgres did not start"; }
   fi
 }

@@ -4,6 +4,7 @@
 # throughput beside raw C_Sign, then authd's under wrk (64 connections,
 # keep-alive) beside raw Argon2id.
 #   ORBITNEST_BENCH_SECONDS  seconds per measurement (default 5)
+#   ORBITNEST_BENCH_ONLY     run only the authd lines whose name holds this
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../config/local/lib.sh"
 require_root
@@ -59,9 +60,11 @@ secs="${ORBITNEST_BENCH_SECONDS:-5}"
 bench="$ORBITNEST_SRC/tests/bench"
 mkdir -p "$dir/pg"
 chmod 0755 "$dir"
+[ -n "${ORBITNEST_BENCH_PGSS:-}" ] && export ORBITNEST_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 start_postgres "$dir/pg"
-psql_admin "$dir/pg" -c "DO \$\$ BEGIN CREATE ROLE root SUPERUSER LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
 psql_admin "$dir/pg" -c "CREATE DATABASE bench"
+[ -n "${ORBITNEST_BENCH_PGSS:-}" ] && psql_admin "$dir/pg" -d bench -c "CREATE EXTENSION pg_stat_statements"
+psql_admin "$dir/pg" -c "DO \$\$ BEGIN CREATE ROLE root SUPERUSER LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost" -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null
 chmod 0600 "$dir/tls.key"
@@ -75,11 +78,11 @@ keyd:
   socket_path: $dir/keyd.sock
 database:
   conninfo: host=$dir/pg/run dbname=bench
-  pool_size: 48
+  pool_size: ${BENCH_POOL:-48}
 workers:
   # Many workers, because most of a refresh's time is waiting for the WAL
   # flush: more commits in flight share each flush (group commit).
-  threads: 48
+  threads: ${BENCH_POOL:-48}
   queue_limit: 512
 log:
   level: warning
@@ -111,6 +114,8 @@ access=$(api -X POST "$base/verify" -d "{\"type\":\"signup\",\"email\":\"pw@benc
 run_wrk() {  # run_wrk NAME SCRIPT URL [env...]
   local name="$1" script="$2" url="$3"; shift 3
   local out
+  # ORBITNEST_BENCH_ONLY=word: run only the lines whose name holds it.
+  [[ "$name" == *"${ORBITNEST_BENCH_ONLY:-}"* ]] || return 0
   out=$(env "$@" WRK_THREADS=2 APIKEY="$key" BENCH_WRK_DIR="$bench/wrk" wrk -t2 -c64 -d"${secs}s" -s "$bench/wrk/$script" "$url" 2>&1) ||
     { echo "| $name | wrk failed: $(tr '\n' ' ' <<<"$out") | |"; return 0; }
   printf '| %s | %s | %s |\n' "$name" "$(sed -n 's/^Requests\/sec: *//p' <<<"$out")" "$(grep '^p50=' <<<"$out")"
@@ -123,5 +128,9 @@ run_wrk "GET /user (local JWKS check + session lookup)" get.lua "$base/user" BEA
 run_wrk "GET /.well-known/jwks.json" get.lua "$base/.well-known/jwks.json"
 run_wrk "GET /settings (TLS + HTTP + routing only)" get.lua "$base/settings"
 run_wrk "password sign-in (Argon2id m=19 MiB t=2 p=1)" password.lua "$base/token?grant_type=password" EMAIL=pw@bench.test PASSWORD="$pw"
+if [ -n "${ORBITNEST_BENCH_PGSS:-}" ]; then  # where Postgres spent its time
+  psql_admin "$dir/pg" -d bench -c "SELECT calls, round(total_exec_time::numeric / calls, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
+fi
+[[ "password sign-in" == *"${ORBITNEST_BENCH_ONLY:-}"* ]] || exit 0
 raw=$("$ORBITNEST_SRC/build/tests/bench/argon2_bench" 19456 2 1 "$(nproc)" "$secs")
 echo "| raw Argon2id hashes, $(nproc) threads, same parameters | $raw | |"
