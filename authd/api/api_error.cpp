@@ -10,9 +10,16 @@ bool wants_2024_errors(const Request& req) {
   return it != req.headers.end() && it->second.size() == 10 && it->second >= "2024-01-01";
 }
 
+ErrorShape error_shape_for(const Request& req) {
+  if (req.path.find("/rest/v1/") != std::string::npos) {
+    return ErrorShape::postgrest;  // postgrest-js reads code and message
+  }
+  return wants_2024_errors(req) ? ErrorShape::gotrue_2024 : ErrorShape::gotrue_legacy;
+}
+
 Response render_error(const Request& req, int status, std::string_view code, std::string_view message,
                       int retry_after, const boost::json::object& extra) {
-  Response r = json_error(status, code, message, wants_2024_errors(req), extra);
+  Response r = json_error(status, code, message, error_shape_for(req), extra);
   r.headers.emplace_back("x-sb-error-code", std::string(code));
   if (retry_after > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(retry_after));

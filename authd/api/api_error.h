@@ -28,12 +28,13 @@ class ApiError final : public std::runtime_error {
   std::string m_code;
 };
 
-// X-Supabase-Api-Version >= 2024-01-01 (what auth-js sends) gets
-// {"code":"<error_code>","message":...} and the version header echoed;
-// older clients get {"code":<status>,"error_code":...,"msg":...}.
+// In the shape the caller parses (see ErrorShape): PostgREST's on /rest/v1
+// paths; GoTrue's 2024 shape when X-Supabase-Api-Version >= 2024-01-01
+// (what auth-js sends), its legacy shape otherwise.
 Response render_error(const Request& req, int status, std::string_view code, std::string_view message,
                       int retry_after = 0, const boost::json::object& extra = {});
 Response render_error(const Request& req, const ApiError& e);
 bool wants_2024_errors(const Request& req);
+ErrorShape error_shape_for(const Request& req);
 
 }  // namespace orbitnest::authd

@@ -33,6 +33,8 @@ std::string ref_of(const std::string& path) {
   return path.substr(start, path.find('/', start) - start);
 }
 
+}  // namespace
+
 std::string api_key_of(const Request& req) {
   const auto it = req.headers.find("apikey");
   if (it != req.headers.end()) {
@@ -40,6 +42,8 @@ std::string api_key_of(const Request& req) {
   }
   return query_param(req, "apikey").value_or("");
 }
+
+namespace {
 
 using Flow = Response (*)(AuthServices&, const ProjectCall&);
 

@@ -46,6 +46,8 @@ void register_auth_routes(RouteTable& routes, AuthServices& s);
 // Helpers the flows share.
 Response json_response(int status, const boost::json::value& body);
 std::int64_t unix_now();
+// The request's API key: the apikey header, else the apikey query parameter.
+std::string api_key_of(const Request& req);
 // Throws ApiError 429 when the caller's IP used up this endpoint class.
 void limit_ip(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const char* endpoint_class);
 // Throws ApiError 422 weak_password unless `password` meets the policy.

@@ -32,11 +32,15 @@ struct Response {
   std::string content_type = "application/json";
 };
 
-// A JSON error in GoTrue's shapes: by default the legacy
-// {"code":<status>,"error_code":..,"msg":..}; with `api_2024` (clients that
-// send X-Supabase-Api-Version: 2024-01-01) {"code":"<error_code>","message":..}
-// and the version header. `extra` members are added to the body.
-Response json_error(int status, std::string_view error_code, std::string_view message, bool api_2024 = false,
-                    const boost::json::object& extra = {});
+// The error bodies clients parse: GoTrue's legacy
+// {"code":<status>,"error_code":..,"msg":..}; GoTrue's 2024 shape
+// {"code":"<error_code>","message":..} plus the version header, for
+// clients that send X-Supabase-Api-Version: 2024-01-01; and PostgREST's
+// {"code":..,"details":null,"hint":null,"message":..} for /rest/v1 calls.
+enum class ErrorShape { gotrue_legacy, gotrue_2024, postgrest };
+
+// A JSON error in one of those shapes; `extra` members are added to the body.
+Response json_error(int status, std::string_view error_code, std::string_view message,
+                    ErrorShape shape = ErrorShape::gotrue_legacy, const boost::json::object& extra = {});
 
 }  // namespace orbitnest::authd

@@ -97,7 +97,10 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
     role = "service_role";
     claims = boost::json::object{{"role", "service_role"}};
   }
-  if (bearer_token(c.req)) {
+  // supabase-js sends the API key as the bearer too when nobody is signed
+  // in: that is a key-only call, not a token to verify.
+  const std::optional<std::string> bearer = bearer_token(c.req);
+  if (bearer && *bearer != api_key_of(c.req)) {
     const Authenticated a = authenticate(s, tx, c);  // 401/403 before any SQL runs as the caller
     role = a.token.role;
     claims = a.token.claims;
@@ -105,11 +108,12 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
   if (role != "anon" && role != "authenticated" && role != "service_role") {
     throw ApiError(403, "42501", "the token's role may not call functions");
   }
-  // Which function: must exist in the schema; set-returning or composite
-  // results come back as an array of rows, others as the bare value.
+  // Which function: must exist in the schema. As in PostgREST, set-returning
+  // results come back as an array of rows, others (a scalar, or one
+  // composite row as an object) as the bare value.
   const pqxx::result fn = tx.exec_params(
-      "SELECT p.proretset OR t.typtype = 'c' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-      "JOIN pg_type t ON t.oid = p.prorettype WHERE n.nspname = $1 AND p.proname = $2 LIMIT 1",
+      "SELECT p.proretset FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+      "WHERE n.nspname = $1 AND p.proname = $2 LIMIT 1",
       schema, name);
   if (fn.empty()) {
     throw ApiError(404, "PGRST202", "Could not find the function " + schema + "." + name + " in the exposed schemas");
