@@ -9,6 +9,7 @@
 #include "authd/db/pg_pool.h"
 #include "authd/keyd/keyd_link.h"
 #include "authd/projects/project_store.h"
+#include "keyd/keyring/base64url.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "  project create REF [--name NAME] [--debug]\n"
     "  project list\n"
     "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
+    "  project smtp-password REF               seal the SMTP password read from stdin (keyd)\n"
     "  outbox list                             mail waiting to be sent\n";
 
 int usage() {
@@ -113,6 +115,27 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
         projects.update_settings(args[2], updated);
       }
       std::cout << boost::json::serialize(updated.to_json()) << "\n";
+      return 0;
+    }
+    if (args[0] == "project" && args.size() == 3 && args[1] == "smtp-password") {
+      // Read from stdin, never from argv (which other users can see), and
+      // kept only sealed by keyd, bound to this project.
+      const std::shared_ptr<const Project> p = projects.find(args[2]);
+      if (!p) {
+        std::cerr << "authd: no project " << args[2] << "\n";
+        return 1;
+      }
+      std::string password;
+      std::getline(std::cin, password);
+      if (password.empty()) {
+        std::cerr << "authd: give the SMTP password on stdin\n";
+        return 64;
+      }
+      ProjectSettings updated = p->settings;
+      updated.smtp.password_sealed =
+          keyd::base64url_encode(keyd.pool().call(keyd::Op::seal, {"smtp", p->ref, password}).fields.at(0));
+      projects.update_settings(p->ref, updated);
+      std::cout << "SMTP password sealed for project " << p->ref << "\n";
       return 0;
     }
     if (args[0] == "outbox" && args.size() == 2 && args[1] == "list") {

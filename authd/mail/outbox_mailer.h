@@ -13,6 +13,7 @@
 
 #include "authd/db/pg_pool.h"
 #include "authd/keyd/keyd_link.h"
+#include "authd/projects/project.h"
 
 namespace orbitnest::authd {
 
@@ -39,9 +40,10 @@ class OutboxMailer final {
   std::thread m_thread;
 };
 
-// One message over SMTP; empty on success, else curl's error.
-std::string smtp_send(const std::string& url, bool starttls, const std::string& username, const std::string& password,
-                      const std::string& from, const std::string& to, const std::string& subject,
-                      const std::string& body);
+// One message over SMTP (TLS verified against the system's CAs or
+// smtp.ca_file; STARTTLS required when smtp.starttls); empty on success,
+// else curl's error.
+std::string smtp_send(const SmtpSettings& smtp, const std::string& password, const std::string& to,
+                      const std::string& subject, const std::string& body);
 
 }  // namespace orbitnest::authd

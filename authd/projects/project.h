@@ -10,7 +10,8 @@ struct SmtpSettings {
   std::string url;  // smtp://host:port or smtps://host:port
   bool starttls = true;
   std::string username;
-  std::string password_sealed;  // base64url of a keyd blob (purpose smtp)
+  std::string password_sealed;  // base64url of a keyd blob (purpose smtp, aad = project ref)
+  std::string ca_file;          // CA bundle for a relay with a private CA; empty = the system's
   std::string from = "OrbitNest Auth <no-reply@localhost>";
 };
 

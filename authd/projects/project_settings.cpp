@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <span>
 #include <stdexcept>
+#include <string_view>
 
 #include "authd/projects/project.h"
 
@@ -39,6 +42,12 @@ std::string string_of(const boost::json::object& o, const char* key, const std::
   return std::string(v->as_string());
 }
 
+const char* const kKnownSmtp[] = {"url", "starttls", "username", "password_sealed", "from", "ca_file"};
+
+bool is_one_of(std::string_view key, std::span<const char* const> names) {
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return key == n; });
+}
+
 const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
                               "debug_mode", "access_token_ttl_seconds", "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
@@ -48,11 +57,7 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
 
 ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   for (const auto& kv : o) {
-    bool known = false;
-    for (const char* k : kKnown) {
-      known = known || kv.key() == k;
-    }
-    if (!known) {
+    if (!is_one_of(kv.key(), kKnown)) {
       throw std::invalid_argument("unknown setting " + std::string(kv.key()));
     }
   }
@@ -74,11 +79,20 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
       throw std::invalid_argument("smtp must be an object");
     }
     const boost::json::object& m = smtp->as_object();
+    for (const auto& kv : m) {
+      if (!is_one_of(kv.key(), kKnownSmtp)) {
+        throw std::invalid_argument("unknown setting smtp." + std::string(kv.key()));
+      }
+    }
     s.smtp.url = string_of(m, "url", "");
     s.smtp.starttls = bool_of(m, "starttls", true);
     s.smtp.username = string_of(m, "username", "");
     s.smtp.password_sealed = string_of(m, "password_sealed", "");
     s.smtp.from = string_of(m, "from", s.smtp.from);
+    s.smtp.ca_file = string_of(m, "ca_file", "");
+    if (!s.smtp.ca_file.empty() && s.smtp.ca_file.front() != '/') {
+      throw std::invalid_argument("smtp.ca_file must be an absolute path");
+    }
     if (!s.smtp.url.empty() && s.smtp.url.rfind("smtp://", 0) != 0 && s.smtp.url.rfind("smtps://", 0) != 0) {
       throw std::invalid_argument("smtp.url must start with smtp:// or smtps://");
     }
@@ -104,7 +118,8 @@ boost::json::object ProjectSettings::to_json() const {
                                    {"starttls", smtp.starttls},
                                    {"username", smtp.username},
                                    {"password_sealed", smtp.password_sealed},
-                                   {"from", smtp.from}}}};
+                                   {"from", smtp.from},
+                                   {"ca_file", smtp.ca_file}}}};
 }
 
 }  // namespace orbitnest::authd

@@ -35,20 +35,34 @@ async function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-class MailSink {
-  constructor() {
+// A real SMTP server catching the appliance's mail. Options: `tls`
+// ({key, cert}) with `mode` 'smtps' (TLS from the first byte) or 'starttls'
+// (offered, upgraded by the client); `auth` ({user, pass}) makes AUTH
+// mandatory. Every delivery is recorded with whether it was encrypted and
+// who authenticated.
+export class MailSink {
+  constructor({ tls, mode, auth } = {}) {
+    this.deliveries = [];
     this.unread = new Map();   // address -> [mail text, ...] not yet taken
     this.waiters = new Map();  // address -> [resolve, ...]
     this.server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
+      authOptional: !auth,
+      disabledCommands: mode === 'starttls' ? [] : ['STARTTLS'],
+      secure: mode === 'smtps',
+      ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+      allowInsecureAuth: false,
       logger: false,
+      onAuth: (a, session, callback) => {
+        if (auth && a.username === auth.user && a.password === auth.pass) return callback(null, { user: a.username });
+        return callback(new Error('Invalid username or password'));
+      },
       onData: (stream, session, callback) => {
         let raw = '';
         stream.on('data', (d) => { raw += d.toString('utf8'); });
         stream.on('end', () => {
           for (const r of session.envelope.rcptTo) {
             const to = r.address.toLowerCase();
+            this.deliveries.push({ to, secure: session.secure, user: session.user ?? null });
             const waiting = this.waiters.get(to);
             if (waiting?.length) waiting.shift()(raw);
             else this.unread.set(to, [...(this.unread.get(to) ?? []), raw]);
@@ -59,6 +73,9 @@ class MailSink {
     });
   }
   async listen() {
+    // TLS handshakes a test makes fail on purpose land here, not as crashes.
+    this.errors = [];
+    this.server.on('error', (e) => this.errors.push(e));
     this.port = await freePort();
     await new Promise((r) => this.server.listen(this.port, '127.0.0.1', r));
   }
@@ -174,6 +191,8 @@ passwords:
     db,
     pgHost,
     authdCli,
+    authdBin: join(build, 'authd/authd'),
+    authdConfig: join(dir, 'authd.yaml'),
     async stop() {
       mail.close();
       authd.kill('SIGTERM');

@@ -1,0 +1,54 @@
+// Project settings as operators write them (`authd project settings`):
+// every bad value is refused with its name, and what is accepted survives a
+// round trip through the JSON stored in auth.projects.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "authd/projects/project.h"
+
+namespace orbitnest::authd {
+namespace {
+
+ProjectSettings parse(const char* json) { return ProjectSettings::from_json(boost::json::parse(json).as_object()); }
+
+std::string refusal(const char* json) {
+  try {
+    parse(json);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ProjectSettings, DefaultsAreTheSafeOnesAndRoundTrip) {
+  const ProjectSettings d = parse("{}");
+  EXPECT_FALSE(d.debug_mode);
+  EXPECT_EQ(d.otp_length, 4);
+  EXPECT_EQ(d.otp_max_attempts, 5);
+  EXPECT_EQ(d.refresh_grace_seconds, 0);
+  EXPECT_TRUE(d.smtp.starttls);
+  const ProjectSettings s = parse(
+      R"({"otp_length":6,"smtp":{"url":"smtps://mail.example.com:465","username":"u","ca_file":"/etc/ssl/relay.pem"}})");
+  const ProjectSettings again = ProjectSettings::from_json(s.to_json());
+  EXPECT_EQ(again.otp_length, 6);
+  EXPECT_EQ(again.smtp.url, "smtps://mail.example.com:465");
+  EXPECT_EQ(again.smtp.ca_file, "/etc/ssl/relay.pem");
+  EXPECT_EQ(boost::json::serialize(again.to_json()), boost::json::serialize(s.to_json()));
+}
+
+TEST(ProjectSettings, BadValuesAreRefusedByName) {
+  EXPECT_NE(refusal(R"({"otp_lenght":6})").find("unknown setting otp_lenght"), std::string::npos);
+  EXPECT_NE(refusal(R"({"otp_length":3})").find("otp_length"), std::string::npos);
+  EXPECT_NE(refusal(R"({"otp_length":11})").find("otp_length"), std::string::npos);
+  EXPECT_NE(refusal(R"({"otp_length":"6"})").find("otp_length"), std::string::npos);
+  EXPECT_NE(refusal(R"({"debug_mode":1})").find("debug_mode"), std::string::npos);
+  EXPECT_NE(refusal(R"({"refresh_grace_seconds":3600})").find("refresh_grace_seconds"), std::string::npos);
+  EXPECT_NE(refusal(R"({"smtp":"smtp://x"})").find("smtp must be an object"), std::string::npos);
+  EXPECT_NE(refusal(R"({"smtp":{"url":"http://x"}})").find("smtp.url"), std::string::npos);
+  EXPECT_NE(refusal(R"({"smtp":{"password":"plain"}})").find("unknown setting smtp.password"), std::string::npos);
+  EXPECT_NE(refusal(R"({"smtp":{"ca_file":"relay.pem"}})").find("absolute"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orbitnest::authd
