@@ -75,8 +75,11 @@ int run(const config::AuthdConfig& cfg) {
 
   authd::JwksCache jwks(keyd);
   authd::ProjectStore projects(pg, keyd);
-  const int hashes = cfg.passwords.max_concurrent_hashes > 0 ? cfg.passwords.max_concurrent_hashes
-                                                              : static_cast<int>(std::thread::hardware_concurrency());
+  // One core is left to everything else by default: Argon2id is
+  // memory-hard, and on every core it slows the whole API (README).
+  const int hashes = cfg.passwords.max_concurrent_hashes > 0
+                         ? cfg.passwords.max_concurrent_hashes
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   authd::PasswordHasher passwords(
       keyd,
       authd::Argon2Params{static_cast<std::size_t>(cfg.passwords.argon2_memory_kib),
@@ -101,7 +104,10 @@ int run(const config::AuthdConfig& cfg) {
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});
   authd::register_auth_routes(routes, services);
 
-  authd::HttpServer server(cfg, routes, workers);
+  // Sign-ins, sign-ups and password changes wait for Argon2id here, never
+  // on the workers above (see Execution::password).
+  authd::BlockingPool password_workers(authd::PasswordHasher::waiting_limit(hashes), 256);
+  authd::HttpServer server(cfg, routes, workers, password_workers);
   server.listen();
 
   // READY=1 once keyd has answered a handshake and Postgres a query: until
@@ -151,6 +157,7 @@ int run(const config::AuthdConfig& cfg) {
     }
   });
   workers.stop();
+  password_workers.stop();
   log::notice("authd.stopped");
   return 0;
 }

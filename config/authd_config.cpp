@@ -84,6 +84,7 @@ AuthdConfig read(YamlMapReader& root) {
     YamlMapReader w = root.map("workers");
     cfg.workers.threads = int_or(w, "threads", cfg.workers.threads, 1, 256);
     cfg.workers.queue_limit = int_or(w, "queue_limit", cfg.workers.queue_limit, 1, 100000);
+    cfg.workers.max_queue_wait_ms = int_or(w, "max_queue_wait_ms", cfg.workers.max_queue_wait_ms, 10, 60000);
     w.finish();
   }
   {

@@ -50,6 +50,10 @@ struct AuthdWorkersConfig {
   int threads = 32;
   // Jobs waiting beyond this get 503 + Retry-After at once.
   int queue_limit = 256;
+  // A job that waited longer than this for a worker is answered 503 +
+  // Retry-After instead of being run late: under overload the excess is
+  // refused quickly and what is served keeps a bounded latency.
+  int max_queue_wait_ms = 200;
 };
 
 struct AuthdPasswordsConfig {

@@ -91,6 +91,11 @@ Response preflight(const Request& req) {
 
 Response project_health(AuthServices& s, const ProjectCall&) { return s.health(); }
 
+// POST /token: only the password grant waits for Argon2id.
+Execution token_execution(const Request& req) {
+  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
+}
+
 }  // namespace
 
 Response json_response(int status, const boost::json::value& body) {
@@ -172,23 +177,25 @@ void register_auth_routes(RouteTable& routes, AuthServices& s) {
     const char* path;
     bool needs_key;
     Flow flow;
+    Execution execution = Execution::blocking;
+    Execution (*execution_for)(const Request&) = nullptr;
   };
   const Entry entries[] = {
-      {"POST", "/signup", true, signup},
+      {"POST", "/signup", true, signup, Execution::password},
       {"POST", "/otp", true, otp},
       {"POST", "/resend", true, resend},
       {"POST", "/recover", true, recover},
       {"POST", "/verify", false, verify},
-      {"POST", "/token", true, token},
+      {"POST", "/token", true, token, Execution::blocking, token_execution},
       {"GET", "/user", true, get_user},
-      {"PUT", "/user", true, put_user},
+      {"PUT", "/user", true, put_user, Execution::password},
       {"POST", "/logout", true, logout},
       {"GET", "/settings", true, settings},
       {"GET", "/.well-known/jwks.json", false, jwks},
       {"GET", "/health", false, project_health},
   };
   for (const Entry& e : entries) {
-    routes.add({e.method, base + e.path, Execution::blocking, project_route(s, e.needs_key, e.flow)});
+    routes.add({e.method, base + e.path, e.execution, project_route(s, e.needs_key, e.flow), e.execution_for});
   }
   routes.add({"OPTIONS", base + "/*", Execution::inline_io, preflight});
   routes.add({"POST", "/projects/{ref}/rest/v1/rpc/{function}", Execution::blocking, project_route(s, true, rpc)});

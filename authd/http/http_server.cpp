@@ -65,8 +65,8 @@ ssl::context make_tls_context(const config::AuthdTlsConfig& tls) {
 struct HttpServer::Impl {
   class Session;
 
-  Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p)
-      : cfg(c), routes(r), pool(p), tls(std::make_shared<ssl::context>(make_tls_context(c.tls))),
+  Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p, BlockingPool& pp)
+      : cfg(c), routes(r), pool(p), password_pool(pp), tls(std::make_shared<ssl::context>(make_tls_context(c.tls))),
         ioc(c.http.io_threads), acceptor(ioc), signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP),
         tick_timer(ioc), drain_timer(ioc) {}
 
@@ -75,6 +75,7 @@ struct HttpServer::Impl {
   const config::AuthdConfig& cfg;
   const RouteTable& routes;
   BlockingPool& pool;
+  BlockingPool& password_pool;
   std::atomic<bool> draining{false};
   std::atomic<int> connections{0};
   std::mutex sessions_mutex;
@@ -198,15 +199,30 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
                                     : json_error(404, "not_found", "no such endpoint");
       return send(req, std::move(r));
     }
-    if (match.route->execution == Execution::inline_io) {
+    const Execution execution =
+        match.route->execution_for != nullptr ? match.route->execution_for(req) : match.route->execution;
+    if (execution == Execution::inline_io) {
       return send(req, match.route->handler(req));
     }
     auto shared_req = std::make_shared<Request>(std::move(req));
     const Handler* handler = &match.route->handler;
-    const bool queued = m_server.pool.try_submit([self = shared_from_this(), shared_req, handler] {
+    const auto queued_at = std::chrono::steady_clock::now();
+    // Sign-ins wait their turn for a hash anyway (the hasher bounds that
+    // wait); other requests are refused rather than served late.
+    const auto max_wait = execution == Execution::password
+                              ? std::chrono::milliseconds(2000)
+                              : std::chrono::milliseconds(m_server.cfg.workers.max_queue_wait_ms);
+    BlockingPool& workers = execution == Execution::password ? m_server.password_pool : m_server.pool;
+    const bool queued = workers.try_submit([self = shared_from_this(), shared_req, handler, queued_at, max_wait] {
       Response r;
       try {
-        r = (*handler)(*shared_req);
+        if (std::chrono::steady_clock::now() - queued_at > max_wait) {
+          // Too late to be useful: the client is better off retrying.
+          r = json_error(503, "over_capacity", "server is busy, retry shortly");
+          r.headers.emplace_back("Retry-After", "1");
+        } else {
+          r = (*handler)(*shared_req);
+        }
       } catch (const std::exception& e) {
         log::error("authd.handler_failed", {{"request_id", shared_req->request_id}, {"reason", e.what()}});
         r = json_error(500, "unexpected_failure", "internal error");
@@ -398,8 +414,9 @@ void HttpServer::Impl::check_drained() {
   }
 }
 
-HttpServer::HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool)
-    : m_impl(std::make_unique<Impl>(cfg, routes, pool)) {}
+HttpServer::HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool,
+                       BlockingPool& password_pool)
+    : m_impl(std::make_unique<Impl>(cfg, routes, pool, password_pool)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -16,7 +16,8 @@ namespace orbitnest::authd {
 
 class HttpServer final {
  public:
-  HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool);
+  HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool,
+             BlockingPool& password_pool);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -11,7 +11,11 @@
 
 namespace orbitnest::authd {
 
-enum class Execution { inline_io, blocking };
+// inline_io: cheap, on the I/O thread. blocking: the worker pool.
+// password: a pool of its own for requests that mostly wait for Argon2id,
+// so that a sign-in flood queues there and never takes the workers that
+// refreshes and the rest of the API need.
+enum class Execution { inline_io, blocking, password };
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -20,6 +24,9 @@ struct Route {
   std::string path;  // exact path; "{ref}" matches one segment, a final "*" any rest
   Execution execution;
   Handler handler;
+  // When set, picks the execution per request instead (POST /token: a
+  // password grant hashes, a refresh does not).
+  Execution (*execution_for)(const Request&) = nullptr;
 };
 
 struct RouteMatch {

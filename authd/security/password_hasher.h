@@ -1,13 +1,23 @@
 #pragma once
 // Passwords: Argon2id over keyd's pepper MAC of the password, so a stolen
-// database alone is useless for offline guessing. Hashing is admission-
-// controlled: at most `max_concurrent` at once (the cores), and a caller
-// that cannot get a slot within a short wait gets 503, so that a sign-in
-// flood cannot starve refreshes.
+// database alone is useless for offline guessing.
+//
+// Hashing runs on its own threads (`max_concurrent`, the cores by default)
+// in the idle scheduling class: a sign-in flood gets every spare cycle,
+// and is preempted at once by anything else. A request waits for a hash in
+// a bounded queue (waiting_limit()); beyond it, or after two seconds, it
+// gets 503 + Retry-After. The requests that wait run on a worker pool of
+// their own (Execution::password), so a flood never holds the workers the
+// other requests need.
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "authd/keyd/keyd_link.h"
 
@@ -27,6 +37,13 @@ struct PasswordHash {
 class PasswordHasher final {
  public:
   PasswordHasher(KeydLink& keyd, Argon2Params params, int max_concurrent);
+  ~PasswordHasher();
+  PasswordHasher(const PasswordHasher&) = delete;
+  PasswordHasher& operator=(const PasswordHasher&) = delete;
+
+  // How many requests may wait for a hash at once, for `max_concurrent`
+  // hashing threads: the size of the pool they wait on.
+  static int waiting_limit(int max_concurrent) { return 16 + 8 * max_concurrent; }
 
   PasswordHash hash(const std::string& password);
   // True when `password` matches; `needs_rehash` says the stored hash uses
@@ -36,14 +53,20 @@ class PasswordHasher final {
   void dummy_verify(const std::string& password);
 
  private:
+  struct Job;
   std::string peppered(const std::string& password, int version, int* used_version);
-  class Slot;
+  // Runs `work` on a hashing thread and returns its result, or throws 503.
+  std::string on_hashing_thread(std::function<std::string()> work);
+  void hashing_thread();
+
   Argon2Params m_params;
   KeydLink& m_keyd;
-  int m_max;
-  int m_busy = 0;
+  std::size_t m_max_queued;
   std::mutex m_mutex;
-  std::condition_variable m_free;
+  std::condition_variable m_queued;
+  std::deque<std::shared_ptr<Job>> m_queue;
+  bool m_stopping = false;
+  std::vector<std::thread> m_threads;
   std::string m_dummy_phc;
 };
 

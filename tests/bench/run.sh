@@ -4,13 +4,18 @@
 # throughput beside raw C_Sign, then authd's under wrk (64 connections,
 # keep-alive) beside raw Argon2id.
 #   ORBITNEST_BENCH_SECONDS  seconds per measurement (default 5)
-#   ORBITNEST_BENCH_ONLY     run only the authd lines whose name holds this
+#   BENCH_POOL               authd worker threads and Postgres connections (32)
+#   BENCH_HASHES             passwords.max_concurrent_hashes (0 = the cores)
+#   ORBITNEST_BENCH_PGSS     set: print pg_stat_statements' top statements
+#   ORBITNEST_BENCH_KEEP_PGLOG  set: keep the cluster log as /tmp/bench-postgres.log
+#   ORBITNEST_BENCH_ONLY     a regex: run only the authd lines whose name
+#                            matches (e.g. 'refresh|fixed-rate')
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../config/local/lib.sh"
 require_root
 install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
-install_packages wrk
-BUILD_TARGETS="keyd keydctl authd keyd_bench argon2_bench" build "$ORBITNEST_SRC/build" -DORBITNEST_TESTS=ON
+install_packages wrk libsodium-dev
+BUILD_TARGETS="keyd keydctl authd keyd_bench argon2_bench http_load" build "$ORBITNEST_SRC/build" -DORBITNEST_TESTS=ON
 
 dir=$(mktemp -d /tmp/orbitnest-bench-XXXXXX)
 keyd_pid=""
@@ -20,6 +25,7 @@ cleanup() {
   [ -n "$keyd_pid" ] && kill "$keyd_pid" 2>/dev/null
   wait 2>/dev/null
   stop_postgres "$dir/pg"
+  [ -n "${ORBITNEST_BENCH_KEEP_PGLOG:-}" ] && cp "$dir/pg/postgres.log" /tmp/bench-postgres.log
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -78,12 +84,14 @@ keyd:
   socket_path: $dir/keyd.sock
 database:
   conninfo: host=$dir/pg/run dbname=bench
-  pool_size: ${BENCH_POOL:-48}
+  pool_size: ${BENCH_POOL:-32}
 workers:
-  # Many workers, because most of a refresh's time is waiting for the WAL
-  # flush: more commits in flight share each flush (group commit).
-  threads: ${BENCH_POOL:-48}
-  queue_limit: 512
+  # The shipped defaults (config/authd.yaml); BENCH_POOL tries others.
+  threads: ${BENCH_POOL:-32}
+  queue_limit: 256
+  max_queue_wait_ms: 200
+passwords:
+  max_concurrent_hashes: ${BENCH_HASHES:-0}
 log:
   level: warning
 YAML
@@ -111,26 +119,97 @@ api -X POST "$base/signup" -d "{\"email\":\"pw@bench.test\",\"password\":\"$pw\"
 echo "sessions made: $(grep -c . "$dir/tokens") of 128"
 access=$(api -X POST "$base/verify" -d "{\"type\":\"signup\",\"email\":\"pw@bench.test\",\"token\":\"1234\"}" | field access_token)
 
-run_wrk() {  # run_wrk NAME SCRIPT URL [env...]
+# CPU ticks used so far by keyd, authd and this cluster's Postgres
+# processes: CPU time per request is steadier than requests/s on a shared
+# machine, and says where an optimisation went.
+server_cpu_ticks() {
+  local postmaster total=0 p
+  postmaster=$(head -1 "$dir/pg/data/postmaster.pid")
+  for p in "$keyd_pid" "$authd_pid" "$postmaster" $(pgrep -P "$postmaster"); do
+    [ -r "/proc/$p/stat" ] || continue
+    local f
+    read -r -a f < <(sed 's/^.*) //' "/proc/$p/stat")
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+run_wrk() {  # run_wrk NAME SCRIPT URL [env...]; sets wrk_rate
   local name="$1" script="$2" url="$3"; shift 3
-  local out
-  # ORBITNEST_BENCH_ONLY=word: run only the lines whose name holds it.
-  [[ "$name" == *"${ORBITNEST_BENCH_ONLY:-}"* ]] || return 0
-  out=$(env "$@" WRK_THREADS=2 APIKEY="$key" BENCH_WRK_DIR="$bench/wrk" wrk -t2 -c64 -d"${secs}s" -s "$bench/wrk/$script" "$url" 2>&1) ||
-    { echo "| $name | wrk failed: $(tr '\n' ' ' <<<"$out") | |"; return 0; }
-  printf '| %s | %s | %s |\n' "$name" "$(sed -n 's/^Requests\/sec: *//p' <<<"$out")" "$(grep '^p50=' <<<"$out")"
+  local out before after requests
+  wrk_rate=0
+  [[ "$name" =~ ${ORBITNEST_BENCH_ONLY:-.} ]] || return 0
+  before=$(server_cpu_ticks)
+  out=$(env "$@" WRK_THREADS=2 APIKEY="$key" BENCH_WRK_DIR="$bench/wrk" wrk -t2 -c64 -d"${secs}s" --timeout 10s -s "$bench/wrk/$script" "$url" 2>&1) ||
+    { echo "| $name | wrk failed: $(tr '\n' ' ' <<<"$out") | | |"; return 0; }
+  after=$(server_cpu_ticks)
+  wrk_rate=$(sed -n 's/^Requests\/sec: *\([0-9]*\).*/\1/p' <<<"$out")
+  requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
+  # Requests/s as wrk counts them, and the 2xx ones when some were refused.
+  local rate non2xx
+  rate=$(sed -n 's/^Requests\/sec: *//p' <<<"$out")
+  non2xx=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' <<<"$out")
+  if [ "${non2xx:-0}" -gt 0 ]; then
+    rate="$rate ($(awk -v r="$requests" -v n="$non2xx" -v s="$secs" 'BEGIN { printf "%.1f", (r - n) / s }') 2xx)"
+  fi
+  printf '| %s | %s | %s | %s |\n' "$name" "$rate" \
+    "$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))" "$(grep '^p50=' <<<"$out")"
 }
 echo
-echo "| authd, wrk -t2 -c64, keep-alive | requests/s | latency |"
-echo "|---|---:|---|"
+echo "| authd, wrk -t2 -c64, keep-alive | requests/s | server CPU µs/request | latency |"
+echo "|---|---:|---:|---|"
 run_wrk "refresh (rotation + keyd ES256 signature)" refresh.lua "$base/token?grant_type=refresh_token" TOKENS_FILE="$dir/tokens"
+refresh_capacity=$wrk_rate
 run_wrk "GET /user (local JWKS check + session lookup)" get.lua "$base/user" BEARER="$access"
 run_wrk "GET /.well-known/jwks.json" get.lua "$base/.well-known/jwks.json"
 run_wrk "GET /settings (TLS + HTTP + routing only)" get.lua "$base/settings"
+if [[ "fixed-rate" =~ ${ORBITNEST_BENCH_ONLY:-.} ]]; then
+  # Open-loop load (tests/bench/http_load.cpp): latency counts from each
+  # request's scheduled time. Fresh sessions come from OTP sign-ins made
+  # here; every run hands the live end of its refresh chains to the next.
+  load() { "$ORBITNEST_SRC/build/tests/bench/http_load" "$base" "$key" "$@"; }
+  n=$((secs * 1500))
+  for i in $(seq 1 "$n"); do echo "otp$i@bench.test"; done >"$dir/addresses"
+  "${authd[@]}" project settings bench otp_resend_seconds=0 >/dev/null
+  echo
+  echo "| authd at a fixed offered rate (latency from the scheduled time) | result |"
+  echo "|---|---|"
+  echo "| POST /otp: code as keyd MAC, pending sign-up, $n addresses | $(load 2000 "$secs" 64 otp "$dir/addresses") |"
+  : >"$dir/chain0"
+  echo "| POST /verify type=email: code check, user + session + ES256 token | $(HTTP_LOAD_SAVE="$dir/chain0" load 2000 "$secs" 64 verify "$dir/addresses") |"
+  # Measure the refreshes in a steady state, not behind the autovacuum and
+  # checkpoint that 7,500 fresh sign-ups set off.
+  psql_admin "$dir/pg" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
+  step=0
+  fixed_refresh() {  # fixed_refresh LABEL RATE CONNECTIONS
+    : >"$dir/chain$((step + 1))"
+    echo "| $1 | $(HTTP_LOAD_SAVE="$dir/chain$((step + 1))" load "$2" "$secs" "$3" refresh "$dir/chain$step") |"
+    step=$((step + 1))
+  }
+  echo "| control: GET /settings at 1,000/s, 64 connections (TLS + HTTP only) | $(load 1000 "$secs" 64 get /settings) |"
+  echo "| GET /.well-known/jwks.json at 20,000/s, 64 connections | $(load 20000 "$secs" 64 get /.well-known/jwks.json) |"
+  fixed_refresh "refresh at 1,000/s, 64 connections" 1000 64
+  fixed_refresh "refresh at 2,000/s, 64 connections" 2000 64
+  # A sign-in flood beside refreshes: hashing is admission-controlled, so
+  # the refreshes should keep their latency.
+  env WRK_THREADS=2 APIKEY="$key" BENCH_WRK_DIR="$bench/wrk" EMAIL=pw@bench.test PASSWORD="$pw" \
+    wrk -t2 -c64 -d"$((secs + 1))s" -s "$bench/wrk/password.lua" "$base/token?grant_type=password" >/dev/null 2>&1 &
+  flood=$!
+  sleep 0.5
+  fixed_refresh "refresh at 1,000/s during a 64-connection password sign-in flood" 1000 64
+  wait "$flood" || true
+  if [ "${refresh_capacity:-0}" -gt 0 ]; then
+    fixed_refresh "overload: refresh at 2 x $refresh_capacity/s (wrk's rate), 512 connections" \
+      $((refresh_capacity * 2)) 512
+  fi
+fi
+
 run_wrk "password sign-in (Argon2id m=19 MiB t=2 p=1)" password.lua "$base/token?grant_type=password" EMAIL=pw@bench.test PASSWORD="$pw"
 if [ -n "${ORBITNEST_BENCH_PGSS:-}" ]; then  # where Postgres spent its time
   psql_admin "$dir/pg" -d bench -c "SELECT calls, round(total_exec_time::numeric / calls, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
 fi
-[[ "password sign-in" == *"${ORBITNEST_BENCH_ONLY:-}"* ]] || exit 0
+[[ "password sign-in" =~ ${ORBITNEST_BENCH_ONLY:-.} ]] || exit 0
 raw=$("$ORBITNEST_SRC/build/tests/bench/argon2_bench" 19456 2 1 "$(nproc)" "$secs")
-echo "| raw Argon2id hashes, $(nproc) threads, same parameters | $raw | |"
+echo "| raw Argon2id hashes (Botan, as authd), $(nproc) threads, same parameters | $raw | | |"
+sodium=$("$ORBITNEST_SRC/build/tests/bench/argon2_bench" 19456 2 1 "$(nproc)" "$secs" sodium)
+echo "| raw Argon2id hashes (libsodium, for comparison), $(nproc) threads | $sodium | | |"
