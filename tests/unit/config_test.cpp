@@ -55,6 +55,8 @@ TEST_F(AuthdConfigTest, ValidFileLoadsWithDefaults) {
   EXPECT_EQ(cfg.tls.min_version, "1.2");
   EXPECT_EQ(cfg.http.body_limit_bytes, 65536);
   EXPECT_EQ(cfg.workers.queue_limit, 256);
+  EXPECT_EQ(cfg.workers.max_queue_wait_ms, 200);
+  EXPECT_EQ(cfg.passwords.max_concurrent_hashes, 0);
   EXPECT_EQ(cfg.log_level, "info");
 }
 
@@ -92,6 +94,8 @@ TEST_F(AuthdConfigTest, OutOfRangeNumber) {
   EXPECT_EQ(error_of(text), "authd.yaml:3: listen.port: must be between 1 and 65535, got 70000");
   EXPECT_EQ(error_of(valid("workers:\n  threads: 0\n")),
             "authd.yaml:12: workers.threads: must be between 1 and 256, got 0");
+  EXPECT_EQ(error_of(valid("workers:\n  max_queue_wait_ms: 5\n")),
+            "authd.yaml:12: workers.max_queue_wait_ms: must be between 10 and 60000, got 5");
 }
 
 TEST_F(AuthdConfigTest, BadChoiceAndBadAddress) {
