@@ -70,6 +70,11 @@ Response verify(AuthServices& s, const ProjectCall& c);
 Response token(AuthServices& s, const ProjectCall& c);
 Response get_user(AuthServices& s, const ProjectCall& c);
 Response put_user(AuthServices& s, const ProjectCall& c);
+// PUT /user with a new email: stores it as pending and mails a code to it
+// (and, with secure_email_change, one to the current address). Throws
+// ApiError 422 email_exists, or 429 from the send limits.
+void request_email_change(AuthServices& s, pqxx::connection& conn, const Project& p, const UserRecord& user,
+                          const std::string& new_email);
 Response logout(AuthServices& s, const ProjectCall& c);
 Response settings(AuthServices& s, const ProjectCall& c);
 Response jwks(AuthServices& s, const ProjectCall& c);

@@ -25,9 +25,10 @@ void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::str
     log::warning("authd.debug_mode_code", {{"project", p.ref}, {"kind", kind}, {"note", "code is 1234; no mail sent"}});
     return;
   }
-  const char* subject = kind == "signup" ? "Your sign-up code"
-                        : kind == "recovery" ? "Your password reset code"
-                                             : "Your sign-in code";
+  const char* subject = kind == "signup"         ? "Your sign-up code"
+                        : kind == "recovery"     ? "Your password reset code"
+                        : kind == "email_change" ? "Confirm your new email address"
+                                                 : "Your sign-in code";
   const std::string body = "Your code is " + code + ". It expires in " +
                            std::to_string(p.settings.otp_ttl_seconds / 60) +
                            " minutes.\n\nIf you did not ask for it, you can ignore this mail.";
@@ -90,7 +91,85 @@ boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& 
                              {"is_anonymous", false}};
 }
 
+constexpr const char* kOtherSideMessage =
+    "Confirmation link accepted. Please proceed to confirm link sent to the other email";
+
+// type=email_change: the code of one side (the new address, or with secure
+// email change also the current one); the change applies once every side
+// needed has confirmed, and then answers a new session.
+Response verify_email_change(AuthServices& s, const ProjectCall& c, const std::string& email,
+                             const std::string& code) {
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "verify");
+  pqxx::work tx(*conn);
+  s.codes.consume(*conn, tx, c.project, {"email_change"}, email, code);
+  const pqxx::result r = tx.exec_params(
+      "SELECT id::text, lower(email_change) = $2 AS is_new, coalesce(email, '') = '' AS no_current "
+      "FROM auth.users WHERE project_ref = $1 AND email_change IS NOT NULL "
+      "AND (lower(email_change) = $2 OR lower(email) = $2) ORDER BY email_change_sent_at DESC LIMIT 1 FOR UPDATE",
+      c.project.ref, email);
+  if (r.empty()) {
+    throw ApiError(403, "otp_expired", "Token has expired or is invalid");
+  }
+  const std::string id = r[0][0].as<std::string>();
+  const int side = r[0][1].as<bool>() ? 2 : 1;
+  const int needed = c.project.settings.secure_email_change && !r[0][2].as<bool>() ? 3 : 2;
+  const int confirmed = tx.exec_params1(
+                              "UPDATE auth.users SET email_change_confirmed = email_change_confirmed | $2 "
+                              "WHERE id = $1::uuid RETURNING email_change_confirmed",
+                              id, side)[0]
+                            .as<int>();
+  if ((confirmed & needed) != needed) {
+    tx.commit();
+    return json_response(200, boost::json::object{{"msg", kOtherSideMessage}, {"code", 200}});
+  }
+  if (!tx.exec_params("SELECT 1 FROM auth.users u JOIN auth.users me ON me.id = $1::uuid "
+                      "WHERE u.project_ref = me.project_ref AND lower(u.email) = lower(me.email_change) AND u.id <> me.id",
+                      id)
+           .empty()) {
+    throw ApiError(422, "email_exists", "A user with this email address has already been registered");
+  }
+  const std::string new_email =
+      tx.exec_params1("UPDATE auth.users SET email = email_change, email_change = NULL, email_change_sent_at = NULL, "
+                      "email_change_confirmed = 0, email_confirmed_at = now(), updated_at = now() "
+                      "WHERE id = $1::uuid RETURNING email",
+                      id)[0]
+          .as<std::string>();
+  tx.exec_params("UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', $2::text), "
+                 "updated_at = now() WHERE user_id = $1::uuid AND provider = 'email'",
+                 id, new_email);
+  std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, id);
+  const NewSession session = s.sessions.create_session(tx, *user, "email_change", "", c.req.remote_address);
+  user = find_user_by_id(tx, c.project.ref, id);
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);
+  tx.commit();
+  return json_response(200, response);
+}
+
 }  // namespace
+
+void request_email_change(AuthServices& s, pqxx::connection& conn, const Project& p, const UserRecord& user,
+                          const std::string& new_email) {
+  if (has_account(conn, p, new_email)) {
+    throw ApiError(422, "email_exists", "A user with this email address has already been registered");
+  }
+  const bool both = p.settings.secure_email_change && !user.email.empty();
+  const std::string to_new = s.codes.issue(conn, p, "email_change", new_email);
+  const std::string to_current = both ? s.codes.issue(conn, p, "email_change", user.email) : "";
+  pqxx::work tx(conn);
+  tx.exec_params("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), email_change_confirmed = 0, "
+                 "updated_at = now() WHERE id = $1::uuid",
+                 user.id, new_email);
+  s.codes.store(tx, p, "email_change", new_email, to_new);
+  mail_code(s, tx, p, new_email, "email_change", to_new);
+  if (both) {
+    s.codes.store(tx, p, "email_change", user.email, to_current);
+    mail_code(s, tx, p, user.email, "email_change", to_current);
+  }
+  tx.commit();
+  s.mailer.wake();
+}
 
 Response signup(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
@@ -187,11 +266,15 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     kinds = {"email", "signup"};
   } else if (type == "recovery") {
     kinds = {"recovery"};
-  } else {
-    throw ApiError(400, "validation_failed", "Verify requires a verification type: signup, email, magiclink or recovery");
+  } else if (type != "email_change") {
+    throw ApiError(400, "validation_failed",
+                   "Verify requires a verification type: signup, email, magiclink, recovery or email_change");
   }
   const std::string email = normalize_email(body.required_string("email"));
   const std::string code = body.required_string("token");
+  if (type == "email_change") {
+    return verify_email_change(s, c, email, code);
+  }
   // OrbitNest extension: a password with the code sets it in the same
   // round trip (sign-up with password, or password reset).
   const std::optional<std::string> password = body.string("password");

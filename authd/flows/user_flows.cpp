@@ -15,9 +15,10 @@ Response get_user(AuthServices& s, const ProjectCall& c) {
 
 Response put_user(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
-  if (body.string("email") || body.string("phone")) {
-    throw ApiError(422, "validation_failed", "Changing the email address or phone is not available yet");
+  if (body.string("phone")) {
+    throw ApiError(422, "validation_failed", "Changing the phone number is not available yet");
   }
+  const std::optional<std::string> email = body.string("email");
   const std::optional<std::string> password = body.string("password");
   const std::optional<boost::json::object> data = body.object("data");
   PgPool::Lease conn = s.pg.lease();
@@ -36,6 +37,9 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
       throw ApiError(422, "same_password", "New password should be different from the old password.");
     }
     hash = s.passwords.hash(*password);
+  }
+  if (email && normalize_email(*email) != a.user.email) {
+    request_email_change(s, *conn, c.project, a.user, normalize_email(*email));
   }
   pqxx::work tx(*conn);
   if (hash) {

@@ -38,6 +38,8 @@ UserRecord user_from_row(const pqxx::row& r) {
   u.encrypted_password = opt(r["encrypted_password"]);
   u.pepper_version = r["pepper_version"].as<int>();
   u.email_confirmed_at = opt(r["email_confirmed_at"]);
+  u.new_email = r["new_email"].as<std::string>();
+  u.email_change_sent_at = opt(r["email_change_sent_at"]);
   u.last_sign_in_at = opt(r["last_sign_in_at"]);
   u.created_at = r["created_at"].as<std::string>();
   u.updated_at = r["updated_at"].as<std::string>();
@@ -84,6 +86,12 @@ boost::json::object user_json(const UserRecord& u) {
   }
   if (u.last_sign_in_at) {
     o["last_sign_in_at"] = *u.last_sign_in_at;
+  }
+  if (!u.new_email.empty()) {
+    o["new_email"] = u.new_email;
+  }
+  if (u.email_change_sent_at) {
+    o["email_change_sent_at"] = *u.email_change_sent_at;
   }
   o["app_metadata"] = u.app_metadata;
   o["user_metadata"] = u.user_metadata;

@@ -25,6 +25,8 @@ struct UserRecord {
   boost::json::object app_metadata;
   boost::json::object user_metadata;
   bool is_anonymous = false;
+  std::string new_email;  // an email change waiting for its codes, or ""
+  std::optional<std::string> email_change_sent_at;
 };
 
 // The columns user_from_row() expects, for SELECT lists.
@@ -35,7 +37,9 @@ inline constexpr const char* kUserColumns =
     "to_char(last_sign_in_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS last_sign_in_at, "
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, "
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS updated_at, "
-    "raw_app_meta_data::text AS app_meta, raw_user_meta_data::text AS user_meta, is_anonymous";
+    "raw_app_meta_data::text AS app_meta, raw_user_meta_data::text AS user_meta, is_anonymous, "
+    "coalesce(email_change, '') AS new_email, "
+    "to_char(email_change_sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_change_sent_at";
 
 UserRecord user_from_row(const pqxx::row& r);
 std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const std::string& ref,

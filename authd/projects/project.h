@@ -28,6 +28,7 @@ struct ProjectSettings {
   int ip_requests_per_hour = 1000;      // per endpoint class and IP
   int sends_per_address_per_hour = 10;
   std::string site_url = "http://localhost:3000";
+  bool secure_email_change = true;  // both the old and the new address confirm
   SmtpSettings smtp;
 
   static ProjectSettings from_json(const boost::json::object& o);  // throws std::invalid_argument

@@ -51,7 +51,7 @@ bool is_one_of(std::string_view key, std::span<const char* const> names) {
 const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
                               "debug_mode", "access_token_ttl_seconds", "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
-                              "sends_per_address_per_hour", "site_url", "smtp"};
+                              "sends_per_address_per_hour", "site_url", "smtp", "secure_email_change"};
 
 }  // namespace
 
@@ -74,6 +74,7 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   s.ip_requests_per_hour = int_in(o, "ip_requests_per_hour", s.ip_requests_per_hour, 1, 10000000);
   s.sends_per_address_per_hour = int_in(o, "sends_per_address_per_hour", s.sends_per_address_per_hour, 1, 1000);
   s.site_url = string_of(o, "site_url", s.site_url);
+  s.secure_email_change = bool_of(o, "secure_email_change", s.secure_email_change);
   if (const boost::json::value* smtp = o.if_contains("smtp")) {
     if (!smtp->is_object()) {
       throw std::invalid_argument("smtp must be an object");
@@ -114,6 +115,7 @@ boost::json::object ProjectSettings::to_json() const {
       {"ip_requests_per_hour", ip_requests_per_hour},
       {"sends_per_address_per_hour", sends_per_address_per_hour},
       {"site_url", site_url},
+      {"secure_email_change", secure_email_change},
       {"smtp", boost::json::object{{"url", smtp.url},
                                    {"starttls", smtp.starttls},
                                    {"username", smtp.username},

@@ -122,6 +122,50 @@ test('resetPasswordForEmail, verifyOtp(recovery), updateUser: the new password w
   assert.equal(old.error.status, 400);
 });
 
+test('updateUser({ email }): both addresses confirm with their codes, then the new address signs in', async () => {
+  const oldEmail = address('change-old');
+  const newEmail = address('change-new');
+  const pw = password();
+  const { c } = await signUp(oldEmail, pw);
+  const taken = address('change-taken');
+  await signUp(taken, password());
+  const clash = await c.auth.updateUser({ email: taken });
+  assert.equal(clash.error?.code, 'email_exists');
+  assert.equal(clash.error?.status, 422);
+
+  const bad = await c.auth.updateUser({ email: 'not-an-address' });
+  assert.equal(bad.error?.status, 400);
+  assert.equal(bad.error?.code, 'validation_failed');
+  assert.equal(sql(`SELECT coalesce(email_change, '-') FROM auth.users WHERE email = '${oldEmail}'`), '-');
+
+  const u = await c.auth.updateUser({ email: newEmail });
+  assert.equal(u.error, null, u.error?.message);
+  assert.equal(u.data.user.email, oldEmail, 'nothing changes before the codes');
+  assert.equal(u.data.user.new_email, newEmail);
+  assert.ok(u.data.user.email_change_sent_at);
+  const toNew = await app.mail.codeFor(newEmail);
+  const toOld = await app.mail.codeFor(oldEmail);
+  // A wrong code is refused; the right one of one side is not enough.
+  const wrong = await client().auth.verifyOtp({ email: newEmail, token: toNew === '0000' ? '1111' : '0000', type: 'email_change' });
+  assert.equal(wrong.error?.code, 'otp_expired');
+  const first = await client().auth.verifyOtp({ email: newEmail, token: toNew, type: 'email_change' });
+  assert.equal(first.error, null, first.error?.message);
+  assert.equal(first.data.session, null, 'the other address has not confirmed yet');
+  assert.equal(sql(`SELECT email FROM auth.users WHERE email = '${oldEmail}'`), oldEmail);
+  const second = await client().auth.verifyOtp({ email: oldEmail, token: toOld, type: 'email_change' });
+  assert.equal(second.error, null, second.error?.message);
+  assert.equal(second.data.user.email, newEmail);
+  assert.ok(!second.data.user.new_email);
+  assert.ok(second.data.session.access_token);
+
+  assert.equal((await client().auth.signInWithPassword({ email: newEmail, password: pw })).error, null);
+  const old = await client().auth.signInWithPassword({ email: oldEmail, password: pw });
+  assert.equal(old.error?.code, 'invalid_credentials');
+  // Used codes are spent.
+  const replay = await client().auth.verifyOtp({ email: oldEmail, token: toOld, type: 'email_change' });
+  assert.equal(replay.error?.code, 'otp_expired');
+});
+
 test('refreshSession rotates the refresh token, and auto-refresh refreshes an expiring session', async () => {
   const email = address('refresh');
   const { c, session } = await signUp(email, password());
