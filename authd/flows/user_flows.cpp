@@ -18,7 +18,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   if (body.string("phone")) {
     throw ApiError(422, "validation_failed", "Changing the phone number is not available yet");
   }
-  const std::optional<std::string> email = body.string("email");
+  const std::optional<std::string> raw_email = body.string("email");
   const std::optional<std::string> password = body.string("password");
   const std::optional<boost::json::object> data = body.object("data");
   PgPool::Lease conn = s.pg.lease();
@@ -28,6 +28,9 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
     pqxx::read_transaction q(*conn);
     a = authenticate(s, q, c);
   }
+  // Checked once signed in, as every other field: 401/403 come first.
+  const std::optional<std::string> email =
+      raw_email ? std::optional<std::string>(normalize_email(*raw_email)) : std::nullopt;
   std::optional<PasswordHash> hash;
   if (password) {
     check_password_policy(c.project, *password);
@@ -38,8 +41,8 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
     }
     hash = s.passwords.hash(*password);
   }
-  if (email && normalize_email(*email) != a.user.email) {
-    request_email_change(s, *conn, c.project, a.user, normalize_email(*email));
+  if (email && *email != a.user.email) {
+    request_email_change(s, *conn, c.project, a.user, *email);
   }
   pqxx::work tx(*conn);
   if (hash) {
