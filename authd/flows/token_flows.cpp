@@ -28,6 +28,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     throw ApiError(400, "validation_failed", "An email address and a password are required");
   }
   const std::string email = normalize_email(*raw_email);
+  s.passwords.admit();  // a flood is refused before it costs keyd and Postgres anything
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "token");
   const std::string fail_key = "pwfail:" + c.project.ref + ":" + email;

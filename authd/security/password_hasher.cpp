@@ -85,6 +85,13 @@ void PasswordHasher::hashing_thread() {
   }
 }
 
+void PasswordHasher::admit() {
+  const std::lock_guard lock(m_mutex);
+  if (m_queue.size() >= m_max_queued) {
+    refuse();
+  }
+}
+
 std::string PasswordHasher::on_hashing_thread(std::function<std::string()> work) {
   auto job = std::make_shared<Job>();
   job->work = std::move(work);

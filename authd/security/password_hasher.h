@@ -45,6 +45,10 @@ class PasswordHasher final {
   // hashing threads: the size of the pool they wait on.
   static int waiting_limit(int max_concurrent) { return 16 + 8 * max_concurrent; }
 
+  // Throws the 503 a hash would get if the wait queue is full now: called
+  // first, it spares a refused request the keyd MAC and the database reads.
+  void admit();
+
   PasswordHash hash(const std::string& password);
   // True when `password` matches; `needs_rehash` says the stored hash uses
   // other parameters than the configured ones.
