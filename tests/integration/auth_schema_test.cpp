@@ -7,6 +7,8 @@
 
 #include <pqxx/pqxx>
 
+#include <string>
+
 #include "tests/support/authd_session.h"
 
 namespace orbitnest::test {
@@ -72,11 +74,7 @@ class AuthSchema : public ::testing::Test {
     }
     return {code, kept};
   }
-  void exec(const std::string& sql) const {
-    pqxx::connection c(a.db->conninfo());
-    pqxx::nontransaction tx(c);
-    tx.exec(sql);
-  }
+  void exec(const std::string& sql) const { a.db->exec(sql); }
 
   Appliance a;
   std::unique_ptr<ChildProcess> keyd;
@@ -122,11 +120,7 @@ TEST_F(AuthSchema, MigrationsAreIdempotentAndVersioned) {
   EXPECT_NE(out.find("0 migration(s) applied"), std::string::npos) << out;
   EXPECT_TRUE(dump().second == first) << "the schema changed when migrating twice";
   // A database newer than this authd is refused.
-  {
-    pqxx::connection c(a.db->conninfo());
-    pqxx::nontransaction tx(c);
-    tx.exec("INSERT INTO auth.schema_migrations (version, name) VALUES (9999, 'from the future')");
-  }
+  exec("INSERT INTO auth.schema_migrations (version, name) VALUES (9999, 'from the future')");
   const auto [newer_code, newer] = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "migrate"});
   EXPECT_EQ(newer_code, 1);
   EXPECT_NE(newer.find("newer than this authd knows"), std::string::npos) << newer;
@@ -135,8 +129,7 @@ TEST_F(AuthSchema, MigrationsAreIdempotentAndVersioned) {
 TEST_F(AuthSchema, EveryEarlierVersionMigratesToTheSameSchema) {
   const auto [code0, fresh] = dump();
   ASSERT_EQ(code0, 0) << fresh;
-  pqxx::connection c(a.db->conninfo());
-  const int newest = pqxx::nontransaction(c).exec1("SELECT max(version) FROM auth.schema_migrations")[0].as<int>();
+  const int newest = std::stoi(a.db->scalar("SELECT max(version) FROM auth.schema_migrations"));
   ASSERT_GE(newest, 2);
   for (int v = 1; v < newest; ++v) {
     exec("DROP SCHEMA auth CASCADE");

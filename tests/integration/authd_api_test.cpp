@@ -25,11 +25,7 @@ class AuthdApi : public ::testing::Test {
     ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
   }
   std::string key_header(const TestProject& p) const { return "apikey: " + p.publishable_key; }
-  std::string scalar(const std::string& sql) const {
-    pqxx::connection c(a.db->conninfo());
-    pqxx::nontransaction tx(c);
-    return tx.exec1(sql)[0].c_str();
-  }
+  std::string scalar(const std::string& sql) const { return a.db->scalar(sql); }
 
   Appliance a;
   std::unique_ptr<ChildProcess> keyd;

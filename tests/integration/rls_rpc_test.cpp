@@ -42,16 +42,8 @@ class RlsRpc : public ::testing::Test {
     stranger = sign_up("jane@example.com", other);
   }
 
-  void sql(const std::string& text) const {
-    pqxx::connection c(a.db->conninfo());
-    pqxx::nontransaction tx(c);
-    tx.exec(text);
-  }
-  std::string scalar(const std::string& text) const {
-    pqxx::connection c(a.db->conninfo());
-    pqxx::nontransaction tx(c);
-    return tx.exec1(text)[0].c_str();
-  }
+  void sql(const std::string& text) const { a.db->exec(text); }
+  std::string scalar(const std::string& text) const { return a.db->scalar(text); }
   std::string sign_up(const std::string& email, const TestProject& p) const {
     const std::string base = "/projects/" + p.ref + "/auth/v1";
     api(a, "POST", base + "/signup", R"({"email": ")" + email + "\"}", {"apikey: " + p.publishable_key});

@@ -35,6 +35,18 @@ void TestDatabase::admin(const std::string& sql) const {
   tx.exec(sql);
 }
 
+void TestDatabase::exec(const std::string& sql) const {
+  pqxx::connection conn(conninfo());
+  pqxx::nontransaction tx(conn);
+  tx.exec(sql);
+}
+
+std::string TestDatabase::scalar(const std::string& sql) const {
+  pqxx::connection conn(conninfo());
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(sql)[0].c_str();
+}
+
 void TestDatabase::drop() { admin("DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)"); }
 void TestDatabase::create() { admin("CREATE DATABASE " + m_name); }
 

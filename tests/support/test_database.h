@@ -20,6 +20,10 @@ class TestDatabase final {
   // "Postgres" away from a running authd; create() brings it back empty.
   void drop();
   void create();
+  // Runs `sql` in this database as the test's superuser, outside any
+  // transaction; scalar() answers the first column of its one row.
+  void exec(const std::string& sql) const;
+  std::string scalar(const std::string& sql) const;
 
  private:
   void admin(const std::string& sql) const;
