@@ -17,8 +17,10 @@ std::string now_text(pqxx::transaction_base& tx) {
   return tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")[0].as<std::string>();
 }
 
-void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to, const std::string& kind,
-               const std::string& code) {
+// Stores `code` and queues its mail in `tx`: both commit, or neither.
+void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to,
+                         const std::string& kind, const std::string& code) {
+  s.codes.store(tx, p, kind, to, code);
   if (p.settings.debug_mode) {
     // Debug projects: the code is always 1234 and no mail goes out. Loud,
     // so that nobody runs real users on it unawares.
@@ -33,7 +35,6 @@ void mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::str
                            std::to_string(p.settings.otp_ttl_seconds / 60) +
                            " minutes.\n\nIf you did not ask for it, you can ignore this mail.";
   enqueue_email(tx, p.ref, to, subject, body);
-  (void)s;
 }
 
 bool has_account(pqxx::connection& conn, const Project& p, const std::string& email) {
@@ -47,8 +48,7 @@ void send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const 
                const std::string& kind) {
   const std::string code = s.codes.issue(conn, p, kind, email);
   pqxx::work tx(conn);
-  s.codes.store(tx, p, kind, email, code);
-  mail_code(s, tx, p, email, kind, code);
+  store_and_mail_code(s, tx, p, email, kind, code);
   tx.commit();
   s.mailer.wake();
 }
@@ -67,8 +67,7 @@ void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, con
       "expires_at = EXCLUDED.expires_at",
       uuid_v4(), p.ref, email, hash ? std::optional<std::string>(hash->phc) : std::nullopt,
       hash ? std::optional<int>(hash->pepper_version) : std::nullopt, boost::json::serialize(data));
-  s.codes.store(tx, p, "signup", email, code);
-  mail_code(s, tx, p, email, "signup", code);
+  store_and_mail_code(s, tx, p, email, "signup", code);
   tx.commit();
   s.mailer.wake();
 }
@@ -138,9 +137,8 @@ Response verify_email_change(AuthServices& s, const ProjectCall& c, const std::s
   tx.exec_params("UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', $2::text), "
                  "updated_at = now() WHERE user_id = $1::uuid AND provider = 'email'",
                  id, new_email);
-  std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, id);
-  const NewSession session = s.sessions.create_session(tx, *user, "email_change", "", c.req.remote_address);
-  user = find_user_by_id(tx, c.project.ref, id);
+  const NewSession session = s.sessions.create_session(tx, id, "email_change", "", c.req.remote_address);
+  const std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, id);
   const boost::json::object response =
       s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);
   tx.commit();
@@ -161,11 +159,9 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
   tx.exec_params("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), email_change_confirmed = 0, "
                  "updated_at = now() WHERE id = $1::uuid",
                  user.id, new_email);
-  s.codes.store(tx, p, "email_change", new_email, to_new);
-  mail_code(s, tx, p, new_email, "email_change", to_new);
+  store_and_mail_code(s, tx, p, new_email, "email_change", to_new);
   if (both) {
-    s.codes.store(tx, p, "email_change", user.email, to_current);
-    mail_code(s, tx, p, user.email, "email_change", to_current);
+    store_and_mail_code(s, tx, p, user.email, "email_change", to_current);
   }
   tx.commit();
   s.mailer.wake();
@@ -327,7 +323,7 @@ Response verify(AuthServices& s, const ProjectCall& c) {
   if (!user->email_confirmed_at) {
     tx.exec_params("UPDATE auth.users SET email_confirmed_at = now() WHERE id = $1::uuid", user->id);
   }
-  const NewSession session = s.sessions.create_session(tx, *user, amr, "", c.req.remote_address);
+  const NewSession session = s.sessions.create_session(tx, user->id, amr, "", c.req.remote_address);
   user = find_user_by_id(tx, c.project.ref, user->id);
   const boost::json::object response = s.sessions.session_response(tx, c.project, *user, session.session_id,
                                                                     session.refresh_token);

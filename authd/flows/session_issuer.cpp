@@ -60,19 +60,19 @@ std::string sha256_bytes(const std::string& data) {
 
 void SessionIssuer::prepare_statements(PgPool& pg) { pg.prepare("rotate_refresh_token", rotate_sql()); }
 
-NewSession SessionIssuer::create_session(pqxx::work& tx, const UserRecord& user, const std::string& amr_method,
+NewSession SessionIssuer::create_session(pqxx::work& tx, const std::string& user_id, const std::string& amr_method,
                                          const std::string& user_agent, const std::string& ip) const {
   NewSession s;
   s.session_id = uuid_v4();
   s.refresh_token = random_token(kRefreshTokenBytes);
   tx.exec_params(
       "INSERT INTO auth.sessions (id, user_id, user_agent, ip) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::inet)",
-      s.session_id, user.id, user_agent.substr(0, 512), ip);
+      s.session_id, user_id, user_agent.substr(0, 512), ip);
   tx.exec_params("INSERT INTO auth.mfa_amr_claims (session_id, method) VALUES ($1::uuid, $2)", s.session_id,
                  amr_method);
   tx.exec_params("INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id) VALUES ($1, $2::uuid, $3::uuid)",
-                 pqxx::binarystring(sha256_bytes(s.refresh_token)), s.session_id, user.id);
-  tx.exec_params("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1::uuid", user.id);
+                 pqxx::binarystring(sha256_bytes(s.refresh_token)), s.session_id, user_id);
+  tx.exec_params("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1::uuid", user_id);
   return s;
 }
 

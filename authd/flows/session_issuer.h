@@ -33,7 +33,7 @@ class SessionIssuer final {
   // Registers the rotation statement (prepared once per connection).
   static void prepare_statements(PgPool& pg);
 
-  NewSession create_session(pqxx::work& tx, const UserRecord& user, const std::string& amr_method,
+  NewSession create_session(pqxx::work& tx, const std::string& user_id, const std::string& amr_method,
                             const std::string& user_agent, const std::string& ip) const;
   // Rotates `refresh_token`: the user id and session id it belonged to and
   // the new token. Throws ApiError (refresh_token_not_found,

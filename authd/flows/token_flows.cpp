@@ -65,7 +65,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3 WHERE id = $1::uuid", user->id,
                    rehash->phc, rehash->pepper_version);
   }
-  const NewSession session = s.sessions.create_session(tx, *user, "password", user_agent(c.req), c.req.remote_address);
+  const NewSession session = s.sessions.create_session(tx, user->id, "password", user_agent(c.req), c.req.remote_address);
   user = find_user_by_id(tx, c.project.ref, user->id);
   const boost::json::object response =
       s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);

@@ -41,6 +41,13 @@ std::string new_request_id() {
   return id;
 }
 
+// The answer when the workers cannot take a request, or took it too late.
+Response over_capacity() {
+  Response r = json_error(503, "over_capacity", "server is busy, retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 ssl::context make_tls_context(const config::AuthdTlsConfig& tls) {
   ssl::context ctx(ssl::context::tls_server);
   long options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -217,9 +224,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       Response r;
       try {
         if (std::chrono::steady_clock::now() - queued_at > max_wait) {
-          // Too late to be useful: the client is better off retrying.
-          r = json_error(503, "over_capacity", "server is busy, retry shortly");
-          r.headers.emplace_back("Retry-After", "1");
+          r = over_capacity();  // too late to be useful: the client is better off retrying
         } else {
           r = (*handler)(*shared_req);
         }
@@ -230,9 +235,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       net::post(self->executor(), [self, shared_req, r = std::move(r)]() mutable { self->send(*shared_req, std::move(r)); });
     });
     if (!queued) {
-      Response busy = json_error(503, "over_capacity", "server is busy, retry shortly");
-      busy.headers.emplace_back("Retry-After", "1");
-      send(*shared_req, std::move(busy));
+      send(*shared_req, over_capacity());
     }
   }
 

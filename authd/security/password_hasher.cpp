@@ -85,11 +85,15 @@ void PasswordHasher::hashing_thread() {
   }
 }
 
-void PasswordHasher::admit() {
-  const std::lock_guard lock(m_mutex);
+void PasswordHasher::refuse_if_full_locked() const {
   if (m_queue.size() >= m_max_queued) {
     refuse();
   }
+}
+
+void PasswordHasher::admit() {
+  const std::lock_guard lock(m_mutex);
+  refuse_if_full_locked();
 }
 
 std::string PasswordHasher::on_hashing_thread(std::function<std::string()> work) {
@@ -98,9 +102,7 @@ std::string PasswordHasher::on_hashing_thread(std::function<std::string()> work)
   std::future<std::string> result = job->result.get_future();
   {
     const std::lock_guard lock(m_mutex);
-    if (m_queue.size() >= m_max_queued) {
-      refuse();
-    }
+    refuse_if_full_locked();
     m_queue.push_back(job);
   }
   m_queued.notify_one();

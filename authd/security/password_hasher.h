@@ -2,9 +2,9 @@
 // Passwords: Argon2id over keyd's pepper MAC of the password, so a stolen
 // database alone is useless for offline guessing.
 //
-// Hashing runs on its own threads (`max_concurrent`, the cores by default)
-// in the idle scheduling class: a sign-in flood gets every spare cycle,
-// and is preempted at once by anything else. A request waits for a hash in
+// Hashing runs on its own threads (`max_concurrent`; authd's default is
+// one per core but one) in the idle scheduling class: a sign-in flood gets
+// every spare cycle, and is preempted at once by anything else. A request waits for a hash in
 // a bounded queue (waiting_limit()); beyond it, or after two seconds, it
 // gets 503 + Retry-After. The requests that wait run on a worker pool of
 // their own (Execution::password), so a flood never holds the workers the
@@ -61,6 +61,8 @@ class PasswordHasher final {
   std::string peppered(const std::string& password, int version, int* used_version);
   // Runs `work` on a hashing thread and returns its result, or throws 503.
   std::string on_hashing_thread(std::function<std::string()> work);
+  // Throws 503 when waiting_limit() requests already wait (m_mutex held).
+  void refuse_if_full_locked() const;
   void hashing_thread();
 
   Argon2Params m_params;
