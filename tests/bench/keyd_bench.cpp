@@ -90,10 +90,11 @@ int main(int argc, char** argv) {
     keyd::KeydConnection setup(socket, std::chrono::milliseconds(10000));
     setup.call(keyd::Op::ensure_keyring, {"bench"});
   }
-  const std::string c = claims();
+  // Claims made per call: keyd refuses an iat outside its clock skew, which
+  // a long run would otherwise outlive.
   auto sign_worker = [&] {
     auto conn = std::make_shared<keyd::KeydConnection>(socket, std::chrono::milliseconds(10000));
-    return std::function<void()>([conn, &c] { conn->call(keyd::Op::sign_jwt, {"project:bench", c}); });
+    return std::function<void()>([conn] { conn->call(keyd::Op::sign_jwt, {"project:bench", claims()}); });
   };
   const double sock1 = rate(1, seconds, sign_worker);
   const double sock2 = rate(2, seconds, sign_worker);

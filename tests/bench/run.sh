@@ -8,8 +8,11 @@
 #   BENCH_HASHES             passwords.max_concurrent_hashes (0 = the cores)
 #   ORBITNEST_BENCH_PGSS     set: print pg_stat_statements' top statements
 #   ORBITNEST_BENCH_KEEP_PGLOG  set: keep the cluster log as /tmp/bench-postgres.log
-#   ORBITNEST_BENCH_ONLY     a regex: run only the authd lines whose name
-#                            matches (e.g. 'refresh|fixed-rate')
+#   ORBITNEST_BENCH_ONLY     a regex: run only the lines whose name matches
+#                            (e.g. 'refresh|fixed-rate'; 'keyd' for keyd's table)
+#   ORBITNEST_BENCH_HOLD     set: once the sessions are made, print how to
+#                            reach the appliance and keep it up until Ctrl-C
+#                            (for profiling by hand)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../config/local/lib.sh"
 require_root
@@ -29,6 +32,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM HUP  # so that Ctrl-C (or a closed terminal) still cleans up
 make_softhsm_token "$dir/hsm" bench root
 cat >"$dir/keyd.yaml" <<YAML
 socket:
@@ -59,8 +63,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
-SOFTHSM2_CONF="$dir/hsm/softhsm2.conf" "$ORBITNEST_SRC/build/tests/bench/keyd_bench" "$dir/keyd.sock" \
-  /usr/lib/softhsm/libsofthsm2.so bench "$dir/hsm/pin" "${ORBITNEST_BENCH_SECONDS:-5}"
+if [[ "keyd" =~ ${ORBITNEST_BENCH_ONLY:-.} ]]; then
+  SOFTHSM2_CONF="$dir/hsm/softhsm2.conf" "$ORBITNEST_SRC/build/tests/bench/keyd_bench" "$dir/keyd.sock" \
+    /usr/lib/softhsm/libsofthsm2.so bench "$dir/hsm/pin" "${ORBITNEST_BENCH_SECONDS:-5}"
+fi
 
 secs="${ORBITNEST_BENCH_SECONDS:-5}"
 bench="$ORBITNEST_SRC/tests/bench"
@@ -118,20 +124,28 @@ pw="bench-password-$(random_secret)"
 api -X POST "$base/signup" -d "{\"email\":\"pw@bench.test\",\"password\":\"$pw\"}" >/dev/null
 echo "sessions made: $(grep -c . "$dir/tokens") of 128"
 access=$(api -X POST "$base/verify" -d "{\"type\":\"signup\",\"email\":\"pw@bench.test\",\"token\":\"1234\"}" | field access_token)
+if [ -n "${ORBITNEST_BENCH_HOLD:-}" ]; then
+  echo "holding: base=$base apikey=$key tokens=$dir/tokens authd=$authd_pid keyd=$keyd_pid pg=$dir/pg (Ctrl-C ends)"
+  while kill -0 "$authd_pid" 2>/dev/null; do sleep 1; done
+  exit 0
+fi
 
-# CPU ticks used so far by keyd, authd and this cluster's Postgres
-# processes: CPU time per request is steadier than requests/s on a shared
-# machine, and says where an optimisation went.
+# CPU ticks used so far by authd, keyd and this cluster's Postgres
+# processes (three numbers): CPU time per request is steadier than
+# requests/s on a shared machine, and says where an optimisation went.
 server_cpu_ticks() {
-  local postmaster total=0 p
+  local postmaster a k g p
   postmaster=$(head -1 "$dir/pg/data/postmaster.pid")
-  for p in "$keyd_pid" "$authd_pid" "$postmaster" $(pgrep -P "$postmaster"); do
-    [ -r "/proc/$p/stat" ] || continue
-    local f
-    read -r -a f < <(sed 's/^.*) //' "/proc/$p/stat")
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
+  proc_ticks() {
+    local t=0 q f
+    for q in "$@"; do
+      [ -r "/proc/$q/stat" ] || continue
+      read -r -a f < <(sed 's/^.*) //' "/proc/$q/stat")
+      t=$((t + f[11] + f[12]))
+    done
+    echo "$t"
+  }
+  echo "$(proc_ticks "$authd_pid") $(proc_ticks "$keyd_pid") $(proc_ticks "$postmaster" $(pgrep -P "$postmaster"))"
 }
 
 run_wrk() {  # run_wrk NAME SCRIPT URL [env...]; sets wrk_rate
@@ -152,11 +166,17 @@ run_wrk() {  # run_wrk NAME SCRIPT URL [env...]; sets wrk_rate
   if [ "${non2xx:-0}" -gt 0 ]; then
     rate="$rate ($(awk -v r="$requests" -v n="$non2xx" -v s="$secs" 'BEGIN { printf "%.1f", (r - n) / s }') 2xx)"
   fi
-  printf '| %s | %s | %s | %s |\n' "$name" "$rate" \
-    "$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))" "$(grep '^p50=' <<<"$out")"
+  # Server CPU per request: the total, then authd / keyd / Postgres.
+  local -a b a
+  read -r -a b <<<"$before"
+  read -r -a a <<<"$after"
+  local per=$((1000000 / $(getconf CLK_TCK))) n=$((requests > 0 ? requests : 1))
+  printf '| %s | %s | %s (%s / %s / %s) | %s |\n' "$name" "$rate" \
+    "$(( (a[0] + a[1] + a[2] - b[0] - b[1] - b[2]) * per / n ))" "$(( (a[0] - b[0]) * per / n ))" \
+    "$(( (a[1] - b[1]) * per / n ))" "$(( (a[2] - b[2]) * per / n ))" "$(grep '^p50=' <<<"$out")"
 }
 echo
-echo "| authd, wrk -t2 -c64, keep-alive | requests/s | server CPU µs/request | latency |"
+echo "| authd, wrk -t2 -c64, keep-alive | requests/s | server CPU µs/request (authd / keyd / Postgres) | latency |"
 echo "|---|---:|---:|---|"
 run_wrk "refresh (rotation + keyd ES256 signature)" refresh.lua "$base/token?grant_type=refresh_token" TOKENS_FILE="$dir/tokens"
 refresh_capacity=$wrk_rate

@@ -1,7 +1,9 @@
 -- Refresh-token rotation under load: every response's new refresh token is
 -- used by a later request of the same thread, so no token is presented
 -- twice (a reuse would revoke the user's sessions). Tokens come from
--- $TOKENS_FILE, one per line, shared out to threads round-robin.
+-- $TOKENS_FILE, one per line, shared out to threads round-robin; with
+-- $TOKENS_SAVE set, the live ends of the chains are written there at the end
+-- (so that another run can go on from them).
 local threads = {}
 local counter = 0
 
@@ -40,3 +42,18 @@ function response(status, headers, body)
 end
 
 dofile(os.getenv("BENCH_WRK_DIR") .. "/report.lua")
+
+local report = done
+function done(summary, latency, requests)
+  local save = os.getenv("TOKENS_SAVE")
+  if save then
+    local f = io.open(save, "w")
+    for _, thread in ipairs(threads) do
+      for _, token in ipairs(thread:get("tokens")) do
+        f:write(token, "\n")
+      end
+    end
+    f:close()
+  end
+  report(summary, latency, requests)
+end
