@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "authd/db/pg_pool.h"
+#include "authd/flows/email_links.h"
 #include "authd/flows/one_time_codes.h"
 #include "authd/flows/session_issuer.h"
 #include "authd/flows/user_record.h"
@@ -74,7 +75,13 @@ Response put_user(AuthServices& s, const ProjectCall& c);
 // (and, with secure_email_change, one to the current address). Throws
 // ApiError 422 email_exists, or 429 from the send limits.
 void request_email_change(AuthServices& s, pqxx::connection& conn, const Project& p, const UserRecord& user,
-                          const std::string& new_email);
+                          const std::string& new_email, const EmailLink& link);
+// After a code or link of `kind` for `email` was consumed in `tx` (/verify,
+// or the PKCE exchange): what verifying it means (the user made from the
+// pending sign-up, the address confirmed, a password set, one side of an
+// email change) and the answer, a session or email change's interim one.
+Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& kind,
+                               const std::string& email, const std::optional<PasswordHash>& hash);
 Response logout(AuthServices& s, const ProjectCall& c);
 Response settings(AuthServices& s, const ProjectCall& c);
 Response jwks(AuthServices& s, const ProjectCall& c);

@@ -17,10 +17,11 @@ std::string now_text(pqxx::transaction_base& tx) {
   return tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")[0].as<std::string>();
 }
 
-// Stores `code` and queues its mail in `tx`: both commit, or neither.
+// Stores `code` (and its link) and queues its mail in `tx`: both commit,
+// or neither.
 void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to,
-                         const std::string& kind, const std::string& code) {
-  s.codes.store(tx, p, kind, to, code);
+                         const std::string& kind, const std::string& code, const EmailLink& link) {
+  const std::string link_token = s.codes.store(tx, p, kind, to, code, link);
   if (p.settings.debug_mode) {
     // Debug projects: the code is always 1234 and no mail goes out. Loud,
     // so that nobody runs real users on it unawares.
@@ -33,7 +34,9 @@ void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, cons
                                                  : "Your sign-in code";
   const std::string body = "Your code is " + code + ". It expires in " +
                            std::to_string(p.settings.otp_ttl_seconds / 60) +
-                           " minutes.\n\nIf you did not ask for it, you can ignore this mail.";
+                           " minutes.\n\nOr open this link" + (link.pkce() ? " in the browser you started from" : "") +
+                           ":\n" + email_link_url(link, link_token, kind) +
+                           "\n\nIf you did not ask for it, you can ignore this mail.";
   enqueue_email(tx, p.ref, to, subject, body);
 }
 
@@ -45,17 +48,17 @@ bool has_account(pqxx::connection& conn, const Project& p, const std::string& em
 // A fresh code of `kind` for `email`: stored and its mail queued in one
 // transaction, then the mailer woken.
 void send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
-               const std::string& kind) {
+               const std::string& kind, const EmailLink& link) {
   const std::string code = s.codes.issue(conn, p, kind, email);
   pqxx::work tx(conn);
-  store_and_mail_code(s, tx, p, email, kind, code);
+  store_and_mail_code(s, tx, p, email, kind, code, link);
   tx.commit();
   s.mailer.wake();
 }
 
 // Stores (or refreshes) a pending sign-up and mails its code.
 void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
-                  const std::optional<PasswordHash>& hash, const boost::json::object& data) {
+                  const std::optional<PasswordHash>& hash, const boost::json::object& data, const EmailLink& link) {
   const std::string code = s.codes.issue(conn, p, "signup", email);
   pqxx::work tx(conn);
   tx.exec_params(
@@ -67,7 +70,7 @@ void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, con
       "expires_at = EXCLUDED.expires_at",
       uuid_v4(), p.ref, email, hash ? std::optional<std::string>(hash->phc) : std::nullopt,
       hash ? std::optional<int>(hash->pepper_version) : std::nullopt, boost::json::serialize(data));
-  store_and_mail_code(s, tx, p, email, "signup", code);
+  store_and_mail_code(s, tx, p, email, "signup", code, link);
   tx.commit();
   s.mailer.wake();
 }
@@ -93,15 +96,11 @@ boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& 
 constexpr const char* kOtherSideMessage =
     "Confirmation link accepted. Please proceed to confirm link sent to the other email";
 
-// type=email_change: the code of one side (the new address, or with secure
-// email change also the current one); the change applies once every side
-// needed has confirmed, and then answers a new session.
-Response verify_email_change(AuthServices& s, const ProjectCall& c, const std::string& email,
-                             const std::string& code) {
-  PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "verify");
-  pqxx::work tx(*conn);
-  s.codes.consume(*conn, tx, c.project, {"email_change"}, email, code);
+// A code or link of kind email_change was consumed for `email`, one side
+// of the change (the new address, or with secure email change also the
+// current one); the change applies once every side needed has confirmed,
+// and then answers a new session.
+Response confirm_email_change_side(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& email) {
   const pqxx::result r = tx.exec_params(
       "SELECT id::text, lower(email_change) = $2 AS is_new, coalesce(email, '') = '' AS no_current "
       "FROM auth.users WHERE project_ref = $1 AND email_change IS NOT NULL "
@@ -145,10 +144,25 @@ Response verify_email_change(AuthServices& s, const ProjectCall& c, const std::s
   return json_response(200, response);
 }
 
+// The code kinds a verification type may consume.
+std::vector<std::string> kinds_for(const std::string& type) {
+  if (type == "signup") {
+    return {"signup"};
+  }
+  if (type == "email" || type == "magiclink") {
+    return {"email", "signup"};
+  }
+  if (type == "recovery" || type == "email_change") {
+    return {type};
+  }
+  throw ApiError(400, "validation_failed",
+                 "Verify requires a verification type: signup, email, magiclink, recovery or email_change");
+}
+
 }  // namespace
 
 void request_email_change(AuthServices& s, pqxx::connection& conn, const Project& p, const UserRecord& user,
-                          const std::string& new_email) {
+                          const std::string& new_email, const EmailLink& link) {
   if (has_account(conn, p, new_email)) {
     throw ApiError(422, "email_exists", "A user with this email address has already been registered");
   }
@@ -159,9 +173,9 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
   tx.exec_params("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), email_change_confirmed = 0, "
                  "updated_at = now() WHERE id = $1::uuid",
                  user.id, new_email);
-  store_and_mail_code(s, tx, p, new_email, "email_change", to_new);
+  store_and_mail_code(s, tx, p, new_email, "email_change", to_new, link);
   if (both) {
-    store_and_mail_code(s, tx, p, user.email, "email_change", to_current);
+    store_and_mail_code(s, tx, p, user.email, "email_change", to_current, link);
   }
   tx.commit();
   s.mailer.wake();
@@ -175,6 +189,7 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   const std::string email = normalize_email(body.required_string("email"));
   const std::optional<std::string> password = body.string("password");
   const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  const EmailLink link = email_link_for(c.project, c.req, body);
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "signup");
   std::optional<PasswordHash> hash;
@@ -184,7 +199,7 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   }
   const bool exists = has_account(*conn, c.project, email);
   if (!exists) {
-    start_signup(s, *conn, c.project, email, hash, data);
+    start_signup(s, *conn, c.project, email, hash, data, link);
   }
   pqxx::nontransaction q(*conn);
   return json_response(200, pending_user(q, email, data));
@@ -198,13 +213,14 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   const std::string email = normalize_email(body.required_string("email"));
   const bool create_user = body.boolean("create_user").value_or(true);
   const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  const EmailLink link = email_link_for(c.project, c.req, body);
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "otp");
   const bool exists = has_account(*conn, c.project, email);
   if (exists) {
-    send_code(s, *conn, c.project, email, "email");
+    send_code(s, *conn, c.project, email, "email", link);
   } else if (create_user) {
-    start_signup(s, *conn, c.project, email, std::nullopt, data);
+    start_signup(s, *conn, c.project, email, std::nullopt, data, link);
   } else {
     throw ApiError(422, "otp_disabled", "Signups not allowed for otp");
   }
@@ -218,6 +234,7 @@ Response resend(AuthServices& s, const ProjectCall& c) {
     throw ApiError(400, "validation_failed", "Only type signup can be resent for email here");
   }
   const std::string email = normalize_email(body.required_string("email"));
+  const EmailLink link = email_link_for(c.project, c.req, body);
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "otp");
   bool pending = false;
@@ -229,7 +246,7 @@ Response resend(AuthServices& s, const ProjectCall& c) {
                    .empty();
   }
   if (pending) {
-    send_code(s, *conn, c.project, email, "signup");
+    send_code(s, *conn, c.project, email, "signup", link);
   }
   return json_response(200, boost::json::object{});
 }
@@ -237,11 +254,12 @@ Response resend(AuthServices& s, const ProjectCall& c) {
 Response recover(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string email = normalize_email(body.required_string("email"));
+  const EmailLink link = email_link_for(c.project, c.req, body);
   PgPool::Lease conn = s.pg.lease();
   limit_ip(s, *conn, c, "otp");
   const bool exists = has_account(*conn, c.project, email);
   if (exists) {
-    send_code(s, *conn, c.project, email, "recovery");
+    send_code(s, *conn, c.project, email, "recovery", link);
   }
   return json_response(200, boost::json::object{});  // also for unknown addresses
 }
@@ -249,33 +267,30 @@ Response recover(AuthServices& s, const ProjectCall& c) {
 Response verify(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("type");
-  if (body.string("token_hash")) {
-    throw ApiError(400, "validation_failed", "Verify with the emailed code (email + token); links are not sent");
-  }
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone verification is not enabled for this project");
   }
-  std::vector<std::string> kinds;
-  if (type == "signup") {
-    kinds = {"signup"};
-  } else if (type == "email" || type == "magiclink") {
-    kinds = {"email", "signup"};
-  } else if (type == "recovery") {
-    kinds = {"recovery"};
-  } else if (type != "email_change") {
-    throw ApiError(400, "validation_failed",
-                   "Verify requires a verification type: signup, email, magiclink, recovery or email_change");
+  const std::vector<std::string> kinds = kinds_for(type);
+  if (const std::optional<std::string> token_hash = body.string("token_hash")) {
+    if (body.string("email") || body.string("token") || body.string("password")) {
+      throw ApiError(400, "validation_failed", "Only the token_hash and type should be provided");
+    }
+    PgPool::Lease conn = s.pg.lease();
+    limit_ip(s, *conn, c, "verify");
+    pqxx::work tx(*conn);
+    const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project, kinds, *token_hash);
+    return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
   }
   const std::string email = normalize_email(body.required_string("email"));
   const std::string code = body.required_string("token");
-  if (type == "email_change") {
-    return verify_email_change(s, c, email, code);
-  }
   // OrbitNest extension: a password with the code sets it in the same
   // round trip (sign-up with password, or password reset).
   const std::optional<std::string> password = body.string("password");
   std::optional<PasswordHash> hash;
   if (password) {
+    if (type == "email_change") {
+      throw ApiError(400, "validation_failed", "A password can be set with a signup, email or recovery code only");
+    }
     check_password_policy(c.project, *password);
     hash = s.passwords.hash(*password);
   }
@@ -283,6 +298,14 @@ Response verify(AuthServices& s, const ProjectCall& c) {
   limit_ip(s, *conn, c, "verify");
   pqxx::work tx(*conn);
   const std::string kind = s.codes.consume(*conn, tx, c.project, kinds, email, code);
+  return complete_verification(s, c, tx, kind, email, hash);
+}
+
+Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& kind,
+                               const std::string& email, const std::optional<PasswordHash>& hash) {
+  if (kind == "email_change") {
+    return confirm_email_change_side(s, c, tx, email);
+  }
   std::optional<UserRecord> user = find_user_by_email(tx, c.project.ref, email);
   std::string amr = kind == "recovery" ? "recovery" : "otp";
   if (kind == "signup" && !user) {

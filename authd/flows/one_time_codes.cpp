@@ -3,6 +3,7 @@
 #include <botan/mem_ops.h>
 
 #include "authd/api/api_error.h"
+#include "authd/flows/session_issuer.h"
 #include "authd/security/random.h"
 #include "authd/security/rate_limiter.h"
 
@@ -10,6 +11,16 @@ namespace orbitnest::authd {
 namespace {
 
 [[noreturn]] void invalid_code() { throw ApiError(403, "otp_expired", "Token has expired or is invalid"); }
+
+constexpr std::size_t kLinkTokenBytes = 32;
+
+std::string kind_list(const std::vector<std::string>& kinds) {
+  std::string list = "{";
+  for (const std::string& k : kinds) {
+    list += (list.size() > 1 ? "," : "") + k;
+  }
+  return list + "}";
+}
 
 }  // namespace
 
@@ -48,20 +59,68 @@ std::string OneTimeCodes::issue(pqxx::connection& conn, const Project& project, 
   return s.debug_mode ? std::string("1234") : random_digits(s.otp_length);
 }
 
-void OneTimeCodes::store(pqxx::work& tx, const Project& project, const std::string& kind,
-                         const std::string& recipient, const std::string& code) {
+std::string OneTimeCodes::store(pqxx::work& tx, const Project& project, const std::string& kind,
+                                const std::string& recipient, const std::string& code, const EmailLink& link) {
   int version = 0;
   const std::string m = mac(project, kind, recipient, code, 0, &version);
+  const std::string link_token = random_token(kLinkTokenBytes);
   // A new code replaces the older ones of its kind.
   tx.exec_params(
       "UPDATE auth.one_time_codes SET consumed_at = now() "
       "WHERE project_ref = $1 AND recipient = $2 AND kind = $3 AND consumed_at IS NULL",
       project.ref, recipient, kind);
   tx.exec_params(
-      "INSERT INTO auth.one_time_codes (id, project_ref, kind, recipient, code_mac, mac_version, max_attempts, expires_at) "
-      "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))",
+      "INSERT INTO auth.one_time_codes (id, project_ref, kind, recipient, code_mac, mac_version, max_attempts, expires_at, "
+      "link_hash, code_challenge, code_challenge_method) "
+      "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9, nullif($10, ''), nullif($11, ''))",
       uuid_v4(), project.ref, kind, recipient, pqxx::binarystring(m), version, project.settings.otp_max_attempts,
-      project.settings.otp_ttl_seconds);
+      project.settings.otp_ttl_seconds, pqxx::binarystring(sha256_bytes(link_token)), link.code_challenge,
+      link.code_challenge_method);
+  return link_token;
+}
+
+OneTimeCodes::Consumed OneTimeCodes::consume_link(pqxx::work& tx, const Project& project,
+                                                  const std::vector<std::string>& kinds, const std::string& token) {
+  if (token.empty() || token.size() > 128) {
+    throw ApiError(403, "otp_expired", "Email link is invalid or has expired");
+  }
+  const pqxx::result r = tx.exec_params(
+      "UPDATE auth.one_time_codes SET consumed_at = now() "
+      "WHERE link_hash = $1 AND project_ref = $2 AND kind = ANY($3::text[]) AND code_challenge IS NULL "
+      "AND consumed_at IS NULL AND expires_at > now() AND attempts < max_attempts RETURNING kind, recipient",
+      pqxx::binarystring(sha256_bytes(token)), project.ref, kind_list(kinds));
+  if (r.empty()) {
+    throw ApiError(403, "otp_expired", "Email link is invalid or has expired");
+  }
+  return Consumed{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+}
+
+OneTimeCodes::Consumed OneTimeCodes::consume_pkce(pqxx::work& tx, const Project& project, const std::string& auth_code,
+                                                  const std::string& verifier) {
+  const pqxx::result r =
+      auth_code.empty() || auth_code.size() > 128
+          ? pqxx::result()
+          : tx.exec_params("SELECT id::text, kind, recipient, code_challenge, code_challenge_method, "
+                           "expires_at <= now() AS expired FROM auth.one_time_codes "
+                           "WHERE link_hash = $1 AND project_ref = $2 AND code_challenge IS NOT NULL "
+                           "AND consumed_at IS NULL AND attempts < max_attempts FOR UPDATE",
+                           pqxx::binarystring(sha256_bytes(auth_code)), project.ref);
+  if (r.empty()) {
+    throw ApiError(404, "flow_state_not_found", "invalid flow state, no valid flow state found");
+  }
+  if (r[0]["expired"].as<bool>()) {
+    throw ApiError(422, "flow_state_expired", "invalid flow state, flow state has expired");
+  }
+  const std::string id = r[0]["id"].as<std::string>();
+  if (!pkce_verifier_matches(verifier, r[0]["code_challenge"].as<std::string>(),
+                             r[0]["code_challenge_method"].as<std::string>())) {
+    // The attempt counts, as a wrong code's does.
+    tx.exec_params("UPDATE auth.one_time_codes SET attempts = attempts + 1 WHERE id = $1::uuid", id);
+    tx.commit();
+    throw ApiError(400, "bad_code_verifier", "code challenge does not match previously saved code verifier");
+  }
+  tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE id = $1::uuid", id);
+  return Consumed{r[0]["kind"].as<std::string>(), r[0]["recipient"].as<std::string>()};
 }
 
 std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const Project& project,
@@ -73,16 +132,11 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
     e.retry_after = 3600;
     throw e;
   }
-  std::string kind_list = "{";
-  for (const std::string& k : kinds) {
-    kind_list += (kind_list.size() > 1 ? "," : "") + k;
-  }
-  kind_list += "}";
   const pqxx::result live = tx.exec_params(
       "SELECT id::text, kind, code_mac, mac_version FROM auth.one_time_codes "
       "WHERE project_ref = $1 AND recipient = $2 AND kind = ANY($3::text[]) AND consumed_at IS NULL "
       "AND expires_at > now() AND attempts < max_attempts ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
-      project.ref, recipient, kind_list);
+      project.ref, recipient, kind_list(kinds));
   bool ok = false;
   if (!live.empty() && code.size() >= 4 && code.size() <= 10) {
     const std::string kind = live[0][1].as<std::string>();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "authd/flows/email_links.h"
 #include "authd/keyd/keyd_link.h"
 #include "authd/projects/project.h"
 
@@ -23,12 +24,14 @@ class OneTimeCodes final {
  public:
   explicit OneTimeCodes(KeydLink& keyd) : m_keyd(keyd) {}
 
-  // Checks the per-address send limits (429), then stores a fresh code in
-  // `tx` and returns it (debug projects: always "1234").
+  // Checks the per-address send limits (429) and returns a fresh code
+  // (debug projects: always "1234").
   std::string issue(pqxx::connection& conn, const Project& project, const std::string& kind,
                     const std::string& recipient);
-  void store(pqxx::work& tx, const Project& project, const std::string& kind, const std::string& recipient,
-             const std::string& code);
+  // Stores `code` in `tx`, with a link token beside it (bound to the
+  // link's PKCE challenge, if any), and returns the link token.
+  std::string store(pqxx::work& tx, const Project& project, const std::string& kind, const std::string& recipient,
+                    const std::string& code, const EmailLink& link);
 
   // Consumes the newest live code of one of `kinds` for `recipient` if
   // `code` matches and returns its kind. A wrong code burns an attempt:
@@ -36,6 +39,21 @@ class OneTimeCodes final {
   // ApiError 403 otp_expired, as it does for a missing or dead code.
   std::string consume(pqxx::connection& conn, pqxx::work& tx, const Project& project,
                       const std::vector<std::string>& kinds, const std::string& recipient, const std::string& code);
+
+  struct Consumed {
+    std::string kind;
+    std::string recipient;
+  };
+  // Consumes the live code whose link token is `token`: a plain link
+  // (verifier empty; kind one of `kinds`) answers 403 otp_expired when
+  // unknown, used, expired or PKCE-bound; a PKCE exchange answers 404
+  // flow_state_not_found, 422 flow_state_expired, or 400 bad_code_verifier
+  // for a verifier that does not match (which burns an attempt: then `tx`
+  // is committed here).
+  Consumed consume_link(pqxx::work& tx, const Project& project, const std::vector<std::string>& kinds,
+                        const std::string& token);
+  Consumed consume_pkce(pqxx::work& tx, const Project& project, const std::string& auth_code,
+                        const std::string& verifier);
 
  private:
   std::string mac(const Project& project, const std::string& kind, const std::string& recipient,

@@ -1,4 +1,4 @@
-// POST /token: the password grant and the refresh-token grant.
+// POST /token: the password, refresh-token and PKCE grants.
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
@@ -84,6 +84,21 @@ Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& bo
   return json_response(200, s.sessions.session_response(c.project, rotated));
 }
 
+// exchangeCodeForSession(): the code an email link carried, with the
+// verifier only the browser that began the flow holds.
+Response pkce_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+  const std::optional<std::string> auth_code = body.string("auth_code");
+  const std::optional<std::string> verifier = body.string("code_verifier");
+  if (!auth_code || !verifier) {
+    throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
+  }
+  PgPool::Lease conn = s.pg.lease();
+  limit_ip(s, *conn, c, "token");
+  pqxx::work tx(*conn);
+  const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project, *auth_code, *verifier);
+  return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
+}
+
 }  // namespace
 
 Response token(AuthServices& s, const ProjectCall& c) {
@@ -95,7 +110,10 @@ Response token(AuthServices& s, const ProjectCall& c) {
   if (grant == "refresh_token") {
     return refresh_grant(s, c, body);
   }
-  throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password or refresh_token");
+  if (grant == "pkce") {
+    return pkce_grant(s, c, body);
+  }
+  throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password, refresh_token or pkce");
 }
 
 }  // namespace orbitnest::authd

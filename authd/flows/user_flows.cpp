@@ -31,6 +31,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   // Checked once signed in, as every other field: 401/403 come first.
   const std::optional<std::string> email =
       raw_email ? std::optional<std::string>(normalize_email(*raw_email)) : std::nullopt;
+  const EmailLink link = email_link_for(c.project, c.req, body);
   std::optional<PasswordHash> hash;
   if (password) {
     check_password_policy(c.project, *password);
@@ -42,7 +43,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
     hash = s.passwords.hash(*password);
   }
   if (email && *email != a.user.email) {
-    request_email_change(s, *conn, c.project, a.user, *email);
+    request_email_change(s, *conn, c.project, a.user, *email, link);
   }
   pqxx::work tx(*conn);
   if (hash) {

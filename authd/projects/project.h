@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace orbitnest::authd {
 
@@ -28,6 +29,10 @@ struct ProjectSettings {
   int ip_requests_per_hour = 1000;      // per endpoint class and IP
   int sends_per_address_per_hour = 10;
   std::string site_url = "http://localhost:3000";
+  // Where a redirect_to may point besides site_url (as GoTrue's URI allow
+  // list): an entry allows itself and what lies under it; a trailing * any
+  // continuation. Anything else falls back to site_url.
+  std::vector<std::string> redirect_urls;
   bool secure_email_change = true;  // both the old and the new address confirm
   SmtpSettings smtp;
 

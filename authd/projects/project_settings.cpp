@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -42,6 +43,26 @@ std::string string_of(const boost::json::object& o, const char* key, const std::
   return std::string(v->as_string());
 }
 
+// site_url: an http(s) URL; redirect_urls may also name an app's own
+// scheme (io.example.app://callback), never a scripting one. No spaces or
+// control characters: these URLs end up in mail bodies.
+void check_url(const std::string& key, const std::string& url, bool app_schemes) {
+  const std::size_t sep = url.find("://");
+  std::string scheme = url.substr(0, sep == std::string::npos ? 0 : sep);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  const bool web = scheme == "http" || scheme == "https";
+  const bool app = app_schemes && !scheme.empty() && std::isalpha(static_cast<unsigned char>(scheme[0])) &&
+                   std::all_of(scheme.begin(), scheme.end(), [](unsigned char ch) {
+                     return std::isalnum(ch) || ch == '+' || ch == '-' || ch == '.';
+                   }) &&
+                   scheme != "javascript" && scheme != "data" && scheme != "vbscript" && scheme != "file";
+  if (!(web || app) || url.size() > 2048 || url.size() == sep + 3 ||
+      std::any_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; })) {
+    throw std::invalid_argument(key + (app_schemes ? " must be URLs (http, https or an app's own scheme)"
+                                                   : " must be an http:// or https:// URL"));
+  }
+}
+
 const char* const kKnownSmtp[] = {"url", "starttls", "username", "password_sealed", "from", "ca_file"};
 
 bool is_one_of(std::string_view key, std::span<const char* const> names) {
@@ -51,7 +72,7 @@ bool is_one_of(std::string_view key, std::span<const char* const> names) {
 const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
                               "debug_mode", "access_token_ttl_seconds", "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
-                              "sends_per_address_per_hour", "site_url", "smtp", "secure_email_change"};
+                              "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change"};
 
 }  // namespace
 
@@ -74,6 +95,19 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   s.ip_requests_per_hour = int_in(o, "ip_requests_per_hour", s.ip_requests_per_hour, 1, 10000000);
   s.sends_per_address_per_hour = int_in(o, "sends_per_address_per_hour", s.sends_per_address_per_hour, 1, 1000);
   s.site_url = string_of(o, "site_url", s.site_url);
+  check_url("site_url", s.site_url, false);
+  if (const boost::json::value* urls = o.if_contains("redirect_urls")) {
+    if (!urls->is_array()) {
+      throw std::invalid_argument("redirect_urls must be an array of URLs");
+    }
+    for (const boost::json::value& u : urls->as_array()) {
+      if (!u.is_string()) {
+        throw std::invalid_argument("redirect_urls must be an array of URLs");
+      }
+      s.redirect_urls.emplace_back(u.as_string());
+      check_url("redirect_urls", s.redirect_urls.back(), true);
+    }
+  }
   s.secure_email_change = bool_of(o, "secure_email_change", s.secure_email_change);
   if (const boost::json::value* smtp = o.if_contains("smtp")) {
     if (!smtp->is_object()) {
@@ -115,6 +149,7 @@ boost::json::object ProjectSettings::to_json() const {
       {"ip_requests_per_hour", ip_requests_per_hour},
       {"sends_per_address_per_hour", sends_per_address_per_hour},
       {"site_url", site_url},
+      {"redirect_urls", boost::json::value_from(redirect_urls)},
       {"secure_email_change", secure_email_change},
       {"smtp", boost::json::object{{"url", smtp.url},
                                    {"starttls", smtp.starttls},

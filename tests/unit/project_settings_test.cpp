@@ -48,6 +48,20 @@ TEST(ProjectSettings, BadValuesAreRefusedByName) {
   EXPECT_NE(refusal(R"({"smtp":{"url":"http://x"}})").find("smtp.url"), std::string::npos);
   EXPECT_NE(refusal(R"({"smtp":{"password":"plain"}})").find("unknown setting smtp.password"), std::string::npos);
   EXPECT_NE(refusal(R"({"smtp":{"ca_file":"relay.pem"}})").find("absolute"), std::string::npos);
+  EXPECT_NE(refusal(R"j({"site_url":"javascript:alert(1)"})j").find("site_url"), std::string::npos);
+  EXPECT_NE(refusal(R"({"redirect_urls":"https://app.example"})").find("redirect_urls"), std::string::npos);
+  EXPECT_NE(refusal(R"({"redirect_urls":["https://app.example/a b"]})").find("redirect_urls"), std::string::npos);
+  EXPECT_NE(refusal(R"({"redirect_urls":[7]})").find("redirect_urls"), std::string::npos);
+}
+
+TEST(ProjectSettings, RedirectUrlsTakeAppSchemesButNotScriptOnes) {
+  const ProjectSettings s = parse(R"({"redirect_urls":["https://app.example/auth","io.example.app://login"]})");
+  const ProjectSettings again = ProjectSettings::from_json(s.to_json());
+  ASSERT_EQ(again.redirect_urls.size(), 2u);
+  EXPECT_EQ(again.redirect_urls[1], "io.example.app://login");
+  EXPECT_NE(refusal(R"({"redirect_urls":["javascript://x"]})").find("redirect_urls"), std::string::npos);
+  EXPECT_NE(refusal(R"({"redirect_urls":["data://x"]})").find("redirect_urls"), std::string::npos);
+  EXPECT_NE(refusal(R"({"site_url":"io.example.app://login"})").find("site_url"), std::string::npos);
 }
 
 }  // namespace
