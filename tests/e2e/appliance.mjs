@@ -89,6 +89,13 @@ export class MailSink {
       this.waiters.set(to, [...(this.waiters.get(to) ?? []), (raw) => { clearTimeout(timer); resolve(raw); }]);
     });
   }
+  // The link a code mail carries (the line after "Or open this link").
+  async linkFor(address, timeoutMs) {
+    const raw = await this.take(address, timeoutMs);
+    const link = /Or open this link[^\n]*:\r?\n(\S+)\r?\n/.exec(raw);
+    if (!link) throw new Error(`mail without a link: ${raw}`);
+    return new URL(link[1]);
+  }
   async codeFor(address, timeoutMs) {
     const raw = await this.take(address, timeoutMs);
     const code = /Your code is (\d+)\./.exec(raw);
@@ -102,7 +109,9 @@ export class MailSink {
   close() { this.server.close(); }
 }
 
-export async function startAppliance(name) {
+// `settings`: more `authd project settings` arguments (KEY=JSON) for the
+// project, set before authd starts.
+export async function startAppliance(name, { settings = [] } = {}) {
   const dir = mkdtempSync('/tmp/orbitnest-e2e-');
   chmodSync(dir, 0o755);
   const port = await freePort();
@@ -170,7 +179,7 @@ passwords:
   const mail = new MailSink();
   await mail.listen();
   authdCli('project', 'settings', 'e2e', `smtp={"url":"smtp://127.0.0.1:${mail.port}","starttls":false}`,
-    'access_token_ttl_seconds=60');
+    'access_token_ttl_seconds=60', ...settings);
   const authd = spawn(join(build, 'authd/authd'), ['--config', join(dir, 'authd.yaml')],
     { stdio: ['ignore', log('authd'), log('authd')] });
   const base = `https://localhost:${port}/projects/e2e`;
