@@ -87,6 +87,8 @@ int run(const config::AuthdConfig& cfg) {
                           static_cast<std::size_t>(cfg.passwords.argon2_parallelism)},
       std::max(1, hashes));
   authd::OutboxMailer mailer(pg, keyd);
+  // Per-IP limits: counted here, added to Postgres four times a second.
+  authd::SharedRateLimiter ip_limits(pg, std::chrono::milliseconds(250));
   const auto health = [&] { return authd::health_response(keyd.check(), authd::check_postgres(pg)); };
   authd::AuthServices services{pg,
                                keyd,
@@ -94,6 +96,7 @@ int run(const config::AuthdConfig& cfg) {
                                projects,
                                passwords,
                                mailer,
+                               ip_limits,
                                authd::AccessTokenVerifier(jwks),
                                authd::OneTimeCodes(keyd),
                                authd::SessionIssuer(keyd),

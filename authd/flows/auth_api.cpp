@@ -109,10 +109,9 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void limit_ip(AuthServices&, pqxx::connection& conn, const ProjectCall& c, const char* endpoint_class) {
-  rate_limit_hit(conn, std::string("ip:") + endpoint_class + ":" + c.project.ref + ":" + c.req.remote_address,
-                 c.project.settings.ip_requests_per_hour, 3600, "over_request_rate_limit",
-                 "Request rate limit reached");
+void limit_ip(AuthServices& s, const ProjectCall& c, const char* endpoint_class) {
+  s.ip_limits.hit(std::string("ip:") + endpoint_class + ":" + c.project.ref + ":" + c.req.remote_address,
+                  c.project.settings.ip_requests_per_hour, 3600, "over_request_rate_limit", "Request rate limit reached");
 }
 
 void check_password_policy(const Project& project, const std::string& password) {

@@ -15,6 +15,7 @@
 #include "authd/mail/outbox_mailer.h"
 #include "authd/projects/project_store.h"
 #include "authd/security/password_hasher.h"
+#include "authd/security/shared_rate_limiter.h"
 #include "authd/tokens/access_token_verifier.h"
 
 namespace orbitnest::authd {
@@ -26,6 +27,7 @@ struct AuthServices {
   ProjectStore& projects;
   PasswordHasher& passwords;
   OutboxMailer& mailer;
+  SharedRateLimiter& ip_limits;
   AccessTokenVerifier verifier;
   OneTimeCodes codes;
   SessionIssuer sessions;
@@ -49,8 +51,9 @@ Response json_response(int status, const boost::json::value& body);
 std::int64_t unix_now();
 // The request's API key: the apikey header, else the apikey query parameter.
 std::string api_key_of(const Request& req);
-// Throws ApiError 429 when the caller's IP used up this endpoint class.
-void limit_ip(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const char* endpoint_class);
+// Throws ApiError 429 when the caller's IP used up this endpoint class
+// (counted in memory, shared through Postgres: SharedRateLimiter).
+void limit_ip(AuthServices& s, const ProjectCall& c, const char* endpoint_class);
 // Throws ApiError 422 weak_password unless `password` meets the policy.
 void check_password_policy(const Project& project, const std::string& password);
 

@@ -190,8 +190,8 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   const std::optional<std::string> password = body.string("password");
   const boost::json::object data = body.object("data").value_or(boost::json::object{});
   const EmailLink link = email_link_for(c.project, c.req, body);
+  limit_ip(s, c, "signup");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "signup");
   std::optional<PasswordHash> hash;
   if (password) {
     check_password_policy(c.project, *password);
@@ -214,8 +214,8 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   const bool create_user = body.boolean("create_user").value_or(true);
   const boost::json::object data = body.object("data").value_or(boost::json::object{});
   const EmailLink link = email_link_for(c.project, c.req, body);
+  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "otp");
   const bool exists = has_account(*conn, c.project, email);
   if (exists) {
     send_code(s, *conn, c.project, email, "email", link);
@@ -235,8 +235,8 @@ Response resend(AuthServices& s, const ProjectCall& c) {
   }
   const std::string email = normalize_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
+  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "otp");
   bool pending = false;
   {
     pqxx::nontransaction q(*conn);
@@ -255,8 +255,8 @@ Response recover(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string email = normalize_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
+  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "otp");
   const bool exists = has_account(*conn, c.project, email);
   if (exists) {
     send_code(s, *conn, c.project, email, "recovery", link);
@@ -275,8 +275,8 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     if (body.string("email") || body.string("token") || body.string("password")) {
       throw ApiError(400, "validation_failed", "Only the token_hash and type should be provided");
     }
+    limit_ip(s, c, "verify");
     PgPool::Lease conn = s.pg.lease();
-    limit_ip(s, *conn, c, "verify");
     pqxx::work tx(*conn);
     const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project, kinds, *token_hash);
     return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
@@ -294,8 +294,8 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     check_password_policy(c.project, *password);
     hash = s.passwords.hash(*password);
   }
+  limit_ip(s, c, "verify");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "verify");
   pqxx::work tx(*conn);
   const std::string kind = s.codes.consume(*conn, tx, c.project, kinds, email, code);
   return complete_verification(s, c, tx, kind, email, hash);

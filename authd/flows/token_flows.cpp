@@ -29,8 +29,8 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
   }
   const std::string email = normalize_email(*raw_email);
   s.passwords.admit();  // a flood is refused before it costs keyd and Postgres anything
+  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "token");
   const std::string fail_key = "pwfail:" + c.project.ref + ":" + email;
   std::optional<UserRecord> user;
   {
@@ -78,8 +78,8 @@ Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& bo
   if (!token || token->empty()) {
     throw ApiError(400, "validation_failed", "refresh_token required");
   }
+  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "token");
   const SessionIssuer::Rotated rotated = s.sessions.rotate(*conn, c.project, *token);
   return json_response(200, s.sessions.session_response(c.project, rotated));
 }
@@ -92,8 +92,8 @@ Response pkce_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body)
   if (!auth_code || !verifier) {
     throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
   }
+  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "token");
   pqxx::work tx(*conn);
   const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project, *auth_code, *verifier);
   return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);

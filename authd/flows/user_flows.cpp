@@ -21,8 +21,8 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   const std::optional<std::string> raw_email = body.string("email");
   const std::optional<std::string> password = body.string("password");
   const std::optional<boost::json::object> data = body.object("data");
+  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  limit_ip(s, *conn, c, "otp");
   Authenticated a;
   {
     pqxx::read_transaction q(*conn);

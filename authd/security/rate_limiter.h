@@ -9,10 +9,6 @@
 
 namespace orbitnest::authd {
 
-// Counts one hit for `key` in the current window of `window_seconds`, in a
-// transaction of its own (a hit must count even when the request then
-// fails, or failures would be free); throws ApiError(429, code) when hits
-// exceed `limit`. Call it before opening the flow's own transaction.
 // True when `key` has already reached `limit` hits in the current window
 // (to refuse up front, before doing the work whose failures are counted).
 bool rate_limit_reached(pqxx::transaction_base& tx, const std::string& key, int limit, int window_seconds);
@@ -20,6 +16,10 @@ bool rate_limit_reached(pqxx::transaction_base& tx, const std::string& key, int 
 // Registers the statement rate_limit_hit() uses (prepared per connection).
 void prepare_rate_limiter(PgPool& pg);
 
+// Counts one hit for `key` in the current window of `window_seconds`, in a
+// transaction of its own (a hit must count even when the request then
+// fails, or failures would be free); throws ApiError(429, code) when hits
+// exceed `limit`. Call it before opening the flow's own transaction.
 void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
                     const std::string& error_code, const std::string& message);
 

@@ -1,0 +1,164 @@
+#include "authd/security/shared_rate_limiter.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "authd/api/api_error.h"
+#include "systemd/log.h"
+
+namespace orbitnest::authd {
+namespace {
+
+// A counter nobody used for this long is dropped (and re-learnt from
+// Postgres at its next flush): the map stays bounded under address churn.
+constexpr std::chrono::seconds kIdleDrop(120);
+
+// Text array literal for unnest(): keys are ours ("ip:class:ref:address"),
+// quoted anyway.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& s : items) {
+    if (out.size() > 1) {
+      out += ',';
+    }
+    out += '"';
+    for (const char ch : s) {
+      if (ch == '"' || ch == '\\') {
+        out += '\\';
+      }
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string int_array(const std::vector<int>& items) {
+  std::string out = "{";
+  for (const int n : items) {
+    out += (out.size() > 1 ? "," : "") + std::to_string(n);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+SharedRateLimiter::SharedRateLimiter(PgPool& pg, std::chrono::milliseconds flush_interval)
+    : m_pg(pg), m_interval(flush_interval), m_flusher([this] { run(); }) {}
+
+SharedRateLimiter::~SharedRateLimiter() {
+  {
+    const std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  m_flusher.join();
+}
+
+void SharedRateLimiter::hit(const std::string& key, int limit, int window_seconds, std::string_view error_code,
+                            std::string_view message) {
+  const Clock::time_point now = Clock::now();
+  int retry_after = 0;
+  {
+    const std::lock_guard lock(m_mutex);
+    Counter& c = m_counters[key];
+    if (c.window_seconds != window_seconds) {
+      c = Counter{window_seconds, c.pending, 0, now + std::chrono::seconds(window_seconds), now};
+    }
+    if (now >= c.window_end) {
+      // The window Postgres told us of is over: only what this node counted
+      // since (pending) is known until the next flush.
+      c.shared = 0;
+      c.window_end = now + std::chrono::seconds(window_seconds);
+    }
+    c.last_hit = now;
+    if (c.shared + c.pending < limit) {
+      ++c.pending;
+      return;
+    }
+    retry_after = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(c.window_end - now).count());
+  }
+  ApiError e(429, std::string(error_code), std::string(message));
+  e.retry_after = std::max(1, retry_after);
+  throw e;
+}
+
+void SharedRateLimiter::flush() {
+  const std::lock_guard flushing(m_flush_mutex);
+  // What to add, by window length (one statement each), keys sorted so that
+  // nodes flushing at once lock rows in the same order.
+  std::map<int, std::map<std::string, int>> batches;
+  {
+    const std::lock_guard lock(m_mutex);
+    const Clock::time_point now = Clock::now();
+    for (auto it = m_counters.begin(); it != m_counters.end();) {
+      if (it->second.pending > 0) {
+        batches[it->second.window_seconds][it->first] = it->second.pending;
+      } else if (now - it->second.last_hit > kIdleDrop && now >= it->second.window_end) {
+        it = m_counters.erase(it);
+        continue;
+      }
+      ++it;
+    }
+  }
+  if (batches.empty()) {
+    return;
+  }
+  try {
+    PgPool::Lease conn = m_pg.lease();
+    for (const auto& [window, counts] : batches) {
+      std::vector<std::string> keys;
+      std::vector<int> hits;
+      for (const auto& [k, n] : counts) {
+        keys.push_back(k);
+        hits.push_back(n);
+      }
+      pqxx::nontransaction q(*conn);
+      // A lost counter costs a few requests' worth of limit; waiting for
+      // the WAL flush on every batch would cost more.
+      q.exec("SET synchronous_commit = off");
+      const pqxx::result r = q.exec_params(
+          "INSERT INTO auth.rate_limits AS l (key, window_start, hits) "
+          "SELECT k, now(), n FROM unnest($1::text[], $2::int[]) AS u(k, n) ORDER BY k "
+          "ON CONFLICT (key) DO UPDATE SET "
+          "  hits = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN EXCLUDED.hits "
+          "              ELSE l.hits + EXCLUDED.hits END, "
+          "  window_start = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN now() "
+          "                      ELSE l.window_start END "
+          "RETURNING key, hits, extract(epoch FROM l.window_start + make_interval(secs => $3) - now())::float8",
+          text_array(keys), int_array(hits), window);
+      q.exec("RESET synchronous_commit");
+      const Clock::time_point now = Clock::now();
+      const std::lock_guard lock(m_mutex);
+      for (const pqxx::row& row : r) {
+        const auto it = m_counters.find(row[0].as<std::string>());
+        if (it == m_counters.end()) {
+          continue;
+        }
+        Counter& c = it->second;
+        const int added = counts.at(it->first);
+        // Hits admitted while the statement ran stay pending for the next one.
+        c.pending = std::max(0, c.pending - added);
+        c.shared = row[1].as<int>();
+        c.window_end = now + std::chrono::milliseconds(static_cast<long>(row[2].as<double>() * 1000));
+      }
+    }
+  } catch (const std::exception& e) {
+    // Postgres away: the counts stay pending (this node still limits on
+    // its own) and go out with the next flush.
+    log::warning("authd.rate_limit_flush_failed", {{"error", e.what()}});
+  }
+}
+
+void SharedRateLimiter::run() {
+  std::unique_lock lock(m_mutex);
+  while (!m_stopping) {
+    m_wake.wait_for(lock, m_interval, [this] { return m_stopping; });
+    lock.unlock();
+    flush();
+    lock.lock();
+  }
+}
+
+}  // namespace orbitnest::authd
