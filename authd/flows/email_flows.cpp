@@ -230,13 +230,29 @@ Response otp(AuthServices& s, const ProjectCall& c) {
 Response resend(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("type");
-  if (type != "signup") {
-    throw ApiError(400, "validation_failed", "Only type signup can be resent for email here");
+  if (type == "sms" || type == "phone_change" || body.string("phone")) {
+    throw ApiError(400, "phone_provider_disabled", "Phone verification is not enabled for this project");
+  }
+  if (type != "signup" && type != "email_change") {
+    throw ApiError(400, "validation_failed", "Resend type must be signup or email_change");
   }
   const std::string email = normalize_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
   limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
+  if (type == "email_change") {
+    // `email` is the current address, as GoTrue reads it: the pending
+    // change is mailed again (fresh codes to both sides, which start over).
+    std::optional<UserRecord> user;
+    {
+      pqxx::nontransaction q(*conn);
+      user = find_user_by_email(q, c.project.ref, email);
+    }
+    if (user && !user->new_email.empty()) {
+      request_email_change(s, *conn, c.project, *user, user->new_email, link);
+    }
+    return json_response(200, boost::json::object{});  // also when there is nothing to resend
+  }
   bool pending = false;
   {
     pqxx::nontransaction q(*conn);

@@ -12,7 +12,8 @@ const site = 'https://app.example';
 let app;
 before(async () => {
   app = await startAppliance('links', {
-    settings: [`site_url="${site}"`, 'redirect_urls=["https://app.example/auth/"]'],
+    // otp_resend_seconds=1: the resend test need not wait a minute.
+    settings: [`site_url="${site}"`, 'redirect_urls=["https://app.example/auth/"]', 'otp_resend_seconds=1'],
   });
 });
 after(async () => { await app?.stop(); });
@@ -184,4 +185,41 @@ test('a malformed code_challenge is refused before anything is stored or sent', 
   assert.equal(noMethod.status, 400);
   assert.equal(sql(`SELECT count(*) FROM auth.one_time_codes WHERE recipient = '${email}'`), '0');
   assert.ok(await app.mail.silentFor(email, 500));
+});
+
+test('resend({ type: "email_change" }) mails both sides again; the first codes die, the new ones (or links) apply it', async () => {
+  const oldEmail = address('change-old');
+  const newEmail = address('change-new');
+  const signup = authClient();
+  await signup.signUp({ email: oldEmail, password: password() });
+  const { data: signedIn } = await signup.verifyOtp({ email: oldEmail, token: await app.mail.codeFor(oldEmail), type: 'signup' });
+  const c = authClient();
+  await c.setSession(signedIn.session);
+  assert.equal((await c.updateUser({ email: newEmail })).error, null);
+  const firstToNew = await app.mail.codeFor(newEmail);
+  await app.mail.take(oldEmail);
+
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await authClient().resend({ type: 'email_change', email: oldEmail })).error, null);
+  const toNew = new URL(/Or open this link:\r?\n(\S+)\r?\n/.exec(await app.mail.take(newEmail))[1]);
+  const toOldCode = await app.mail.codeFor(oldEmail);
+  const stale = await authClient().verifyOtp({ email: newEmail, token: firstToNew, type: 'email_change' });
+  assert.equal(stale.error?.code, 'otp_expired', 'the first code to the new address died with the resend');
+
+  const tokenHash = toNew.searchParams.get('token_hash');
+  recordSecret(tokenHash);
+  assert.equal(toNew.searchParams.get('type'), 'email_change');
+  const half = await authClient().verifyOtp({ token_hash: tokenHash, type: 'email_change' });
+  assert.equal(half.error, null);
+  assert.equal(half.data.session, null, 'one side confirmed: no session yet');
+  const done = await authClient().verifyOtp({ email: oldEmail, token: toOldCode, type: 'email_change' });
+  assert.equal(done.error, null);
+  assert.equal(done.data.user.email, newEmail);
+
+  // Nothing pending (or nobody there): {} and no mail.
+  const nothing = address('nothing');
+  assert.equal((await authClient().resend({ type: 'email_change', email: nothing })).error, null);
+  assert.ok(await app.mail.silentFor(nothing, 300));
+  const phone = await post('/resend', { type: 'sms', phone: '+15555550100' });
+  assert.equal(phone.status, 400);
 });
