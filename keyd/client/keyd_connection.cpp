@@ -28,7 +28,7 @@ void wait_for(int fd, short events, std::chrono::milliseconds timeout, const cha
 }  // namespace
 
 KeydConnection::KeydConnection(const std::string& socket_path, std::chrono::milliseconds timeout)
-    : m_timeout(timeout) {
+    : m_timeout(timeout), m_receive_buffer(kMaxFrameBytes + 1) {
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
@@ -62,7 +62,7 @@ Frame KeydConnection::call(Op op, std::vector<std::string> fields, std::vector<S
   if (::send(m_fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
     throw KeydUnavailable(std::string("send to keyd failed: ") + std::strerror(errno));
   }
-  std::vector<std::uint8_t> buf(kMaxFrameBytes + 1);
+  std::vector<std::uint8_t>& buf = m_receive_buffer;
   wait_for(m_fd.get(), POLLIN, m_timeout, "receive");
   const ssize_t n = ::recv(m_fd.get(), buf.data(), buf.size(), MSG_TRUNC);
   if (n <= 0) {

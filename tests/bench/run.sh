@@ -23,7 +23,8 @@ BUILD_TARGETS="keyd keydctl authd keyd_bench argon2_bench http_load" build "$ORB
 dir=$(mktemp -d /tmp/orbitnest-bench-XXXXXX)
 keyd_pid=""
 authd_pid=""
-cleanup() {
+cleanup() {  # every step, even when a daemon is already gone (set -e would stop at the first failure)
+  set +e
   [ -n "$authd_pid" ] && kill "$authd_pid" 2>/dev/null
   [ -n "$keyd_pid" ] && kill "$keyd_pid" 2>/dev/null
   wait 2>/dev/null
