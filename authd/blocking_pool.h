@@ -2,6 +2,15 @@
 // A bounded pool of worker threads for blocking work (Postgres, Argon2id,
 // keyd calls). try_submit() refuses instead of queueing without bound: the
 // HTTP layer answers such a request 503 + Retry-After at once.
+//
+// A job may carry a wait budget. Past it the job is not run: its `expired`
+// step runs instead (the HTTP layer answers 503: served that late, the
+// answer is of no use). And a job that would already be expected to wait
+// longer than its budget — queued jobs × the recent time per job / threads
+// — is refused at once rather than left to expire in the queue, so that
+// under overload the excess is turned away in microseconds, not after the
+// whole budget.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -14,23 +23,37 @@ namespace orbitnest::authd {
 
 class BlockingPool final {
  public:
+  using Clock = std::chrono::steady_clock;
+
   BlockingPool(int threads, int queue_limit);
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
 
-  // False when queue_limit jobs are already waiting (or the pool stopped).
-  bool try_submit(std::function<void()> job);
+  // False when queue_limit jobs are already waiting, when the expected
+  // wait exceeds `max_wait`, or when the pool stopped.
+  bool try_submit(std::function<void()> job, Clock::duration max_wait = Clock::duration::max(),
+                  std::function<void()> expired = {});
   // Runs the jobs already queued, then joins the threads.
   void stop();
 
+  // The recent time per job that ran (an exponential moving average).
+  Clock::duration recent_job_time() const;
+
  private:
+  struct Job {
+    std::function<void()> run;
+    std::function<void()> expired;
+    Clock::time_point deadline;
+  };
   void work();
 
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::condition_variable m_wake;
-  std::deque<std::function<void()>> m_queue;
+  std::deque<Job> m_queue;
   std::size_t m_queue_limit;
+  std::size_t m_thread_count;
+  Clock::duration m_job_time{0};
   bool m_stopping = false;
   std::vector<std::thread> m_threads;
 };

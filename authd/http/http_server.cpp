@@ -213,27 +213,29 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     }
     auto shared_req = std::make_shared<Request>(std::move(req));
     const Handler* handler = &match.route->handler;
-    const auto queued_at = std::chrono::steady_clock::now();
     // Sign-ins wait their turn for a hash anyway (the hasher bounds that
     // wait); other requests are refused rather than served late.
     const auto max_wait = execution == Execution::password
                               ? std::chrono::milliseconds(2000)
                               : std::chrono::milliseconds(m_server.cfg.workers.max_queue_wait_ms);
     BlockingPool& workers = execution == Execution::password ? m_server.password_pool : m_server.pool;
-    const bool queued = workers.try_submit([self = shared_from_this(), shared_req, handler, queued_at, max_wait] {
-      Response r;
-      try {
-        if (std::chrono::steady_clock::now() - queued_at > max_wait) {
-          r = over_capacity();  // too late to be useful: the client is better off retrying
-        } else {
-          r = (*handler)(*shared_req);
-        }
-      } catch (const std::exception& e) {
-        log::error("authd.handler_failed", {{"request_id", shared_req->request_id}, {"reason", e.what()}});
-        r = json_error(500, "unexpected_failure", "internal error");
-      }
+    const auto answer = [self = shared_from_this(), shared_req](Response r) {
       net::post(self->executor(), [self, shared_req, r = std::move(r)]() mutable { self->send(*shared_req, std::move(r)); });
-    });
+    };
+    const bool queued = workers.try_submit(
+        [shared_req, handler, answer] {
+          Response r;
+          try {
+            r = (*handler)(*shared_req);
+          } catch (const std::exception& e) {
+            log::error("authd.handler_failed", {{"request_id", shared_req->request_id}, {"reason", e.what()}});
+            r = json_error(500, "unexpected_failure", "internal error");
+          }
+          answer(std::move(r));
+        },
+        max_wait,
+        // Too late to be useful: the client is better off retrying.
+        [answer] { answer(over_capacity()); });
     if (!queued) {
       send(*shared_req, over_capacity());
     }

@@ -1,9 +1,11 @@
 // The worker pool refuses work beyond its queue limit instead of queueing
-// without bound (the HTTP layer turns a refusal into 503).
+// without bound, refuses at once what would wait past its budget, and does
+// not run what already has (the HTTP layer turns each into 503).
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include "authd/blocking_pool.h"
 
@@ -28,6 +30,60 @@ TEST(BlockingPool, RefusesBeyondQueueLimit) {
   pool.stop();
   EXPECT_EQ(ran.load(), 2);
   EXPECT_FALSE(pool.try_submit([] {}));  // stopped
+}
+
+using namespace std::chrono_literals;
+
+TEST(BlockingPool, RefusesAtOnceWhatWouldWaitPastItsBudget) {
+  BlockingPool pool(1, 100);
+  for (int i = 0; i < 4; ++i) {  // teach it the time per job: ~30 ms
+    std::promise<void> done;
+    ASSERT_TRUE(pool.try_submit([&] {
+      std::this_thread::sleep_for(30ms);
+      done.set_value();
+    }));
+    done.get_future().wait();
+  }
+  ASSERT_GE(pool.recent_job_time(), 30ms);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  ASSERT_TRUE(pool.try_submit([&] {
+    started.set_value();
+    gate.wait();
+  }));
+  started.get_future().wait();
+  // With ~30 ms a job on one thread, a 100 ms budget admits about three
+  // queued jobs; the next is refused long before the queue limit (100).
+  int accepted = 0;
+  while (accepted < 100 && pool.try_submit([] { std::this_thread::sleep_for(30ms); }, 100ms)) {
+    ++accepted;
+  }
+  EXPECT_GE(accepted, 1);
+  EXPECT_LE(accepted, 4);
+  EXPECT_TRUE(pool.try_submit([] {})) << "work without a budget still queues";
+  release.set_value();
+  pool.stop();
+}
+
+TEST(BlockingPool, AJobPastItsBudgetRunsItsExpiredStepInstead) {
+  BlockingPool pool(1, 10);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  ASSERT_TRUE(pool.try_submit([&] {
+    started.set_value();
+    gate.wait();
+  }));
+  started.get_future().wait();
+  std::atomic<int> ran{0};
+  std::atomic<int> expired{0};
+  ASSERT_TRUE(pool.try_submit([&] { ++ran; }, 10ms, [&] { ++expired; }));
+  std::this_thread::sleep_for(50ms);
+  release.set_value();
+  pool.stop();
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(expired.load(), 1);
 }
 
 }  // namespace
