@@ -12,6 +12,7 @@ import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, openSy
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AuthClient } from '@supabase/supabase-js';
 import { SMTPServer } from 'smtp-server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -202,6 +203,22 @@ passwords:
     authdCli,
     authdBin: join(build, 'authd/authd'),
     authdConfig: join(dir, 'authd.yaml'),
+    // One SQL query as the superuser, its result as trimmed text.
+    sql(query) {
+      return execFileSync('psql', ['-h', pgHost, '-d', db, '-tAc', query]).toString().trim();
+    },
+    // auth-js exactly as supabase-js configures it (supabase-js itself also
+    // starts a realtime client, which needs WebSocket, absent from Node 20).
+    authClient({ flowType = 'implicit' } = {}) {
+      return new AuthClient({
+        url: `${base}/auth/v1`,
+        headers: { apikey: publishableKey, Authorization: `Bearer ${publishableKey}` },
+        persistSession: false,
+        autoRefreshToken: false,
+        detectSessionInUrl: false,
+        flowType,
+      });
+    },
     async stop() {
       mail.close();
       authd.kill('SIGTERM');
@@ -211,6 +228,13 @@ passwords:
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// A password for a test user, recorded so that the log scan looks for it.
+export function newPassword() {
+  const p = `Pw-${Math.random().toString(36).slice(2)}-9x`;
+  recordSecret(p);
+  return p;
 }
 
 // A unique address per test, so tests never share rate-limit counters.

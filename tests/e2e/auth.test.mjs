@@ -2,38 +2,19 @@
 // real appliance: keyd on SoftHSM2, authd over TLS, Postgres, codes read
 // from mail caught by a real SMTP server.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { AuthApiError, AuthClient } from '@supabase/supabase-js';
+import { AuthApiError } from '@supabase/supabase-js';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { address, recordSecret, startAppliance } from './appliance.mjs';
+import { address, newPassword, recordSecret, startAppliance } from './appliance.mjs';
 
 let app;
 before(async () => { app = await startAppliance('auth'); });
 after(async () => { await app?.stop(); });
 
-// auth-js exactly as supabase-js configures it (supabase-js itself also
-// starts a realtime client, which needs WebSocket, absent from Node 20).
-function authClient() {
-  return new AuthClient({
-    url: app.authUrl,
-    headers: { apikey: app.publishableKey, Authorization: `Bearer ${app.publishableKey}` },
-    persistSession: false,
-    autoRefreshToken: false,
-    detectSessionInUrl: false,
-  });
-}
+const authClient = () => app.authClient();
 const client = () => ({ auth: authClient() });
-
-function sql(query) {
-  return execFileSync('psql', ['-h', app.pgHost, '-d', app.db, '-tAc', query]).toString().trim();
-}
-
-function password() {
-  const p = `Pw-${Math.random().toString(36).slice(2)}-9x`;
-  recordSecret(p);
-  return p;
-}
+const sql = (query) => app.sql(query);
+const password = newPassword;
 
 async function signUp(email, pw) {
   const c = client();

@@ -3,10 +3,8 @@
 // verifyOtp({ token_hash })) and the PKCE flow (the link carries ?code=,
 // which only the client holding the verifier can exchange).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { AuthClient } from '@supabase/supabase-js';
-import { address, recordSecret, startAppliance } from './appliance.mjs';
+import { address, newPassword, recordSecret, startAppliance } from './appliance.mjs';
 
 const site = 'https://app.example';
 let app;
@@ -18,26 +16,9 @@ before(async () => {
 });
 after(async () => { await app?.stop(); });
 
-function authClient(flowType = 'implicit') {
-  return new AuthClient({
-    url: app.authUrl,
-    headers: { apikey: app.publishableKey, Authorization: `Bearer ${app.publishableKey}` },
-    persistSession: false,
-    autoRefreshToken: false,
-    detectSessionInUrl: false,
-    flowType,
-  });
-}
-
-function sql(query) {
-  return execFileSync('psql', ['-h', app.pgHost, '-d', app.db, '-tAc', query]).toString().trim();
-}
-
-function password() {
-  const p = `Pw-${Math.random().toString(36).slice(2)}-9x`;
-  recordSecret(p);
-  return p;
-}
+const authClient = (flowType = 'implicit') => app.authClient({ flowType });
+const sql = (query) => app.sql(query);
+const password = newPassword;
 
 async function post(path, body) {
   const r = await fetch(`${app.authUrl}${path}`, {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "authd/blocking_pool.h"
@@ -12,21 +13,40 @@
 namespace orbitnest::authd {
 namespace {
 
+// Keeps a one-thread pool's only worker busy until release().
+class BusyWorker {
+ public:
+  explicit BusyWorker(BlockingPool& pool) {
+    // Shared with the job: it may still be inside set_value() when the
+    // wait below returns.
+    auto started = std::make_shared<std::promise<void>>();
+    std::future<void> running = started->get_future();
+    std::shared_future<void> gate = m_release.get_future().share();
+    m_submitted = pool.try_submit([started, gate] {
+      started->set_value();
+      gate.wait();
+    });
+    if (m_submitted) {
+      running.wait();
+    }
+  }
+  bool submitted() const { return m_submitted; }
+  void release() { m_release.set_value(); }
+
+ private:
+  std::promise<void> m_release;
+  bool m_submitted = false;
+};
+
 TEST(BlockingPool, RefusesBeyondQueueLimit) {
   BlockingPool pool(1, 2);
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  std::promise<void> started;
-  ASSERT_TRUE(pool.try_submit([&] {
-    started.set_value();
-    gate.wait();
-  }));
-  started.get_future().wait();  // the only worker is now busy
+  BusyWorker busy(pool);
+  ASSERT_TRUE(busy.submitted());  // the only worker is now busy
   std::atomic<int> ran{0};
   EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
   EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
   EXPECT_FALSE(pool.try_submit([&] { ++ran; }));  // queue full
-  release.set_value();
+  busy.release();
   pool.stop();
   EXPECT_EQ(ran.load(), 2);
   EXPECT_FALSE(pool.try_submit([] {}));  // stopped
@@ -45,14 +65,8 @@ TEST(BlockingPool, RefusesAtOnceWhatWouldWaitPastItsBudget) {
     done.get_future().wait();
   }
   ASSERT_GE(pool.recent_job_time(), 30ms);
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  std::promise<void> started;
-  ASSERT_TRUE(pool.try_submit([&] {
-    started.set_value();
-    gate.wait();
-  }));
-  started.get_future().wait();
+  BusyWorker busy(pool);
+  ASSERT_TRUE(busy.submitted());
   // With ~30 ms a job on one thread, a 100 ms budget admits about three
   // queued jobs; the next is refused long before the queue limit (100).
   int accepted = 0;
@@ -62,25 +76,19 @@ TEST(BlockingPool, RefusesAtOnceWhatWouldWaitPastItsBudget) {
   EXPECT_GE(accepted, 1);
   EXPECT_LE(accepted, 4);
   EXPECT_TRUE(pool.try_submit([] {})) << "work without a budget still queues";
-  release.set_value();
+  busy.release();
   pool.stop();
 }
 
 TEST(BlockingPool, AJobPastItsBudgetRunsItsExpiredStepInstead) {
   BlockingPool pool(1, 10);
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  std::promise<void> started;
-  ASSERT_TRUE(pool.try_submit([&] {
-    started.set_value();
-    gate.wait();
-  }));
-  started.get_future().wait();
+  BusyWorker busy(pool);
+  ASSERT_TRUE(busy.submitted());
   std::atomic<int> ran{0};
   std::atomic<int> expired{0};
   ASSERT_TRUE(pool.try_submit([&] { ++ran; }, 10ms, [&] { ++expired; }));
   std::this_thread::sleep_for(50ms);
-  release.set_value();
+  busy.release();
   pool.stop();
   EXPECT_EQ(ran.load(), 0);
   EXPECT_EQ(expired.load(), 1);
