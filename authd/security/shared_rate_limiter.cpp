@@ -10,9 +10,14 @@
 namespace orbitnest::authd {
 namespace {
 
-// A counter nobody used for this long is dropped (and re-learnt from
-// Postgres at its next flush): the map stays bounded under address churn.
-constexpr std::chrono::seconds kIdleDrop(120);
+// A counter with nothing pending that nobody used for this long is dropped
+// (its count lives on in Postgres and is re-learnt at its next flush), so
+// the map holds about a minute of addresses, however many an attacker
+// rotates through.
+constexpr std::chrono::seconds kIdleDrop(60);
+
+// How often rows of windows long over are deleted from auth.rate_limits.
+constexpr std::chrono::minutes kPurgeEvery(10);
 
 // Text array literal for unnest(): keys are ours ("ip:class:ref:address"),
 // quoted anyway.
@@ -95,7 +100,7 @@ void SharedRateLimiter::flush() {
     for (auto it = m_counters.begin(); it != m_counters.end();) {
       if (it->second.pending > 0) {
         batches[it->second.window_seconds][it->first] = it->second.pending;
-      } else if (now - it->second.last_hit > kIdleDrop && now >= it->second.window_end) {
+      } else if (now - it->second.last_hit > kIdleDrop) {
         it = m_counters.erase(it);
         continue;
       }
@@ -151,12 +156,30 @@ void SharedRateLimiter::flush() {
   }
 }
 
+void SharedRateLimiter::purge_expired() {
+  try {
+    PgPool::Lease conn = m_pg.lease();
+    pqxx::nontransaction q(*conn);
+    // No window is longer than a day: older rows would be reset by their
+    // next hit anyway, and without this the table keeps every address
+    // that ever called.
+    q.exec("DELETE FROM auth.rate_limits WHERE window_start < now() - interval '1 day'");
+  } catch (const std::exception& e) {
+    log::warning("authd.rate_limit_purge_failed", {{"error", e.what()}});
+  }
+}
+
 void SharedRateLimiter::run() {
+  Clock::time_point next_purge = Clock::now();  // once at start, then every kPurgeEvery
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
     m_wake.wait_for(lock, m_interval, [this] { return m_stopping; });
     lock.unlock();
     flush();
+    if (Clock::now() >= next_purge) {
+      purge_expired();
+      next_purge = Clock::now() + kPurgeEvery;
+    }
     lock.lock();
   }
 }
