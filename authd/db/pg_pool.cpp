@@ -1,5 +1,7 @@
 #include "authd/db/pg_pool.h"
 
+#include <stdexcept>
+
 namespace orbitnest::authd {
 
 PgPool::PgPool(std::string conninfo, int size, std::chrono::milliseconds wait_limit)
@@ -36,6 +38,14 @@ PgPool::Lease PgPool::lease() {
 
 void PgPool::prepare(std::string name, std::string sql) {
   const std::lock_guard lock(m_mutex);
+  for (const auto& [known, known_sql] : m_prepared) {
+    if (known == name) {
+      if (known_sql != sql) {
+        throw std::logic_error("prepared statement " + name + " registered twice with different SQL");
+      }
+      return;  // every user of a statement registers it; once is enough
+    }
+  }
   m_prepared.emplace_back(std::move(name), std::move(sql));
 }
 

@@ -47,7 +47,8 @@ class PgPool final {
 
   // Hot statements are prepared once per connection (Postgres then skips
   // parsing and planning them on every request). Register them before the
-  // first lease; use them with exec_prepared(name, ...).
+  // first lease; use them with exec_prepared(name, ...). Registering a name
+  // again with the same SQL is a no-op.
   void prepare(std::string name, std::string sql);
 
  private:

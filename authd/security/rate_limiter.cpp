@@ -1,21 +1,62 @@
 #include "authd/security/rate_limiter.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "authd/api/api_error.h"
 
 namespace orbitnest::authd {
+namespace {
 
-void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
-                    const std::string& error_code, const std::string& message) {
+// Array literals for unnest(): keys are ours ("ip:class:ref:address"),
+// quoted anyway.
+std::string text_array(const std::vector<std::pair<std::string, int>>& counts) {
+  std::string out = "{";
+  for (const auto& [key, n] : counts) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (const char ch : key) {
+      if (ch == '"' || ch == '\\') {
+        out += '\\';
+      }
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string int_array(const std::vector<std::pair<std::string, int>>& counts) {
+  std::string out = "{";
+  for (const auto& [key, n] : counts) {
+    out += (out.size() > 1 ? "," : "") + std::to_string(n);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+std::vector<CounterTotal> add_hits(pqxx::connection& conn, std::vector<std::pair<std::string, int>> counts,
+                                   int window_seconds) {
+  // Sorted, so that nodes adding at once lock rows in the same order.
+  std::sort(counts.begin(), counts.end());
   // One statement, so one round trip in its own implicit transaction, whose
   // commit does not wait for the WAL flush: a counter lost in a crash costs
   // a few requests' worth of limit, waiting on every request far more.
   pqxx::nontransaction q(conn);
-  const pqxx::result r = q.exec_prepared("rate_limit_hit", key, window_seconds);
-  if (r[0][0].as<int>() > limit) {
+  const pqxx::result r = q.exec_prepared("rate_limit_add", text_array(counts), int_array(counts), window_seconds);
+  std::vector<CounterTotal> totals;
+  for (const pqxx::row& row : r) {
+    totals.push_back(CounterTotal{row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
+  }
+  return totals;
+}
+
+void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
+                    const std::string& error_code, const std::string& message) {
+  const std::vector<CounterTotal> totals = add_hits(conn, {{key, 1}}, window_seconds);
+  if (totals.at(0).hits > limit) {
     ApiError e(429, error_code, message);
-    e.retry_after = std::max(1, r[0][1].as<int>());
+    e.retry_after = std::max(1, static_cast<int>(std::ceil(totals[0].seconds_left)));
     throw e;
   }
 }
@@ -28,15 +69,18 @@ bool rate_limit_reached(pqxx::transaction_base& tx, const std::string& key, int 
 }
 
 void prepare_rate_limiter(PgPool& pg) {
-  pg.prepare("rate_limit_hit",
+  // Fixed windows: a window that is over starts again with these hits.
+  pg.prepare("rate_limit_add",
       "WITH hit AS ("
-      "  INSERT INTO auth.rate_limits AS l (key, window_start, hits) VALUES ($1, now(), 1) "
+      "  INSERT INTO auth.rate_limits AS l (key, window_start, hits) "
+      "  SELECT k, now(), n FROM unnest($1::text[], $2::int[]) AS u(k, n) ORDER BY k "
       "  ON CONFLICT (key) DO UPDATE SET "
-      "    hits = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN 1 ELSE l.hits + 1 END, "
-      "    window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() "
+      "    hits = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN EXCLUDED.hits "
+      "                ELSE l.hits + EXCLUDED.hits END, "
+      "    window_start = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN now() "
       "                        ELSE l.window_start END "
-      "  RETURNING hits, ceil(extract(epoch FROM l.window_start + make_interval(secs => $2) - now()))::int AS wait) "
-      "SELECT hits, wait, set_config('synchronous_commit', 'off', true) FROM hit");
+      "  RETURNING key, hits, extract(epoch FROM l.window_start + make_interval(secs => $3) - now())::float8 AS left_s) "
+      "SELECT key, hits, left_s, set_config('synchronous_commit', 'off', true) FROM hit");
 }
 
 }  // namespace orbitnest::authd

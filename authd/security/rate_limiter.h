@@ -4,6 +4,8 @@
 #include <pqxx/pqxx>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "authd/db/pg_pool.h"
 
@@ -13,8 +15,20 @@ namespace orbitnest::authd {
 // (to refuse up front, before doing the work whose failures are counted).
 bool rate_limit_reached(pqxx::transaction_base& tx, const std::string& key, int limit, int window_seconds);
 
-// Registers the statement rate_limit_hit() uses (prepared per connection).
+// Registers the statement add_hits() uses (prepared per connection).
 void prepare_rate_limiter(PgPool& pg);
+
+struct CounterTotal {
+  std::string key;
+  int hits;             // in the current window, every node's
+  double seconds_left;  // of the current window
+};
+// Adds each (key, hits) to its counter in fixed windows of `window_seconds`
+// (a window that is over starts again), in one statement with an
+// asynchronous commit; returns the totals. rate_limit_hit() and the
+// per-IP limiter's flush (SharedRateLimiter) both count through it.
+std::vector<CounterTotal> add_hits(pqxx::connection& conn, std::vector<std::pair<std::string, int>> counts,
+                                   int window_seconds);
 
 // Counts one hit for `key` in the current window of `window_seconds`, in a
 // transaction of its own (a hit must count even when the request then

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "authd/api/api_error.h"
+#include "authd/security/rate_limiter.h"
 #include "systemd/log.h"
 
 namespace orbitnest::authd {
@@ -19,38 +20,13 @@ constexpr std::chrono::seconds kIdleDrop(60);
 // How often rows of windows long over are deleted from auth.rate_limits.
 constexpr std::chrono::minutes kPurgeEvery(10);
 
-// Text array literal for unnest(): keys are ours ("ip:class:ref:address"),
-// quoted anyway.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const std::string& s : items) {
-    if (out.size() > 1) {
-      out += ',';
-    }
-    out += '"';
-    for (const char ch : s) {
-      if (ch == '"' || ch == '\\') {
-        out += '\\';
-      }
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string int_array(const std::vector<int>& items) {
-  std::string out = "{";
-  for (const int n : items) {
-    out += (out.size() > 1 ? "," : "") + std::to_string(n);
-  }
-  return out + "}";
-}
-
 }  // namespace
 
 SharedRateLimiter::SharedRateLimiter(PgPool& pg, std::chrono::milliseconds flush_interval)
-    : m_pg(pg), m_interval(flush_interval), m_flusher([this] { run(); }) {}
+    : m_pg(pg), m_interval(flush_interval) {
+  prepare_rate_limiter(pg);  // before the flusher's first lease
+  m_flusher = std::thread([this] { run(); });
+}
 
 SharedRateLimiter::~SharedRateLimiter() {
   {
@@ -91,8 +67,7 @@ void SharedRateLimiter::hit(const std::string& key, int limit, int window_second
 
 void SharedRateLimiter::flush() {
   const std::lock_guard flushing(m_flush_mutex);
-  // What to add, by window length (one statement each), keys sorted so that
-  // nodes flushing at once lock rows in the same order.
+  // What to add, by window length (one statement each).
   std::map<int, std::map<std::string, int>> batches;
   {
     const std::lock_guard lock(m_mutex);
@@ -113,40 +88,20 @@ void SharedRateLimiter::flush() {
   try {
     PgPool::Lease conn = m_pg.lease();
     for (const auto& [window, counts] : batches) {
-      std::vector<std::string> keys;
-      std::vector<int> hits;
-      for (const auto& [k, n] : counts) {
-        keys.push_back(k);
-        hits.push_back(n);
-      }
-      pqxx::nontransaction q(*conn);
-      // A lost counter costs a few requests' worth of limit; waiting for
-      // the WAL flush on every batch would cost more.
-      q.exec("SET synchronous_commit = off");
-      const pqxx::result r = q.exec_params(
-          "INSERT INTO auth.rate_limits AS l (key, window_start, hits) "
-          "SELECT k, now(), n FROM unnest($1::text[], $2::int[]) AS u(k, n) ORDER BY k "
-          "ON CONFLICT (key) DO UPDATE SET "
-          "  hits = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN EXCLUDED.hits "
-          "              ELSE l.hits + EXCLUDED.hits END, "
-          "  window_start = CASE WHEN l.window_start < now() - make_interval(secs => $3) THEN now() "
-          "                      ELSE l.window_start END "
-          "RETURNING key, hits, extract(epoch FROM l.window_start + make_interval(secs => $3) - now())::float8",
-          text_array(keys), int_array(hits), window);
-      q.exec("RESET synchronous_commit");
+      const std::vector<CounterTotal> totals =
+          add_hits(*conn, std::vector<std::pair<std::string, int>>(counts.begin(), counts.end()), window);
       const Clock::time_point now = Clock::now();
       const std::lock_guard lock(m_mutex);
-      for (const pqxx::row& row : r) {
-        const auto it = m_counters.find(row[0].as<std::string>());
+      for (const CounterTotal& t : totals) {
+        const auto it = m_counters.find(t.key);
         if (it == m_counters.end()) {
           continue;
         }
         Counter& c = it->second;
-        const int added = counts.at(it->first);
         // Hits admitted while the statement ran stay pending for the next one.
-        c.pending = std::max(0, c.pending - added);
-        c.shared = row[1].as<int>();
-        c.window_end = now + std::chrono::milliseconds(static_cast<long>(row[2].as<double>() * 1000));
+        c.pending = std::max(0, c.pending - counts.at(t.key));
+        c.shared = t.hits;
+        c.window_end = now + std::chrono::milliseconds(static_cast<long>(t.seconds_left * 1000));
       }
     }
   } catch (const std::exception& e) {
