@@ -203,9 +203,9 @@ passwords:
     authdCli,
     authdBin: join(build, 'authd/authd'),
     authdConfig: join(dir, 'authd.yaml'),
-    // One SQL query as the superuser, its result as trimmed text.
+    // SQL as the superuser (stopping at the first error), its result as trimmed text.
     sql(query) {
-      return execFileSync('psql', ['-h', pgHost, '-d', db, '-tAc', query]).toString().trim();
+      return execFileSync('psql', ['-h', pgHost, '-d', db, '-v', 'ON_ERROR_STOP=1', '-qtAc', query]).toString().trim();
     },
     // auth-js exactly as supabase-js configures it (supabase-js itself also
     // starts a realtime client, which needs WebSocket, absent from Node 20).

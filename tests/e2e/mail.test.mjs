@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { AuthClient } from '@supabase/supabase-js';
 import { MailSink, address, recordSecret, startAppliance } from './appliance.mjs';
 
 let app;
@@ -30,9 +29,7 @@ async function sink(options) {
   return s;
 }
 
-function sql(query) {
-  return execFileSync('psql', ['-h', app.pgHost, '-d', app.db, '-tAc', query]).toString().trim();
-}
+const sql = (query) => app.sql(query);
 
 function relay(smtp, password) {
   app.authdCli('project', 'settings', 'e2e', `smtp=${JSON.stringify(smtp)}`);
@@ -43,12 +40,7 @@ function relay(smtp, password) {
 }
 
 async function askForCode(email) {
-  const auth = new AuthClient({
-    url: app.authUrl,
-    headers: { apikey: app.publishableKey },
-    persistSession: false, autoRefreshToken: false, detectSessionInUrl: false,
-  });
-  const { error } = await auth.signInWithOtp({ email });
+  const { error } = await app.authClient().signInWithOtp({ email });
   assert.equal(error, null, error?.message);
 }
 

@@ -4,13 +4,12 @@
 // PostgREST recipe of config/postgrest.conf.example, checked the way
 // PostgREST applies it (PostgREST itself is not packaged for Debian 12).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@supabase/supabase-js';
 import { SignJWT, createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify } from 'jose';
-import { address, recordSecret, startAppliance } from './appliance.mjs';
+import { address, newPassword, startAppliance } from './appliance.mjs';
 
 let app;
 before(async () => {
@@ -39,10 +38,7 @@ before(async () => {
 });
 after(async () => { await app?.stop(); });
 
-function sql(query) {
-  return execFileSync('psql', ['-h', app.pgHost, '-d', app.db, '-v', 'ON_ERROR_STOP=1', '-qtAc', query])
-    .toString().trim();
-}
+const sql = (query) => app.sql(query);
 
 // supabase-js as an app creates it. Its realtime client needs a WebSocket,
 // which Node 20 lacks; nothing here subscribes, so it gets one that is
@@ -58,8 +54,7 @@ function supabase() {
 async function signedIn(tag) {
   const c = supabase();
   const email = address(tag);
-  const password = `Pw-${Math.random().toString(36).slice(2)}-9x`;
-  recordSecret(password);
+  const password = newPassword();
   assert.equal((await c.auth.signUp({ email, password })).error, null);
   const token = await app.mail.codeFor(email);
   const v = await c.auth.verifyOtp({ email, token, type: 'signup' });
