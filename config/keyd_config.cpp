@@ -12,8 +12,19 @@
 namespace orbitnest::config {
 namespace {
 
+// Roles the database (or Supabase) treats as privileged: never signed by any
+// keyring, even the admin one, whose roles are otherwise the config's.
+bool privileged_role(const std::string& role) {
+  return role == "service_role" || role == "postgres" || role == "authenticator" || role.rfind("supabase_", 0) == 0 ||
+         role.rfind("pg_", 0) == 0;
+}
+
+bool project_role(const std::string& role) {
+  return std::find(std::begin(kProjectRoles), std::end(kProjectRoles), role) != std::end(kProjectRoles);
+}
+
 void read_rules(YamlMapReader& r, KeyringRulesConfig& rules, const std::vector<std::string>& audiences,
-                const std::vector<std::string>& roles) {
+                const std::vector<std::string>& roles, bool project) {
   rules.algorithm = r.choice_or("algorithm", "ES256", {"ES256", "RS256", "EdDSA"});
   rules.audiences = r.string_list_or("audiences", audiences);
   rules.roles = r.string_list_or("roles", roles);
@@ -24,7 +35,10 @@ void read_rules(YamlMapReader& r, KeyringRulesConfig& rules, const std::vector<s
     r.fail("roles", "at least one role is needed");
   }
   for (const std::string& role : rules.roles) {
-    if (role == "service_role" || role == "postgres" || role == "supabase_admin") {
+    if (project && !project_role(role)) {
+      r.fail("roles", "project keyrings sign only the roles authenticated and anon, not '" + role + "'");
+    }
+    if (privileged_role(role)) {
       r.fail("roles", "keyd never signs tokens for the privileged role '" + role + "'");
     }
   }
@@ -83,6 +97,7 @@ KeydConfig read(YamlMapReader& root) {
   {
     YamlMapReader a = root.map("audit");
     cfg.audit_file = a.required_string("file");
+    // 100000 is keyd::kMaxCheckpointEvery, the bound the verifier applies.
     cfg.audit_checkpoint_every = static_cast<int>(a.integer_or("checkpoint_every", 100, 1, 100000));
     cfg.audit_summary_seconds = static_cast<int>(a.integer_or("summary_seconds", 300, 1, 86400));
     a.finish();
@@ -92,13 +107,14 @@ KeydConfig read(YamlMapReader& root) {
     cfg.keyrings.max_token_lifetime_seconds =
         static_cast<int>(k.integer_or("max_token_lifetime_seconds", 3600, 1, 7 * 86400));
     cfg.keyrings.clock_skew_seconds = static_cast<int>(k.integer_or("clock_skew_seconds", 60, 0, 600));
+    cfg.keyrings.max_project_keyrings = static_cast<int>(k.integer_or("max_project_keyrings", 10000, 1, 1000000));
     YamlMapReader admin = k.map("admin");
     cfg.keyrings.admin_issuer = admin.required_string("issuer");
-    read_rules(admin, cfg.keyrings.admin, {"orbitnest-admin"}, {"admin"});
+    read_rules(admin, cfg.keyrings.admin, {"orbitnest-admin"}, {"admin"}, false);
     admin.finish();
     YamlMapReader project = k.map("project");
     cfg.keyrings.project_issuer_prefix = project.required_string("issuer_prefix");
-    read_rules(project, cfg.keyrings.project, {"authenticated"}, {"authenticated", "anon"});
+    read_rules(project, cfg.keyrings.project, {"authenticated"}, {"authenticated", "anon"}, true);
     project.finish();
     k.finish();
   }
@@ -132,6 +148,8 @@ KeydConfig read(YamlMapReader& root) {
       }
       cfg.clients.operator_gid = gr->gr_gid;
     }
+    cfg.clients.authd_max_connections = static_cast<int>(c.integer_or("authd_max_connections", 48, 1, 1024));
+    cfg.clients.operator_max_connections = static_cast<int>(c.integer_or("operator_max_connections", 8, 1, 64));
     c.finish();
   }
   {

@@ -32,11 +32,19 @@ struct KeydClientsConfig {
   // Resolved while loading, so an unknown name is a config error.
   uid_t authd_uid = 0;
   std::optional<gid_t> operator_gid;
+  // Connections held at once, per peer class: authd's uid can never take
+  // the operators' slots (keydctl still gets in when authd is flooding).
+  int authd_max_connections = 48;
+  int operator_max_connections = 8;
 };
 
 // The rules a keyring's tokens must follow: keyd checks every claim set
 // against them before it signs, so a compromised authd cannot mint a token
 // with another issuer, audience or role, or a longer life.
+// Project keyrings sign only these roles, whatever the config says (it may
+// narrow the list, never widen it).
+inline constexpr const char* kProjectRoles[] = {"authenticated", "anon"};
+
 struct KeyringRulesConfig {
   std::string algorithm = "ES256";  // ES256, RS256 or EdDSA
   std::vector<std::string> audiences;
@@ -52,6 +60,8 @@ struct KeydKeyringsConfig {
   KeyringRulesConfig project;
   int max_token_lifetime_seconds = 3600;
   int clock_skew_seconds = 60;
+  // ensure_keyring refuses to create more project keyrings than this.
+  int max_project_keyrings = 10000;
 };
 
 struct KeydRotationConfig {

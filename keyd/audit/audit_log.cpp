@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "keyd/audit/audit_record.h"
+#include "keyd/audit/audit_verifier.h"
 #include "keyd/keyring/base64url.h"
 #include "systemd/log.h"
 
@@ -36,25 +38,22 @@ bool injected_failure(const std::string& path) {
 }  // namespace
 
 AuditLog::AuditLog(std::string path, int checkpoint_every)
-    : m_path(std::move(path)), m_checkpoint_every(checkpoint_every), m_prev(kGenesisHash) {
-  // Continue the chain from the last complete line of an existing file.
-  std::ifstream in(m_path, std::ios::binary);
-  std::string line;
-  std::string last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) {
-      last = line;
-    }
+    : m_path(std::move(path)),
+      m_checkpoint_every(static_cast<std::uint64_t>(checkpoint_every)),
+      m_prev(kGenesisHash),
+      m_limit(m_checkpoint_every) {
+  // Continue only a chain that verifies; its signatures are checked once
+  // the HSM is open (start_signing).
+  const AuditVerdict v = verify_audit_log(read_file(), AuditExpectations{"", std::nullopt, m_checkpoint_every});
+  if (!v.ok) {
+    throw AuditLogRejected("the audit log " + m_path + " does not verify at record " + std::to_string(v.bad_record) +
+                           ": " + v.problem + "; keyd does not continue it (check it with keydctl audit verify)");
   }
-  if (!last.empty()) {
-    m_prev = sha256_hex(last);
-    boost::json::error_code ec;
-    const boost::json::value v = boost::json::parse(last, ec);
-    if (!ec && v.is_object() && v.as_object().contains("seq") && v.at("seq").is_int64()) {
-      m_seq = static_cast<std::uint64_t>(v.at("seq").as_int64());
-    } else {
-      log::error("keyd.audit_tail_damaged", {{"file", m_path}});
-    }
+  m_seq = v.head.seq;
+  m_prev = v.head.hash;
+  m_since_checkpoint = v.unsigned_tail;
+  if (v.checkpoint_every != 0) {
+    m_limit = v.checkpoint_every;
   }
   m_fd.reset(::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!m_fd.valid()) {
@@ -62,10 +61,35 @@ AuditLog::AuditLog(std::string path, int checkpoint_every)
   }
 }
 
-void AuditLog::set_signer(Signer signer, std::string key_label) {
+std::string AuditLog::read_file() const {
+  std::ifstream in(m_path, std::ios::binary);
+  if (!in) {
+    if (::access(m_path.c_str(), F_OK) == 0) {
+      throw AuditLogRejected("cannot read the audit log " + m_path);
+    }
+    return "";
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void AuditLog::start_signing(Signer signer, std::string key_label, const std::string& public_key_pem) {
   const std::lock_guard lock(m_mutex);
+  // The file must still be the one checked at start plus what this process
+  // wrote since, and every checkpoint in it must be the HSM key's.
+  const AuditVerdict v = verify_audit_log(
+      read_file(), AuditExpectations{public_key_pem, AuditHead{m_seq, m_prev}, m_checkpoint_every});
+  if (!v.ok) {
+    throw AuditLogRejected("the audit log " + m_path + " does not verify with the HSM audit key at record " +
+                           std::to_string(v.bad_record) + ": " + v.problem +
+                           "; keyd does not continue it (check it with keydctl audit verify)");
+  }
   m_signer = std::move(signer);
   m_key_label = std::move(key_label);
+  if (m_seq > 0) {
+    checkpoint_locked();  // the head keyd continues is now signed
+  }
 }
 
 void AuditLog::append(const AuditEvent& e) {
@@ -89,30 +113,48 @@ void AuditLog::append(const AuditEvent& e) {
     r["detail"] = e.detail;
   }
   const std::lock_guard lock(m_mutex);
+  if (m_since_checkpoint >= m_limit) {
+    checkpoint_locked();  // make room, or refuse the record
+  }
   write_line(std::move(r));
-  if (++m_since_checkpoint >= m_checkpoint_every) {
-    checkpoint_locked();
+  if (++m_since_checkpoint >= m_limit && m_signer) {
+    try {
+      checkpoint_locked();
+    } catch (const AuditWriteFailed& ex) {
+      // The record is written; the next one retries the checkpoint first.
+      log::error("keyd.audit_checkpoint_failed", {{"reason", ex.what()}});
+    }
   }
 }
 
 void AuditLog::checkpoint() {
   const std::lock_guard lock(m_mutex);
-  checkpoint_locked();
+  if (m_signer) {
+    checkpoint_locked();
+  }
 }
 
 void AuditLog::checkpoint_locked() {
   if (!m_signer) {
-    return;
+    throw AuditWriteFailed("the audit log holds " + std::to_string(m_since_checkpoint) +
+                           " records since its last checkpoint and none can be signed before the HSM is open");
   }
   const std::uint64_t seq = m_seq + 1;
-  const std::string sig = m_signer(checkpoint_message(seq, m_prev));
+  std::string sig;
+  try {
+    sig = m_signer(checkpoint_message(seq, m_prev, m_checkpoint_every));
+  } catch (const std::exception& e) {
+    throw AuditWriteFailed(std::string("cannot sign an audit checkpoint: ") + e.what());
+  }
   boost::json::object r;
   r["event"] = "checkpoint";
   r["key"] = m_key_label;
+  r["every"] = m_checkpoint_every;
   r["sig"] = base64url_encode(sig);
   r["result"] = "ok";
   write_line(std::move(r));
   m_since_checkpoint = 0;
+  m_limit = m_checkpoint_every;
 }
 
 void AuditLog::write_line(boost::json::object record) {

@@ -11,8 +11,9 @@ std::string sha256_hex(std::string_view bytes) {
   return Botan::hex_encode(sha256->final(), false);
 }
 
-std::string checkpoint_message(std::uint64_t seq, std::string_view prev_hash) {
-  return "orbitnest-audit-checkpoint-v1\n" + std::to_string(seq) + "\n" + std::string(prev_hash);
+std::string checkpoint_message(std::uint64_t seq, std::string_view prev_hash, std::uint64_t every) {
+  return "orbitnest-audit-checkpoint-v2\n" + std::to_string(seq) + "\n" + std::string(prev_hash) + "\n" +
+         std::to_string(every);
 }
 
 }  // namespace orbitnest::keyd

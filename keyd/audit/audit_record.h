@@ -12,8 +12,13 @@ inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string sha256_hex(std::string_view bytes);
-// What a checkpoint signs: its own sequence number and the hash of the
-// record before it, so it vouches for the whole chain up to there.
-std::string checkpoint_message(std::uint64_t seq, std::string_view prev_hash);
+// What a checkpoint signs: its own sequence number, the hash of the record
+// before it (so it vouches for the whole chain up to there) and the spacing
+// keyd promises from here on: at most `every` records before the next
+// checkpoint. Signing the spacing keeps an attacker from relaxing it.
+std::string checkpoint_message(std::uint64_t seq, std::string_view prev_hash, std::uint64_t every);
+
+// Bounds of audit.checkpoint_every (config) and of a checkpoint's "every".
+inline constexpr std::uint64_t kMaxCheckpointEvery = 100000;
 
 }  // namespace orbitnest::keyd

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,13 +28,14 @@ constexpr const char* kUsage =
     "  rotate KEYRING [--force]    next -> current -> previous, new next\n"
     "  jwks KEYRING                the published public keys\n"
     "  audit tail [-n N] [--file PATH]\n"
-    "  audit verify [--pubkey FILE] [--file PATH]\n"
+    "  audit verify [--pubkey FILE] [--file PATH] [--checkpoint-every N]\n"
     "  audit pubkey                the audit key (PEM), for offline checks\n";
 
 struct Options {
   std::string socket = "/run/orbitnest/keyd.sock";
   std::string audit_file = "/var/log/orbitnest-keyd/audit.log";
   std::string pubkey_file;
+  std::optional<std::uint64_t> checkpoint_every;  // for a log keyd never signed
   bool json = false;
   bool force = false;
   int tail = 20;
@@ -190,7 +192,7 @@ int cmd_audit_verify(const Options& o) {
     }
   } catch (const KeydUnavailable&) {
   }
-  const AuditVerdict v = verify_audit_log(text, pem, head);
+  const AuditVerdict v = verify_audit_log(text, AuditExpectations{pem, head, o.checkpoint_every});
   if (o.json) {
     std::cout << boost::json::serialize(boost::json::object{{"ok", v.ok},
                                                             {"records", v.records},
@@ -198,12 +200,19 @@ int cmd_audit_verify(const Options& o) {
                                                             {"bad_record", v.bad_record},
                                                             {"problem", v.problem},
                                                             {"signatures_checked", !pem.empty()},
+                                                            {"unsigned_tail", v.unsigned_tail},
                                                             {"head_checked", head.has_value()}})
               << "\n";
   } else if (v.ok) {
     std::cout << "audit log " << o.audit_file << ": chain whole, " << v.records << " records, " << v.checkpoints
               << " checkpoints" << (pem.empty() ? " (signatures NOT checked: no public key)" : " signed and verified")
               << "; " << head_note << "\n";
+    if (v.unsigned_tail > 0) {
+      // Within the spacing, but only keyd's head (or a later checkpoint)
+      // vouches for these.
+      std::cout << "  " << v.unsigned_tail << " record(s) after the last checkpoint carry no signature yet"
+                << (head ? " (they match keyd's head)" : "") << "\n";
+    }
   } else {
     std::cout << "audit log " << o.audit_file << ": BROKEN at record " << v.bad_record << ": " << v.problem << "\n";
   }
@@ -222,6 +231,12 @@ int main(int argc, char** argv) {
       o.audit_file = argv[++i];
     } else if (a == "--pubkey" && i + 1 < argc) {
       o.pubkey_file = argv[++i];
+    } else if (a == "--checkpoint-every" && i + 1 < argc) {
+      const long long every = std::atoll(argv[++i]);
+      if (every < 1) {
+        return usage();
+      }
+      o.checkpoint_every = static_cast<std::uint64_t>(every);
     } else if (a == "-n" && i + 1 < argc) {
       o.tail = std::atoi(argv[++i]);
     } else if (a == "--json") {

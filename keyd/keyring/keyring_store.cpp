@@ -120,13 +120,17 @@ void KeyringStore::open() {
   const std::unique_lock lock(m_mutex);
   std::optional<KeydStateFile> loaded = load_state(m_state_path);
   m_state = loaded ? std::move(*loaded) : KeydStateFile{};
-  reconcile();
-  bool changed = false;
   if (m_state.audit_key_version == 0) {
     m_token.with_session([&](p11::Session& s) { return p11::generate_signing_key(s, p11::Algorithm::es256, audit_key_label(1)); });
     m_state.audit_key_version = 1;
-    changed = true;
+    save();
   }
+  // Before anything else is recorded: the log keyd continues must verify
+  // with the HSM audit key, and its head gets a checkpoint.
+  m_audit.start_signing([this](std::string_view msg) { return audit_sign(msg); },
+                        audit_key_label(m_state.audit_key_version), audit_public_key_pem());
+  reconcile();
+  bool changed = false;
   for (const bool sealing : {true, false}) {
     SymmetricKeyVersions& v = sealing ? m_state.sealing : m_state.pepper;
     if (v.current == 0) {
@@ -143,8 +147,6 @@ void KeyringStore::open() {
   if (changed) {
     save();
   }
-  m_audit.set_signer([this](std::string_view msg) { return audit_sign(msg); },
-                     audit_key_label(m_state.audit_key_version));
   if (m_state.keyrings.count("admin") == 0) {
     Keyring ring = create_keyring("admin", m_cfg.keyrings.admin_issuer, algorithm_of(m_cfg.keyrings.admin.algorithm));
     m_state.keyrings.emplace("admin", ring);
@@ -218,8 +220,19 @@ void KeyringStore::reconcile() {
 }
 
 ClaimsPolicy KeyringStore::policy_for(const Keyring& ring) const {
-  const config::KeyringRulesConfig& rules = ring.name == "admin" ? m_cfg.keyrings.admin : m_cfg.keyrings.project;
-  return ClaimsPolicy{ring.issuer, rules.audiences, rules.roles, m_cfg.keyrings.max_token_lifetime_seconds,
+  const bool admin = ring.name == "admin";
+  const config::KeyringRulesConfig& rules = admin ? m_cfg.keyrings.admin : m_cfg.keyrings.project;
+  // An allowlist per kind: the admin keyring signs its configured roles, a
+  // project keyring only authenticated/anon (config load refuses others;
+  // this keeps the rule where the signature is made).
+  std::vector<std::string> roles;
+  for (const std::string& role : rules.roles) {
+    if (admin || std::find(std::begin(config::kProjectRoles), std::end(config::kProjectRoles), role) !=
+                     std::end(config::kProjectRoles)) {
+      roles.push_back(role);
+    }
+  }
+  return ClaimsPolicy{ring.issuer, rules.audiences, std::move(roles), m_cfg.keyrings.max_token_lifetime_seconds,
                       m_cfg.keyrings.clock_skew_seconds};
 }
 
@@ -305,6 +318,13 @@ std::string KeyringStore::ensure_project_keyring(const std::string& ref, const A
   const std::unique_lock lock(m_mutex);
   if (m_state.keyrings.count(name) != 0) {
     return m_state.keyrings.at(name).issuer;
+  }
+  // Every keyring is two HSM keys and a state entry: authd's uid may not
+  // grow them without bound.
+  const auto projects = static_cast<std::size_t>(m_state.keyrings.size() - m_state.keyrings.count("admin"));
+  if (projects >= static_cast<std::size_t>(m_cfg.keyrings.max_project_keyrings)) {
+    throw KeyringRefused("keyd holds " + std::to_string(projects) + " project keyrings, the maximum "
+                         "(keyrings.max_project_keyrings); '" + ref + "' was not created");
   }
   AuditEvent intent = requested_by;
   intent.event = "keyring_create_requested";

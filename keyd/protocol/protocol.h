@@ -31,7 +31,7 @@ enum class Op : std::uint16_t {
   seal = 18,            // [purpose][aad][plaintext] -> [blob]
   unseal = 19,          // [purpose][aad][blob] -> [plaintext]
   totp_enroll = 20,     // [aad][issuer][account] -> [otpauth URI][blob]
-  totp_verify = 21,     // [blob][aad][code][u64 unix time][u64 last used step] -> [u8 ok][u64 step]
+  totp_verify = 21,     // [blob][aad][code][u64 last used step] -> [u8 ok][u64 step] (keyd's clock)
   mac = 22,             // [purpose][data][u32 version, 0 = current] -> [u32 version][mac]
   ensure_keyring = 23,  // [project ref] -> [keyring name][issuer]
   // operators' operations

@@ -1,6 +1,7 @@
 #include "keyd/secrets/secret_vault.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "keyd/pkcs11/secret_key.h"
@@ -115,8 +116,9 @@ TotpEnrollment SecretVault::totp_enroll(std::string_view aad, std::string_view i
 }
 
 std::optional<std::uint64_t> SecretVault::totp_verify(std::string_view blob, std::string_view aad,
-                                                      std::string_view code, std::int64_t unix_time,
-                                                      std::uint64_t last_used_step) {
+                                                      std::string_view code, std::uint64_t last_used_step) {
+  const std::int64_t unix_time =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (code.size() != kTotpDigits || !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }

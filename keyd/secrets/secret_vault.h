@@ -41,8 +41,10 @@ class SecretVault final {
   std::string unseal(std::string_view purpose, std::string_view aad, std::string_view blob);
   MacResult mac(std::string_view purpose, std::string_view data, std::optional<int> version);
   TotpEnrollment totp_enroll(std::string_view aad, std::string_view issuer, std::string_view account);
+  // Checks `code` at keyd's own clock (steps now-1, now, now+1); returns
+  // the matched step if it is later than `last_used_step`.
   std::optional<std::uint64_t> totp_verify(std::string_view blob, std::string_view aad, std::string_view code,
-                                           std::int64_t unix_time, std::uint64_t last_used_step);
+                                           std::uint64_t last_used_step);
 
  private:
   std::string open_blob(std::string_view purpose, std::string_view aad, std::string_view blob);

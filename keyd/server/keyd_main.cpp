@@ -37,7 +37,6 @@ namespace {
 using namespace orbitnest;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxConnections = 64;
 constexpr auto kHsmRetryInterval = std::chrono::seconds(5);
 constexpr auto kScheduleInterval = std::chrono::seconds(10);
 
@@ -84,15 +83,17 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
   if (::mkdir(cfg.state_directory.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error("cannot create state directory " + cfg.state_directory + ": " + std::strerror(errno));
   }
+  // Refuses (AuditLogRejected) a log whose chain or checkpoint spacing is
+  // broken; its signatures are checked once the HSM is open.
   keyd::AuditLog audit(cfg.audit_file, cfg.audit_checkpoint_every);
-  audit.append(keyd::AuditEvent{"config_loaded", "", "", "", "ok", std::nullopt, "",
-                                boost::json::object{{"version", std::string(kVersion)}}});
 
   keyd::KeydState state;
   const keyd::RequestHandler handler(state);
   keyd::SocketServer server(std::move(listener),
                             keyd::PeerPolicy(cfg.clients.authd_uid, cfg.clients.operator_gid), handler,
-                            kMaxConnections, [&audit](const keyd::PeerCredentials& peer, const std::string& comm) {
+                            keyd::ConnectionLimits{cfg.clients.authd_max_connections,
+                                                   cfg.clients.operator_max_connections},
+                            [&audit](const keyd::PeerCredentials& peer, const std::string& comm) {
                               try {
                                 audit.append(keyd::AuditEvent{"peer_refused", "", "", "", "refused", peer, comm, {}});
                               } catch (const std::exception&) {
@@ -102,6 +103,7 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
 
   Custody custody;
   bool hsm_retry = true;
+  std::string last_login_problem;  // a failed login is recorded once per distinct problem
   Clock::time_point next_hsm_try = Clock::now();
   Clock::time_point next_schedule = Clock::now() + kScheduleInterval;
   Clock::time_point next_summary = Clock::now() + std::chrono::seconds(cfg.audit_summary_seconds);
@@ -113,13 +115,19 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
       std::string problem = opened.problem;
       if (opened.token) {
         try {
-          audit.append(keyd::AuditEvent{"token_login", "", "", "", "ok", std::nullopt, "",
-                                        boost::json::object{{"token", cfg.hsm.token_label}}});
+          // open() first checks the log with the HSM audit key and signs
+          // its head, so these records follow a checkpoint.
           auto keyrings = std::make_unique<keyd::KeyringStore>(*opened.token, audit, cfg);
           keyrings->open();
+          audit.append(keyd::AuditEvent{"config_loaded", "", "", "", "ok", std::nullopt, "",
+                                        boost::json::object{{"version", std::string(kVersion)}}});
+          audit.append(keyd::AuditEvent{"token_login", "", "", "", "ok", std::nullopt, "",
+                                        boost::json::object{{"token", cfg.hsm.token_label}}});
           custody.vault = std::make_unique<keyd::SecretVault>(*keyrings, *opened.token);
           custody.keyrings = std::move(keyrings);
           custody.token = std::move(opened.token);
+        } catch (const keyd::AuditLogRejected&) {
+          throw;  // fail closed: keyd does not run on a log it cannot vouch for
         } catch (const std::exception& e) {
           problem = std::string("key store: ") + e.what();
           opened.retry = false;  // needs an operator: retrying would not change it
@@ -136,9 +144,13 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
         state.set(false, "hsm: " + problem, cfg.hsm.token_label);
         log::error("keyd.hsm_unavailable",
                    {{"token", cfg.hsm.token_label}, {"problem", problem}, {"will_retry", opened.retry}});
-        try {
-          audit.append(keyd::AuditEvent{"token_login", "", "", "", "failed: " + problem, std::nullopt, "", {}});
-        } catch (const std::exception&) {
+        if (problem != last_login_problem) {
+          last_login_problem = problem;
+          try {
+            audit.append(keyd::AuditEvent{"token_login", "", "", "", "failed: " + problem, std::nullopt, "", {}});
+          } catch (const std::exception&) {
+            // No HSM, no checkpoint: past the spacing only the journal has it.
+          }
         }
         sd::notify_status("HSM unavailable: " + problem);
       }
@@ -192,6 +204,11 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
     } catch (const std::exception&) {
     }
   }
+  try {
+    audit.checkpoint();  // a clean stop leaves the head signed (once the HSM was open)
+  } catch (const std::exception& e) {
+    log::error("keyd.audit_final_checkpoint_failed", {{"reason", e.what()}});
+  }
   log::notice("keyd.stopped");
   return 0;
 }
@@ -239,6 +256,10 @@ int main(int argc, char** argv) {
   log::info("keyd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
   try {
     return run(cfg, std::move(signals));
+  } catch (const keyd::AuditLogRejected& e) {
+    log::error("keyd.audit_log_rejected", {{"file", cfg.audit_file}, {"reason", e.what()}});
+    std::cerr << "keyd: " << e.what() << "\n";
+    return 65;  // EX_DATAERR: the operator must look at the log
   } catch (const std::exception& e) {
     log::error("keyd.fatal", {{"reason", e.what()}});
     return 1;

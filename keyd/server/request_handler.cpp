@@ -164,11 +164,10 @@ HandlerResult RequestHandler::dispatch(const Frame& req, const OpInfo& op, Conne
         const std::string_view blob = in.bytes();
         const std::string_view aad = in.bytes();
         const std::string_view code = in.bytes();
-        const std::uint64_t time = in.u64();
         const std::uint64_t last_step = in.u64();
         in.expect_end();
-        const std::optional<std::uint64_t> step =
-            vault.totp_verify(blob, aad, code, static_cast<std::int64_t>(time), last_step);
+        // The time is keyd's own: a peer cannot pick the step a code is for.
+        const std::optional<std::uint64_t> step = vault.totp_verify(blob, aad, code, last_step);
         return reply(req, Status::ok, {encode_u8(step ? 1 : 0), encode_u64(step.value_or(0))}, false);
       }
       case Op::mac: {

@@ -14,12 +14,13 @@
 
 namespace orbitnest::keyd {
 
-SocketServer::SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections,
+SocketServer::SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler,
+                           ConnectionLimits limits,
                            std::function<void(const PeerCredentials&, const std::string&)> on_refused)
     : m_listener(std::move(listener)),
       m_policy(policy),
       m_handler(handler),
-      m_max_connections(max_connections),
+      m_limits(limits),
       m_on_refused(std::move(on_refused)) {}
 
 SocketServer::~SocketServer() { stop(); }
@@ -69,16 +70,38 @@ void SocketServer::accept_one() {
   if (m_stopping) {
     return;
   }
-  if (static_cast<int>(m_connections.size()) >= m_max_connections) {
-    log::warning("keyd.too_many_connections", {{"limit", m_max_connections}});
-    return;
+  const bool operator_class = rights.operator_;
+  const int limit = operator_class ? m_limits.operators : m_limits.authd;
+  int held = 0;
+  for (const Connection& c : m_connections) {
+    held += c.operator_class == operator_class ? 1 : 0;
+  }
+  if (held >= limit) {
+    note_full(operator_class, limit);
+    return;  // closed unread: the client sees the connection end
   }
   log::debug("keyd.peer_connected", {{"uid", static_cast<unsigned long>(peer.uid)},
                                      {"pid", static_cast<long>(peer.pid)},
                                      {"comm", peer_command(peer.pid)}});
   Connection& conn = m_connections.emplace_back();
   conn.fd = std::move(fd);
+  conn.operator_class = operator_class;
   conn.thread = std::thread([this, &conn, peer] { serve(conn, peer); });
+}
+
+void SocketServer::note_full(bool operator_class, int limit) {
+  // Called with m_mutex held. A peer reconnecting in a loop must not flood
+  // the journal either.
+  ++m_full_since_log;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - m_last_full_log < std::chrono::seconds(1)) {
+    return;
+  }
+  log::warning("keyd.too_many_connections", {{"class", operator_class ? "operator" : "authd"},
+                                             {"limit", limit},
+                                             {"refused", m_full_since_log}});
+  m_last_full_log = now;
+  m_full_since_log = 0;
 }
 
 void SocketServer::serve(Connection& conn, PeerCredentials peer) {

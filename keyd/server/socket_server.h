@@ -2,7 +2,10 @@
 // keyd's listener: accepts on the Unix SOCK_SEQPACKET socket, checks the
 // peer with SO_PEERCRED before reading a byte, then serves each connection
 // on its own thread (connections are few: authd's pool and keydctl).
+// Connections are counted per peer class, so authd's uid holding all of
+// its slots leaves the operators' slots free.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -14,10 +17,17 @@
 
 namespace orbitnest::keyd {
 
+// Connections held at once per peer class. A peer with operator rights
+// (root, the operator group) counts as an operator, any other as authd.
+struct ConnectionLimits {
+  int authd = 48;
+  int operators = 8;
+};
+
 class SocketServer final {
  public:
   // `on_refused` runs for every peer refused at accept (the audit log).
-  SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, int max_connections,
+  SocketServer(UniqueFd listener, PeerPolicy policy, const RequestHandler& handler, ConnectionLimits limits,
                std::function<void(const PeerCredentials&, const std::string& command)> on_refused);
   ~SocketServer();
   SocketServer(const SocketServer&) = delete;
@@ -33,15 +43,20 @@ class SocketServer final {
   struct Connection {
     UniqueFd fd;
     std::thread thread;
+    bool operator_class = false;
     std::atomic<bool> done{false};
   };
   void serve(Connection& conn, PeerCredentials peer);
   void reap_finished();
+  // Logs a refusal at most once a second, with how many since the last line.
+  void note_full(bool operator_class, int limit);
 
   UniqueFd m_listener;
   PeerPolicy m_policy;
   const RequestHandler& m_handler;
-  int m_max_connections;
+  ConnectionLimits m_limits;
+  std::chrono::steady_clock::time_point m_last_full_log{};
+  unsigned long m_full_since_log = 0;
   std::function<void(const PeerCredentials&, const std::string&)> m_on_refused;
   std::mutex m_mutex;
   std::list<Connection> m_connections;

@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  (void)orbitnest::keyd::verify_audit_log(text, "", std::nullopt);
-  (void)orbitnest::keyd::verify_audit_log(text, "", orbitnest::keyd::AuditHead{3, "00"});
+  using orbitnest::keyd::AuditExpectations;
+  (void)orbitnest::keyd::verify_audit_log(text, AuditExpectations{});
+  (void)orbitnest::keyd::verify_audit_log(text, AuditExpectations{"", orbitnest::keyd::AuditHead{3, "00"}, 2});
   return 0;
 }

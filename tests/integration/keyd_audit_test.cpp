@@ -1,11 +1,17 @@
 // The audit log as an auditor sees it: keydctl audit verify on an untouched
-// log, and on one with a flipped byte, a deleted record, a truncation; the
-// checkpoints verify with the exported key; administrative operations are
-// refused when their record cannot be written.
+// log, and on one with a flipped byte, a deleted record, a truncation, its
+// checkpoints dropped, its chain rehashed; the checkpoints verify with the
+// exported key; keyd refuses to continue a log that does not verify;
+// administrative operations are refused when their record cannot be
+// written.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <signal.h>
 
+#include <functional>
+
+#include "keyd/audit/audit_record.h"
 #include "tests/support/keyd_session.h"
 
 namespace orbitnest::test {
@@ -31,6 +37,41 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) {
+    out += l + "\n";
+  }
+  return out;
+}
+
+bool is_checkpoint(const std::string& line) { return line.find("\"event\":\"checkpoint\"") != std::string::npos; }
+
+// What an attacker without the HSM key can do after an edit: renumber and
+// recompute every prev, so that the hash chain is whole again.
+std::string rehash(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  std::string prev(keyd::kGenesisHash);
+  for (const std::string& l : lines) {
+    boost::json::object r = boost::json::parse(l).as_object();
+    r["seq"] = out.size() + 1;
+    r["prev"] = prev;
+    out.push_back(boost::json::serialize(r));
+    prev = keyd::sha256_hex(out.back());
+  }
+  return join(out);
+}
+
+std::vector<std::string> without_checkpoints(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  for (const std::string& l : lines) {
+    if (!is_checkpoint(l)) {
+      out.push_back(l);
+    }
+  }
+  return out;
+}
+
 class KeydAudit : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,6 +92,15 @@ class KeydAudit : public ::testing::Test {
     write_file(a.dir.file("copy.log"), text);
     return run_command({ORBITNEST_KEYDCTL_BIN, "--socket", "/nonexistent", "audit", "verify", "--file",
                         a.dir.file("copy.log"), "--pubkey", a.dir.file("audit.pem")});
+  }
+  // Stops keyd cleanly, lets `tamper` rewrite the log, starts keyd again:
+  // returns its exit code (nullopt if it kept running) and its log.
+  std::pair<std::optional<int>, std::string> restart_after(const std::function<std::string(std::string)>& tamper) {
+    EXPECT_EQ(keyd->stop(), 0);
+    write_file(a.dir.file("audit.log"), tamper(read_file(a.dir.file("audit.log"))), 0600);
+    keyd = a.start_keyd({}, a.dir.file("keyd.yaml"));
+    const std::optional<int> code = keyd->wait_exit(std::chrono::seconds(20));
+    return {code, read_file(keyd->log_file())};
   }
   Appliance a{false};
   std::unique_ptr<ChildProcess> keyd;
@@ -144,6 +194,107 @@ TEST(KeydAuditFailClosed, AdministrativeOperationsAreRefusedWhenTheRecordCannotB
   EXPECT_THROW(conn.call(Op::list_keys, {"project:newproj"}), keyd::KeydError);
   // Signing is not administrative: it goes on (and is summarised later).
   EXPECT_NO_THROW(conn.call(Op::sign_jwt, {"project:demo", project_claims("demo")}));
+}
+
+}  // namespace
+}  // namespace orbitnest::test
+
+namespace orbitnest::test {
+namespace {
+
+TEST_F(KeydAudit, LogWithoutCheckpointsFailsVerification) {
+  // Every checkpoint dropped and the chain rehashed: every hash lines up
+  // and no signature is left to fail. The spacing (3) catches it.
+  const std::string bare = rehash(without_checkpoints(lines_of(log)));
+  const auto [code, out] = verify_copy(bare);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("no signed checkpoint"), std::string::npos) << out;
+  const auto [known, known_out] = run_command({ORBITNEST_KEYDCTL_BIN, "--socket", "/nonexistent", "audit", "verify",
+                                               "--file", a.dir.file("copy.log"), "--checkpoint-every", "3"});
+  EXPECT_EQ(known, 1) << known_out;
+  EXPECT_NE(known_out.find("BROKEN at record 4: no checkpoint within the first 4"), std::string::npos) << known_out;
+}
+
+TEST_F(KeydAudit, RehashedChainFailsTheCheckpointSignature) {
+  std::vector<std::string> lines = lines_of(log);
+  const std::size_t edited = 2;  // a keyring_created or key_generated record
+  lines[edited].insert(lines[edited].size() - 1, ",\"note\":\"forged\"");
+  const auto [code, out] = verify_copy(rehash(lines));
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("checkpoint signature does not verify"), std::string::npos) << out;
+  // Deleting a record and rehashing: the same.
+  lines = lines_of(log);
+  lines.erase(lines.begin() + 1);
+  const auto [del_code, del_out] = verify_copy(rehash(lines));
+  EXPECT_EQ(del_code, 1) << del_out;
+}
+
+TEST_F(KeydAudit, CleanStopAndStartSignTheHead) {
+  const auto [code, out] = restart_after([](std::string text) { return text; });
+  EXPECT_FALSE(code.has_value()) << "keyd stopped on its own untouched log: " << out;
+  connect_when_ready(a);
+  const std::vector<std::string> lines = lines_of(read_file(a.dir.file("audit.log")));
+  const std::vector<std::string> before = lines_of(log);
+  // The clean stop ended the log with a checkpoint; the start checkpointed
+  // it again before writing anything else.
+  std::size_t stop_at = 0;
+  for (std::size_t i = before.size(); i < lines.size(); ++i) {
+    if (lines[i].find("\"event\":\"config_loaded\"") != std::string::npos) {
+      stop_at = i;
+      break;
+    }
+  }
+  ASSERT_GE(stop_at, 2u);
+  EXPECT_TRUE(is_checkpoint(lines[stop_at - 1])) << lines[stop_at - 1];
+  EXPECT_TRUE(is_checkpoint(lines[stop_at - 2])) << lines[stop_at - 2];
+  const auto [live_code, live] = keydctl(a, {"audit", "verify", "--file", a.dir.file("audit.log")});
+  EXPECT_EQ(live_code, 0) << live;
+}
+
+TEST_F(KeydAudit, KeydRefusesToContinueALogWithoutCheckpoints) {
+  const auto [code, out] = restart_after([](std::string text) { return rehash(without_checkpoints(lines_of(text))); });
+  ASSERT_TRUE(code.has_value()) << "keyd adopted a log whose checkpoints were removed";
+  EXPECT_EQ(*code, 65) << out;
+  EXPECT_NE(out.find("keyd.audit_log_rejected"), std::string::npos) << out;
+  EXPECT_NE(out.find("no checkpoint within the first 4"), std::string::npos) << out;
+}
+
+TEST_F(KeydAudit, KeydRefusesToContinueARehashedLog) {
+  const auto [code, out] = restart_after([](std::string text) {
+    std::vector<std::string> lines = lines_of(text);
+    lines[2].insert(lines[2].size() - 1, ",\"note\":\"forged\"");
+    return rehash(lines);
+  });
+  ASSERT_TRUE(code.has_value()) << "keyd adopted a rehashed log";
+  EXPECT_EQ(*code, 65) << out;
+  EXPECT_NE(out.find("does not verify with the HSM audit key"), std::string::npos) << out;
+}
+
+TEST_F(KeydAudit, KeydRefusesALongUnsignedTail) {
+  // Records appended after the last checkpoint, more than the spacing
+  // allows (3): nobody signed for them.
+  const auto [code, out] = restart_after([](std::string text) {
+    std::vector<std::string> lines = lines_of(text);
+    for (int i = 0; i < 4; ++i) {
+      lines.push_back(R"({"seq":0,"event":"key_destroyed","result":"ok","prev":""})");
+    }
+    return rehash(lines);
+  });
+  ASSERT_TRUE(code.has_value()) << "keyd adopted an unsigned tail beyond the spacing";
+  EXPECT_EQ(*code, 65) << out;
+  EXPECT_NE(out.find("more than 3 records after the checkpoint"), std::string::npos) << out;
+}
+
+TEST_F(KeydAudit, KeydComesBackAfterACrashWithinTheSpacing) {
+  // SIGKILL leaves at most checkpoint_every records after the last
+  // checkpoint: keyd verifies them, adopts them and signs them at start.
+  ::kill(keyd->pid(), SIGKILL);
+  keyd->wait_exit(std::chrono::seconds(10));
+  keyd = a.start_keyd({}, a.dir.file("keyd.yaml"));
+  keyd::KeydConnection conn = connect_when_ready(a);
+  EXPECT_NO_THROW(conn.call(Op::rotate, {"project:demo", keyd::encode_u8(0)}));
+  const auto [code, out] = keydctl(a, {"audit", "verify", "--file", a.dir.file("audit.log")});
+  EXPECT_EQ(code, 0) << out;
 }
 
 }  // namespace
