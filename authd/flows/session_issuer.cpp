@@ -6,6 +6,7 @@
 
 #include "authd/api/api_error.h"
 #include "authd/security/random.h"
+#include "keyd/keyring/base64url.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -16,9 +17,12 @@ std::int64_t unix_now() {
 
 constexpr std::size_t kRefreshTokenBytes = 32;
 
+// Revokes the old token if it is still live (recording the MAC key version
+// that made its child), inserts the child, touches the session, and returns
+// the user and the session's methods: a whole rotation in one round trip.
 std::string rotate_sql() {
   return std::string("WITH old AS ("
-                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now()"
+                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now(), child_mac_version = $4"
                     "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
                     "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
                     "  RETURNING t.id, t.session_id, t.user_id), "
@@ -35,6 +39,10 @@ std::string rotate_sql() {
             "extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC), '[]'::json) "
             "FROM auth.mfa_amr_claims c WHERE c.session_id = ins.session_id)::text AS amr "
             "FROM ins JOIN auth.users ON auth.users.id = ins.user_id";
+}
+
+[[noreturn]] void not_found() {
+  throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
 }
 
 // The session's authentication methods, newest first, as the amr claim.
@@ -76,62 +84,82 @@ NewSession SessionIssuer::create_session(pqxx::work& tx, const std::string& user
   return s;
 }
 
-SessionIssuer::Rotated SessionIssuer::rotate(pqxx::connection& conn, const Project& project,
-                                             const std::string& refresh_token) const {
+std::string SessionIssuer::derive_child(const std::string& parent, int version, int* used_version) const {
+  return keyd::base64url_encode(m_keyd.mac("refresh_token", parent, version, used_version));
+}
+
+boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Project& project,
+                                           const std::string& refresh_token) const {
   if (refresh_token.size() < 12 || refresh_token.size() > 128) {
     throw ApiError(400, "validation_failed", "Refresh token is not valid");
   }
-  const pqxx::binarystring old_hash(sha256_bytes(refresh_token));
-  Rotated out;
-  out.refresh_token = random_token(kRefreshTokenBytes);
+  // The child first: keyd being away then changes nothing at all.
+  int child_version = 0;
+  const std::string child = derive_child(refresh_token, 0, &child_version);
   {
-    // One statement, so one implicit transaction: revoke the old token if
-    // it is still live (the row lock makes concurrent callers wait, and
-    // they then find it revoked), insert its child, touch the session, and
-    // return the user and the session's methods.
-    pqxx::nontransaction q(conn);
-    const pqxx::result r = q.exec_prepared("rotate_refresh_token",
-        old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)), project.ref);
+    pqxx::work tx(conn);
+    const pqxx::result r = tx.exec_prepared("rotate_refresh_token", pqxx::binarystring(sha256_bytes(refresh_token)),
+                                            pqxx::binarystring(sha256_bytes(child)), project.ref, child_version);
     if (!r.empty()) {
-      out.user = user_from_row(r[0]);
-      out.session_id = r[0]["rotated_session"].as<std::string>();
-      out.amr = boost::json::parse(r[0]["amr"].as<std::string>()).as_array();
-      return out;
+      // Signed before the commit: if keyd fails now, the transaction rolls
+      // back and the client's retry of the same token simply rotates.
+      const boost::json::object answer =
+          response(project, user_from_row(r[0]), r[0]["rotated_session"].as<std::string>(), child,
+                   boost::json::parse(r[0]["amr"].as<std::string>()).as_array());
+      try {
+        tx.commit();
+      } catch (const pqxx::in_doubt_error&) {
+        // The connection broke during COMMIT. A 503 is what clients retry
+        // (auth-js does, a 500 it does not), and the retry is safe: it
+        // rotates, or gets this same child in the reuse window.
+        ApiError e(503, "service_unavailable", "The database is unavailable; retry shortly");
+        e.retry_after = 1;
+        throw e;
+      }
+      return answer;
     }
   }
-  // Not rotated: unknown, or already used.
-  pqxx::work tx(conn);
-  const pqxx::result used = tx.exec_params(
-      "SELECT t.user_id::text, t.session_id::text, extract(epoch FROM now() - t.updated_at) AS age "
+  return reuse_or_revoke(conn, project, refresh_token, child, child_version);
+}
+
+boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const Project& project,
+                                                   const std::string& token, const std::string& child,
+                                                   int child_version) const {
+  pqxx::nontransaction q(conn);
+  const pqxx::result used = q.exec_params(
+      "SELECT t.id, t.user_id::text, t.session_id::text, t.child_mac_version, "
+      "now() - t.updated_at < make_interval(secs => $3) AS in_window "
       "FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id "
       "WHERE t.token_hash = $1 AND t.revoked = true AND u.project_ref = $2",
-      old_hash, project.ref);
+      pqxx::binarystring(sha256_bytes(token)), project.ref, project.settings.refresh_reuse_seconds);
   if (used.empty()) {
-    throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+    not_found();
   }
-  const std::string user_id = used[0][0].as<std::string>();
-  const std::string session_id = used[0][1].as<std::string>();
-  if (used[0][2].as<double>() < project.settings.refresh_grace_seconds) {
-    // A benign retry within the grace period (a client that lost the
-    // answer): hand out another child of the same session.
-    tx.exec_params(
-        "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) "
-        "SELECT $2, session_id, user_id, id FROM auth.refresh_tokens WHERE token_hash = $1",
-        old_hash, pqxx::binarystring(sha256_bytes(out.refresh_token)));
-    std::optional<UserRecord> user = find_user_by_id(tx, project.ref, user_id);
-    if (!user) {
-      throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+  const pqxx::row parent = used[0];
+  const std::string user_id = parent[1].as<std::string>();
+  const std::string session_id = parent[2].as<std::string>();
+  if (parent[4].as<bool>() && !parent[3].is_null()) {
+    // A client that lost the answer, or lost a race with its own other tab:
+    // its child is handed out again if nobody has used it yet. FOR SHARE
+    // waits for a rotation of that child in flight, so "unused" is judged
+    // on what committed.
+    const int version = parent[3].as<int>();
+    int unused = 0;
+    const std::string same = version == child_version ? child : derive_child(token, version, &unused);
+    const pqxx::result c = q.exec_params(
+        "SELECT revoked FROM auth.refresh_tokens WHERE token_hash = $1 AND parent_id = $2 FOR SHARE",
+        pqxx::binarystring(sha256_bytes(same)), parent[0].as<std::int64_t>());
+    if (!c.empty() && !c[0][0].as<bool>()) {
+      std::optional<UserRecord> user = find_user_by_id(q, project.ref, user_id);
+      if (!user) {
+        not_found();
+      }
+      return response(project, *user, session_id, same, load_amr(q, session_id));
     }
-    out.user = std::move(*user);
-    out.session_id = session_id;
-    out.amr = load_amr(tx, session_id);
-    tx.commit();
-    return out;
   }
   // A replay: whoever holds this token is not the rightful client, or is
   // racing it. Every session of the user goes, at once.
-  tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user_id);
-  tx.commit();
+  q.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user_id);
   throw ApiError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
 }
 
@@ -181,10 +209,6 @@ boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, 
                                                     const UserRecord& user, const std::string& session_id,
                                                     const std::string& refresh_token) const {
   return response(project, user, session_id, refresh_token, load_amr(tx, session_id));
-}
-
-boost::json::object SessionIssuer::session_response(const Project& project, const Rotated& rotated) const {
-  return response(project, rotated.user, rotated.session_id, rotated.refresh_token, rotated.amr);
 }
 
 }  // namespace orbitnest::authd

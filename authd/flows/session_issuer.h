@@ -3,12 +3,16 @@
 // tokens (stored as SHA-256) that rotate on every use, and access tokens
 // signed by keyd with the claims GoTrue's clients expect.
 //
-// Rotation is one statement: the old token is revoked and its child
-// inserted only if it was still live, under the row lock that UPDATE
-// takes, so two concurrent refreshes of one token can never both win. A
-// token that is already revoked is a replay: every session of the user is
-// deleted (unless it comes within the project's grace period, for benign
-// retries), and the caller gets refresh_token_already_used.
+// A refresh succeeds completely or changes nothing: the old token is
+// revoked and its child inserted in one statement (under the row lock its
+// UPDATE takes, so two concurrent refreshes of one token never both
+// rotate), the access token is signed by keyd inside that transaction, and
+// only then does it commit. A child is not random: it is keyd's MAC of its
+// parent (purpose "refresh_token"), so a client that retries a refresh
+// whose answer it lost gets the same child back, within the project's
+// refresh_reuse_seconds of the rotation and while that child is unused.
+// Any other used token is a replay: every session of the user is deleted
+// and the caller gets refresh_token_already_used.
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
@@ -35,20 +39,12 @@ class SessionIssuer final {
 
   NewSession create_session(pqxx::work& tx, const std::string& user_id, const std::string& amr_method,
                             const std::string& user_agent, const std::string& ip) const;
-  // Rotates `refresh_token`: the user id and session id it belonged to and
-  // the new token. Throws ApiError (refresh_token_not_found,
-  // refresh_token_already_used) and commits the revocation of a replay.
-  // The rotation returns, from the same single statement, the user and the
-  // session's authentication methods, so that the whole refresh is one
-  // round trip to Postgres and one to keyd.
-  struct Rotated {
-    UserRecord user;
-    std::string session_id;
-    std::string refresh_token;
-    boost::json::array amr;
-  };
-  Rotated rotate(pqxx::connection& conn, const Project& project, const std::string& refresh_token) const;
-  boost::json::object session_response(const Project& project, const Rotated& rotated) const;
+  // The refresh grant: rotates `refresh_token` (or hands back its unused
+  // child, see above) and answers the session response. Throws ApiError
+  // (validation_failed, refresh_token_not_found, refresh_token_already_used
+  // after committing the revocation of a replay, 503 when the commit's
+  // outcome is unknown: retrying the same token is then safe).
+  boost::json::object refresh(pqxx::connection& conn, const Project& project, const std::string& refresh_token) const;
 
   // The session response: access token (signed by keyd), refresh token,
   // expiry, and the user.
@@ -60,6 +56,13 @@ class SessionIssuer final {
                                 const boost::json::array& amr, std::int64_t now, std::int64_t exp) const;
   boost::json::object response(const Project& project, const UserRecord& user, const std::string& session_id,
                                const std::string& refresh_token, const boost::json::array& amr) const;
+  // keyd's MAC of `parent` with key `version` (0 = current; the one used is
+  // set): the child token, the same every time for one parent and key.
+  std::string derive_child(const std::string& parent, int version, int* used_version) const;
+  // The refresh of a token that did not rotate: unknown, a retry in the
+  // reuse window (the same child again), or a replay.
+  boost::json::object reuse_or_revoke(pqxx::connection& conn, const Project& project, const std::string& token,
+                                      const std::string& child, int child_version) const;
   KeydLink& m_keyd;
 };
 

@@ -80,8 +80,7 @@ Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& bo
   }
   limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
-  const SessionIssuer::Rotated rotated = s.sessions.rotate(*conn, c.project, *token);
-  return json_response(200, s.sessions.session_response(c.project, rotated));
+  return json_response(200, s.sessions.refresh(*conn, c.project, *token));
 }
 
 // exchangeCodeForSession(): the code an email link carried, with the

@@ -23,7 +23,10 @@ struct ProjectSettings {
   int otp_resend_seconds = 60;   // between sends to one address
   bool debug_mode = false;       // code is always 1234, no mail is sent
   int access_token_ttl_seconds = 3600;
-  int refresh_grace_seconds = 0;  // 0 = strict: any replay revokes everything
+  // A used refresh token presented again within this many seconds of its
+  // rotation gets back the same child, if that child is still unused (a
+  // client that lost the answer); anything else is a replay. 0 = strict.
+  int refresh_reuse_seconds = 10;
   int password_min_length = 8;
   bool password_require_mixed = false;  // lower, upper and digit
   int ip_requests_per_hour = 1000;      // per endpoint class and IP

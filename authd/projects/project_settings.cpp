@@ -70,7 +70,8 @@ bool is_one_of(std::string_view key, std::span<const char* const> names) {
 }
 
 const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
-                              "debug_mode", "access_token_ttl_seconds", "refresh_grace_seconds",
+                              "debug_mode", "access_token_ttl_seconds", "refresh_reuse_seconds",
+                              "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change"};
 
@@ -89,7 +90,15 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   s.otp_resend_seconds = int_in(o, "otp_resend_seconds", s.otp_resend_seconds, 0, 3600);
   s.debug_mode = bool_of(o, "debug_mode", s.debug_mode);
   s.access_token_ttl_seconds = int_in(o, "access_token_ttl_seconds", s.access_token_ttl_seconds, 60, 86400);
-  s.refresh_grace_seconds = int_in(o, "refresh_grace_seconds", s.refresh_grace_seconds, 0, 60);
+  s.refresh_reuse_seconds = int_in(o, "refresh_reuse_seconds", s.refresh_reuse_seconds, 0, 60);
+  // refresh_grace_seconds: the name before policy 0007 (a replay in the
+  // window got a second child). Every project stored before carries it,
+  // mostly as its default 0, so only a value above 0 (an operator's choice)
+  // still sets the window; it is saved under the new name.
+  const int legacy_grace = int_in(o, "refresh_grace_seconds", 0, 0, 60);
+  if (legacy_grace > 0) {
+    s.refresh_reuse_seconds = legacy_grace;
+  }
   s.password_min_length = int_in(o, "password_min_length", s.password_min_length, 6, 128);
   s.password_require_mixed = bool_of(o, "password_require_mixed", s.password_require_mixed);
   s.ip_requests_per_hour = int_in(o, "ip_requests_per_hour", s.ip_requests_per_hour, 1, 10000000);
@@ -143,7 +152,7 @@ boost::json::object ProjectSettings::to_json() const {
       {"otp_resend_seconds", otp_resend_seconds},
       {"debug_mode", debug_mode},
       {"access_token_ttl_seconds", access_token_ttl_seconds},
-      {"refresh_grace_seconds", refresh_grace_seconds},
+      {"refresh_reuse_seconds", refresh_reuse_seconds},
       {"password_min_length", password_min_length},
       {"password_require_mixed", password_require_mixed},
       {"ip_requests_per_hour", ip_requests_per_hour},

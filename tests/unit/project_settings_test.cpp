@@ -26,7 +26,7 @@ TEST(ProjectSettings, DefaultsAreTheSafeOnesAndRoundTrip) {
   EXPECT_FALSE(d.debug_mode);
   EXPECT_EQ(d.otp_length, 4);
   EXPECT_EQ(d.otp_max_attempts, 5);
-  EXPECT_EQ(d.refresh_grace_seconds, 0);
+  EXPECT_EQ(d.refresh_reuse_seconds, 10);
   EXPECT_TRUE(d.smtp.starttls);
   const ProjectSettings s = parse(
       R"({"otp_length":6,"smtp":{"url":"smtps://mail.example.com:465","username":"u","ca_file":"/etc/ssl/relay.pem"}})");
@@ -44,6 +44,7 @@ TEST(ProjectSettings, BadValuesAreRefusedByName) {
   EXPECT_NE(refusal(R"({"otp_length":"6"})").find("otp_length"), std::string::npos);
   EXPECT_NE(refusal(R"({"debug_mode":1})").find("debug_mode"), std::string::npos);
   EXPECT_NE(refusal(R"({"refresh_grace_seconds":3600})").find("refresh_grace_seconds"), std::string::npos);
+  EXPECT_NE(refusal(R"({"refresh_reuse_seconds":61})").find("refresh_reuse_seconds"), std::string::npos);
   EXPECT_NE(refusal(R"({"smtp":"smtp://x"})").find("smtp must be an object"), std::string::npos);
   EXPECT_NE(refusal(R"({"smtp":{"url":"http://x"}})").find("smtp.url"), std::string::npos);
   EXPECT_NE(refusal(R"({"smtp":{"password":"plain"}})").find("unknown setting smtp.password"), std::string::npos);
@@ -52,6 +53,18 @@ TEST(ProjectSettings, BadValuesAreRefusedByName) {
   EXPECT_NE(refusal(R"({"redirect_urls":"https://app.example"})").find("redirect_urls"), std::string::npos);
   EXPECT_NE(refusal(R"({"redirect_urls":["https://app.example/a b"]})").find("redirect_urls"), std::string::npos);
   EXPECT_NE(refusal(R"({"redirect_urls":[7]})").find("redirect_urls"), std::string::npos);
+}
+
+// Projects stored before policy 0007 carry refresh_grace_seconds, nearly
+// always its old default 0: that leaves the new 10 s window; a value an
+// operator chose above 0 still sets it, and is saved under the new name.
+TEST(ProjectSettings, TheOldRefreshGraceNameStillLoads) {
+  EXPECT_EQ(parse(R"({"refresh_grace_seconds":0})").refresh_reuse_seconds, 10);
+  EXPECT_EQ(parse(R"({"refresh_grace_seconds":30})").refresh_reuse_seconds, 30);
+  EXPECT_EQ(parse(R"({"refresh_reuse_seconds":0})").refresh_reuse_seconds, 0);
+  const boost::json::object saved = parse(R"({"refresh_grace_seconds":30})").to_json();
+  EXPECT_FALSE(saved.contains("refresh_grace_seconds"));
+  EXPECT_EQ(saved.at("refresh_reuse_seconds").as_int64(), 30);
 }
 
 TEST(ProjectSettings, RedirectUrlsTakeAppSchemesButNotScriptOnes) {
