@@ -89,6 +89,13 @@ int run(const config::AuthdConfig& cfg) {
   authd::OutboxMailer mailer(pg, keyd);
   // Per-IP limits: counted here, added to Postgres four times a second.
   authd::SharedRateLimiter ip_limits(pg, std::chrono::milliseconds(250));
+  // RPC calls log in as their own restricted role (rest.conninfo), never
+  // as authd's; the password, if any, from rest.password_file.
+  config::AuthdDatabaseConfig rpc_db = cfg.database;
+  rpc_db.conninfo = cfg.rest.conninfo;
+  rpc_db.password_file = cfg.rest.password_file;
+  authd::RpcPool rpc(build_conninfo(rpc_db) + " application_name=orbitnest-authd-rpc", cfg.rest.pool_size,
+                     std::chrono::milliseconds(cfg.rest.statement_timeout_ms));
   const auto health = [&] { return authd::health_response(keyd.check(), authd::check_postgres(pg)); };
   authd::AuthServices services{pg,
                                keyd,
@@ -101,7 +108,7 @@ int run(const config::AuthdConfig& cfg) {
                                authd::OneTimeCodes(keyd),
                                authd::SessionIssuer(keyd),
                                health,
-                               cfg.rest.exposed_schemas};
+                               rpc};
 
   authd::RouteTable routes;
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});

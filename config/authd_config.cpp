@@ -89,19 +89,33 @@ AuthdConfig read(YamlMapReader& root) {
   }
   {
     YamlMapReader r = root.map("rest");
-    cfg.rest.exposed_schemas = r.string_list_or("exposed_schemas", cfg.rest.exposed_schemas);
-    if (cfg.rest.exposed_schemas.empty()) {
-      r.fail("exposed_schemas", "name at least one schema");
+    if (r.has("exposed_schemas")) {
+      // Schemas are exposed per project now (a schema of one project must
+      // not be callable with another's keys): refused rather than ignored.
+      r.fail("exposed_schemas",
+             "moved to the project setting exposed_schemas: authd project settings REF "
+             "'exposed_schemas=[\"public\"]'; remove it here");
     }
-    for (const std::string& schema : cfg.rest.exposed_schemas) {
-      if (schema == "auth" || schema.rfind("pg_", 0) == 0 || schema == "information_schema") {
-        r.fail("exposed_schemas", "'" + schema + "' may never be exposed");
-      }
-      if (schema.empty() || schema.size() > 63 ||
-          schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
-        r.fail("exposed_schemas", "'" + schema + "' is not a plain lower-case schema name");
+    const bool uri = cfg.database.conninfo.rfind("postgres://", 0) == 0 ||
+                     cfg.database.conninfo.rfind("postgresql://", 0) == 0;
+    if (uri && !r.has("conninfo")) {
+      r.fail("conninfo", "required when database.conninfo is a URI (the default adds user=" +
+                             std::string(kDefaultRpcRole) + " to a key=value string)");
+    }
+    // libpq takes the last of a repeated keyword: this user= wins.
+    cfg.rest.conninfo = r.string_or("conninfo", cfg.database.conninfo + " user=" + kDefaultRpcRole);
+    if (cfg.rest.conninfo.find("password") != std::string::npos) {
+      r.fail("conninfo", "must not hold a password; use rest.password_file");
+    }
+    cfg.rest.password_file = r.optional_existing_file("password_file");
+    if (cfg.rest.password_file) {
+      const std::string problem = secret_file_problem(*cfg.rest.password_file);
+      if (!problem.empty()) {
+        r.fail("password_file", problem);
       }
     }
+    cfg.rest.pool_size = int_or(r, "pool_size", cfg.rest.pool_size, 1, 256);
+    cfg.rest.statement_timeout_ms = int_or(r, "statement_timeout_ms", cfg.rest.statement_timeout_ms, 100, 600000);
     r.finish();
   }
   {

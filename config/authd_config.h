@@ -65,10 +65,19 @@ struct AuthdPasswordsConfig {
   int max_concurrent_hashes = 0;
 };
 
+// The RPC endpoint's own database login (PostgREST's authenticator
+// pattern): a role that owns nothing and may only switch to anon,
+// authenticated and service_role. Which schemas a project exposes is a
+// project setting (exposed_schemas), not configuration.
+inline constexpr const char* kDefaultRpcRole = "orbitnest_rpc";
+
 struct AuthdRestConfig {
-  // Schemas whose functions apps may call through /rest/v1/rpc (never auth,
-  // pg_catalog or information_schema). The first is the default.
-  std::vector<std::string> exposed_schemas{"public"};
+  // Default: database.conninfo with user=orbitnest_rpc.
+  std::string conninfo;
+  std::optional<std::string> password_file;
+  int pool_size = 8;
+  // Per call: a function that runs longer is cancelled (SQLSTATE 57014).
+  int statement_timeout_ms = 8000;
 };
 
 struct AuthdConfig {

@@ -14,6 +14,7 @@
 #include "authd/http/route_table.h"
 #include "authd/mail/outbox_mailer.h"
 #include "authd/projects/project_store.h"
+#include "authd/rest/rpc_pool.h"
 #include "authd/security/password_hasher.h"
 #include "authd/security/shared_rate_limiter.h"
 #include "authd/tokens/access_token_verifier.h"
@@ -33,8 +34,8 @@ struct AuthServices {
   SessionIssuer sessions;
   // Health of keyd and Postgres, for the project-scoped health route.
   std::function<Response()> health;
-  // Schemas whose functions POST /rest/v1/rpc/{function} may call.
-  std::vector<std::string> rest_schemas;
+  // POST /rest/v1/rpc/{function}: its own connections and login role.
+  RpcPool& rpc;
 };
 
 // One request to a project's API.

@@ -37,6 +37,10 @@ struct ProjectSettings {
   // continuation. Anything else falls back to site_url.
   std::vector<std::string> redirect_urls;
   bool secure_email_change = true;  // both the old and the new address confirm
+  // Schemas whose functions POST /rest/v1/rpc may call for this project
+  // (the first is the default). A schema belongs to one project at most
+  // (policy 0006); none by default, so RPC is off until set.
+  std::vector<std::string> exposed_schemas;
   SmtpSettings smtp;
 
   static ProjectSettings from_json(const boost::json::object& o);  // throws std::invalid_argument

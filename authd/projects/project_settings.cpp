@@ -63,6 +63,37 @@ void check_url(const std::string& key, const std::string& url, bool app_schemes)
   }
 }
 
+// exposed_schemas: plain lower-case names, at most 16, never one of the
+// schemas Postgres or authd keep for themselves.
+std::vector<std::string> exposed_schemas_of(const boost::json::value& v) {
+  const char* const what = "exposed_schemas must be an array of up to 16 lower-case schema names";
+  if (!v.is_array() || v.as_array().size() > 16) {
+    throw std::invalid_argument(what);
+  }
+  std::vector<std::string> out;
+  for (const boost::json::value& item : v.as_array()) {
+    if (!item.is_string()) {
+      throw std::invalid_argument(what);
+    }
+    const std::string name(item.as_string());
+    const bool plain = !name.empty() && name.size() <= 63 && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+                         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                       });
+    if (!plain) {
+      throw std::invalid_argument(what);
+    }
+    if (name == "auth" || name == "information_schema" || name.rfind("pg_", 0) == 0) {
+      throw std::invalid_argument("exposed_schemas: " + name + " may never be exposed");
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      throw std::invalid_argument("exposed_schemas names " + name + " twice");
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
 const char* const kKnownSmtp[] = {"url", "starttls", "username", "password_sealed", "from", "ca_file"};
 
 bool is_one_of(std::string_view key, std::span<const char* const> names) {
@@ -73,7 +104,8 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
                               "debug_mode", "access_token_ttl_seconds", "refresh_reuse_seconds",
                               "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
-                              "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change"};
+                              "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
+                              "exposed_schemas"};
 
 }  // namespace
 
@@ -118,6 +150,9 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
     }
   }
   s.secure_email_change = bool_of(o, "secure_email_change", s.secure_email_change);
+  if (const boost::json::value* schemas = o.if_contains("exposed_schemas")) {
+    s.exposed_schemas = exposed_schemas_of(*schemas);
+  }
   if (const boost::json::value* smtp = o.if_contains("smtp")) {
     if (!smtp->is_object()) {
       throw std::invalid_argument("smtp must be an object");
@@ -160,6 +195,7 @@ boost::json::object ProjectSettings::to_json() const {
       {"site_url", site_url},
       {"redirect_urls", boost::json::value_from(redirect_urls)},
       {"secure_email_change", secure_email_change},
+      {"exposed_schemas", boost::json::value_from(exposed_schemas)},
       {"smtp", boost::json::object{{"url", smtp.url},
                                    {"starttls", smtp.starttls},
                                    {"username", smtp.username},

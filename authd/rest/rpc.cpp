@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <vector>
 
@@ -39,7 +40,7 @@ std::optional<std::string> parameter_text(const boost::json::value& v) {
 
 // libpqxx 6 reports the SQLSTATE through the exception's type (sqlstate()
 // is often empty there), so the classes are told apart by type.
-[[noreturn]] void map_sql_error(const pqxx::sql_error& e) {
+[[noreturn]] void map_sql_error(const pqxx::sql_error& e, std::chrono::milliseconds timeout) {
   if (dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr || e.sqlstate() == "42501") {
     throw ApiError(403, "42501", "permission denied");
   }
@@ -55,6 +56,11 @@ std::optional<std::string> parameter_text(const boost::json::value& v) {
       message = message.substr(8);
     }
     throw ApiError(400, "P0001", message);
+  }
+  if (e.sqlstate() == "57014" || std::string_view(e.what()).find("statement timeout") != std::string_view::npos) {
+    // As PostgREST answers it, with the limit that was hit.
+    throw ApiError(500, "57014", "canceling statement due to statement timeout (" +
+                                     std::to_string(timeout.count()) + " ms, rest.statement_timeout_ms)");
   }
   if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&e) != nullptr) {
     throw ApiError(400, "23000", "the data breaks a constraint");
@@ -73,24 +79,27 @@ std::optional<std::string> parameter_text(const boost::json::value& v) {
 }  // namespace
 
 Response rpc(AuthServices& s, const ProjectCall& c) {
+  const std::vector<std::string>& exposed = c.project.settings.exposed_schemas;
   const std::string& path = c.req.path;
   std::string name = path.substr(path.rfind('/') + 1);
-  std::string schema = s.rest_schemas.front();
+  std::string schema = exposed.empty() ? std::string() : exposed.front();
   if (const std::size_t dot = name.find('.'); dot != std::string::npos) {
     schema = name.substr(0, dot);
     name = name.substr(dot + 1);
   }
-  if (!is_identifier(name) || !is_identifier(schema)) {
+  if (!is_identifier(name) || (!schema.empty() && !is_identifier(schema))) {
     throw ApiError(400, "PGRST100", "function and schema names are identifiers: letters, digits and _");
   }
-  if (std::find(s.rest_schemas.begin(), s.rest_schemas.end(), schema) == s.rest_schemas.end()) {
-    throw ApiError(404, "PGRST106", "The schema must be one of the exposed schemas");
+  // Only this project's own schemas (a schema belongs to one project at
+  // most, policy 0006): another project's keys and users never reach them.
+  if (std::find(exposed.begin(), exposed.end(), schema) == exposed.end()) {
+    throw ApiError(404, "PGRST106",
+                   exposed.empty() ? "This project exposes no schema (project setting exposed_schemas)"
+                                   : "The schema must be one of the exposed schemas of this project");
   }
   const JsonBody body = JsonBody::parse(c.req);
   const boost::json::object args = body.all();
 
-  PgPool::Lease conn = s.pg.lease();
-  pqxx::work tx(*conn);
   std::string role = "anon";
   boost::json::object claims{{"role", "anon"}};
   if (c.key == ApiKeyKind::secret) {
@@ -98,27 +107,25 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
     claims = boost::json::object{{"role", "service_role"}};
   }
   // supabase-js sends the API key as the bearer too when nobody is signed
-  // in: that is a key-only call, not a token to verify.
+  // in: that is a key-only call, not a token to verify. The token is
+  // checked on authd's own connection (it reads auth.*), before any SQL
+  // runs as the caller on the RPC connection.
   const std::optional<std::string> bearer = bearer_token(c.req);
   if (bearer && *bearer != api_key_of(c.req)) {
-    const Authenticated a = authenticate(s, tx, c);  // 401/403 before any SQL runs as the caller
+    PgPool::Lease auth_conn = s.pg.lease();
+    pqxx::read_transaction auth_tx(*auth_conn);
+    const Authenticated a = authenticate(s, auth_tx, c);  // 401/403
     role = a.token.role;
     claims = a.token.claims;
   }
   if (role != "anon" && role != "authenticated" && role != "service_role") {
     throw ApiError(403, "42501", "the token's role may not call functions");
   }
-  // Which function: must exist in the schema. As in PostgREST, set-returning
-  // results come back as an array of rows, others (a scalar, or one
-  // composite row as an object) as the bare value.
-  const pqxx::result fn = tx.exec_params(
-      "SELECT p.proretset FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-      "WHERE n.nspname = $1 AND p.proname = $2 LIMIT 1",
-      schema, name);
-  if (fn.empty()) {
-    throw ApiError(404, "PGRST202", "Could not find the function " + schema + "." + name + " in the exposed schemas");
-  }
-  const bool rows = fn[0][0].as<bool>();
+  // auth.project(): the project the call is made for. A user token was
+  // checked against this project's keys and issuer, so this is its ref
+  // too (tokens from before the claim existed get it here).
+  claims["ref"] = c.project.ref;
+
   std::string call = "\"" + schema + "\".\"" + name + "\"(";
   std::vector<std::optional<std::string>> params;
   params.emplace_back(boost::json::serialize(claims));
@@ -133,17 +140,35 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
   }
   call += ")";
   std::string result;
-  try {
-    tx.exec("SET LOCAL ROLE " + tx.quote_name(role));
-    const std::string sql = "SELECT set_config('request.jwt.claims', $1, true), " +
-                            (rows ? "(SELECT coalesce(json_agg(r), '[]'::json) FROM " + call + " r)::text"
-                                  : "to_json(" + call + ")::text");
-    const pqxx::row r = tx.exec_params1(sql, pqxx::prepare::make_dynamic_params(params));
-    result = r[1].is_null() ? "null" : r[1].as<std::string>();
-    tx.commit();
-  } catch (const pqxx::sql_error& e) {
-    map_sql_error(e);
-  }
+  s.rpc.use([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    // Which function: must exist in the schema. As in PostgREST, set-returning
+    // results come back as an array of rows, others (a scalar, or one
+    // composite row as an object) as the bare value.
+    const pqxx::result fn = tx.exec_params(
+        "SELECT p.proretset FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = $1 AND p.proname = $2 LIMIT 1",
+        schema, name);
+    if (fn.empty()) {
+      throw ApiError(404, "PGRST202", "Could not find the function " + schema + "." + name + " in the exposed schemas");
+    }
+    const bool rows = fn[0][0].as<bool>();
+    try {
+      // The timeout is armed when the call's statement starts: a function
+      // that changes statement_timeout itself does not lift it.
+      tx.exec("SET LOCAL ROLE " + tx.quote_name(role) + "; SET LOCAL statement_timeout = " +
+              std::to_string(s.rpc.statement_timeout().count()) + "; SET LOCAL search_path TO " +
+              tx.quote_name(schema) + ", public");
+      const std::string sql = "SELECT set_config('request.jwt.claims', $1, true), " +
+                              (rows ? "(SELECT coalesce(json_agg(r), '[]'::json) FROM " + call + " r)::text"
+                                    : "to_json(" + call + ")::text");
+      const pqxx::row r = tx.exec_params1(sql, pqxx::prepare::make_dynamic_params(params));
+      result = r[1].is_null() ? "null" : r[1].as<std::string>();
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      map_sql_error(e, s.rpc.statement_timeout());
+    }
+  });
   Response resp;
   resp.body = result;
   return resp;

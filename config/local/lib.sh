@@ -6,6 +6,9 @@
 ORBITNEST_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KEYD_USER=orbitnest-keyd
 AUTHD_USER=orbitnest-authd
+# The login role of authd's RPC endpoint: it owns nothing and may only
+# switch to the client roles (README, "Roles an operator creates").
+RPC_ROLE=orbitnest_rpc
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libbotan-2-dev libboost1.81-dev libboost-json1.81-dev
   libpqxx-dev libfido2-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
@@ -99,6 +102,36 @@ make_tls_cert() {
   chmod 0644 "$dir/tls.crt"
 }
 
+# write_pg_auth DATA: peer authentication only, through one map: every OS
+# user logs in as the role of its own name; authd's user, and root (who runs
+# the tests), also as $RPC_ROLE, the RPC endpoint's restricted role.
+write_pg_auth() {
+  local data="$1"
+  printf '# Written by config/local/lib.sh.\nlocal all all peer map=orbitnest\n' >"$data/pg_hba.conf"
+  printf '# Written by config/local/lib.sh.\norbitnest /^(.*)$ \\1\norbitnest %s %s\norbitnest root %s\n' \
+    "$AUTHD_USER" "$RPC_ROLE" "$RPC_ROLE" >"$data/pg_ident.conf"
+  chown postgres: "$data/pg_hba.conf" "$data/pg_ident.conf"
+  chmod 0600 "$data/pg_hba.conf" "$data/pg_ident.conf"
+}
+
+# make_client_roles DIR LOGIN_ROLE...: the cluster-wide client roles anon,
+# authenticated, service_role (BYPASSRLS), and $RPC_ROLE (LOGIN NOINHERIT,
+# owning nothing) granted exactly those three. Also granted to each
+# LOGIN_ROLE given. Idempotent.
+make_client_roles() {
+  local dir="$1"; shift
+  local role extra login
+  for role in anon authenticated service_role; do
+    extra=""; [ "$role" = service_role ] && extra=" BYPASSRLS"
+    psql_admin "$dir" -c "DO \$\$ BEGIN CREATE ROLE $role NOLOGIN NOINHERIT$extra; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  done
+  psql_admin "$dir" -c "DO \$\$ BEGIN CREATE ROLE $RPC_ROLE LOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  psql_admin "$dir" -c "GRANT anon, authenticated, service_role TO $RPC_ROLE"
+  for login in "$@"; do
+    psql_admin "$dir" -c "GRANT anon, authenticated, service_role TO \"$login\""
+  done
+}
+
 # start_postgres DIR: a cluster in DIR/data owned by the postgres user,
 # listening only on a Unix socket in DIR/run. Initialised on first call.
 start_postgres() {
@@ -112,7 +145,10 @@ start_postgres() {
     say "initialising a Postgres cluster in $dir/data"
     runuser -u postgres -- "$bin/initdb" -D "$dir/data" -A peer -U postgres --no-instructions >/dev/null
   fi
-  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  write_pg_auth "$dir/data"
+  if runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+  else
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
       -o "-c listen_addresses='' -k $dir/run -c max_connections=300 -c fsync=${ORBITNEST_PG_FSYNC:-on} ${ORBITNEST_PG_OPTIONS:-}" start >/dev/null ||
       { tail -n 20 "$dir/postgres.log" >&2; die "Postgres did not start"; }

@@ -20,6 +20,9 @@ class RlsRpc : public ::testing::Test {
     config = a.write_config("authd.yaml", a.authd_yaml());
     project = create_project("demo", true, config);
     other = create_project("other", true, config);
+    // RPC reaches only the schemas a project exposes (none by default).
+    ASSERT_EQ(run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", "demo",
+                           R"(exposed_schemas=["public"])"}).first, 0);
     authd = a.start_authd({}, config);
     ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
     sql(R"sql(

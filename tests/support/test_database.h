@@ -16,6 +16,11 @@ class TestDatabase final {
   const std::string& name() const { return m_name; }
   // libpq conninfo for this database (no password: peer auth).
   std::string conninfo() const;
+  // The login role of authd's RPC endpoint, made as config/local/lib.sh
+  // makes it (LOGIN NOINHERIT, granted only anon, authenticated and
+  // service_role); authd's default rest.conninfo logs in as it.
+  static constexpr const char* kRpcRole = "orbitnest_rpc";
+  std::string rpc_conninfo() const { return conninfo() + " user=" + kRpcRole; }
   // Drops the database now (terminating its connections), e.g. to take
   // "Postgres" away from a running authd; create() brings it back empty.
   void drop();

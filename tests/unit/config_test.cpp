@@ -123,13 +123,27 @@ TEST_F(AuthdConfigTest, SecretsAreRefusedWhereTheyLeak) {
   EXPECT_EQ(error_of(text), "authd.yaml:10: database.conninfo: must not hold a password; use database.password_file");
 }
 
-TEST_F(AuthdConfigTest, AuthSchemaIsNeverExposed) {
-  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [public, auth]\n")),
-            "authd.yaml:12: rest.exposed_schemas: 'auth' may never be exposed");
-  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [pg_catalog]\n")),
-            "authd.yaml:12: rest.exposed_schemas: 'pg_catalog' may never be exposed");
-  EXPECT_EQ(error_of(valid("rest:\n  exposed_schemas: [\"Bad Name\"]\n")),
-            "authd.yaml:12: rest.exposed_schemas: 'Bad Name' is not a plain lower-case schema name");
+// Schemas are exposed per project now (project setting exposed_schemas):
+// the old key is refused with where it went, never silently ignored.
+TEST_F(AuthdConfigTest, ExposedSchemasMovedToTheProjectSetting) {
+  EXPECT_NE(error_of(valid("rest:\n  exposed_schemas: [public]\n"))
+                .find("authd.yaml:12: rest.exposed_schemas: moved to the project setting exposed_schemas"),
+            std::string::npos);
+}
+
+TEST_F(AuthdConfigTest, RpcLogsInAsItsOwnRole) {
+  const AuthdConfig defaults = parse_authd_config(valid(), "authd.yaml");
+  EXPECT_EQ(defaults.rest.conninfo, defaults.database.conninfo + " user=orbitnest_rpc");
+  EXPECT_EQ(defaults.rest.statement_timeout_ms, 8000);
+  const AuthdConfig own =
+      parse_authd_config(valid("rest:\n  conninfo: dbname=x user=rpc\n  statement_timeout_ms: 500\n"),
+                                 "authd.yaml");
+  EXPECT_EQ(own.rest.conninfo, "dbname=x user=rpc");
+  EXPECT_EQ(own.rest.statement_timeout_ms, 500);
+  EXPECT_NE(error_of(valid("rest:\n  conninfo: dbname=x password=hunter2\n")).find("must not hold a password"),
+            std::string::npos);
+  EXPECT_NE(error_of(valid("rest:\n  statement_timeout_ms: 0\n")).find("rest.statement_timeout_ms"),
+            std::string::npos);
 }
 
 TEST_F(AuthdConfigTest, LoadFileReportsUnreadableFile) {
