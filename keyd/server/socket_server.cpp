@@ -70,7 +70,9 @@ void SocketServer::accept_one() {
   if (m_stopping) {
     return;
   }
-  const bool operator_class = rights.operator_;
+  // authd's uid is the class that could flood; any other peer allowed in
+  // has operator rights.
+  const bool operator_class = !rights.authd;
   const int limit = operator_class ? m_limits.operators : m_limits.authd;
   int held = 0;
   for (const Connection& c : m_connections) {

@@ -17,8 +17,9 @@
 
 namespace orbitnest::keyd {
 
-// Connections held at once per peer class. A peer with operator rights
-// (root, the operator group) counts as an operator, any other as authd.
+// Connections held at once per peer class. A peer with authd's uid counts
+// as authd (even when that uid also has operator rights, as root has in a
+// development set-up), any other allowed peer as an operator.
 struct ConnectionLimits {
   int authd = 48;
   int operators = 8;

@@ -230,8 +230,8 @@ TEST_F(KeydAudit, RehashedChainFailsTheCheckpointSignature) {
 }
 
 TEST_F(KeydAudit, CleanStopAndStartSignTheHead) {
-  const auto [code, out] = restart_after([](std::string text) { return text; });
-  EXPECT_FALSE(code.has_value()) << "keyd stopped on its own untouched log: " << out;
+  EXPECT_EQ(keyd->stop(), 0);
+  keyd = a.start_keyd({}, a.dir.file("keyd.yaml"));
   connect_when_ready(a);
   const std::vector<std::string> lines = lines_of(read_file(a.dir.file("audit.log")));
   const std::vector<std::string> before = lines_of(log);

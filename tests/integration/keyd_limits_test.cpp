@@ -84,8 +84,9 @@ TEST(KeydLimits, AuthdPeersCannotTakeTheOperatorsSlots) {
     if (::write(held[1], &c, 1) != 1) {
       ::_exit(101);
     }
-    char r = 0;
-    (void)::read(release[0], &r, 1);
+    if (!read_byte(release[0])) {
+      ::_exit(102);
+    }
     // The slots held still serve.
     for (keyd::KeydConnection& conn : mine) {
       try {
@@ -134,7 +135,7 @@ TEST(KeydLimits, ProjectKeyringsAreBoundedAndRefusalsAudited) {
   // An existing one is still ensured (authd asks at every start).
   EXPECT_EQ(conn.call(Op::ensure_keyring, {"alpha"}).fields.at(0), "project:alpha");
   // Bad refs are refused before anything is created.
-  for (const std::string ref : {std::string("../admin"), std::string("Alpha"), std::string(64, 'a'), std::string()}) {
+  for (const std::string& ref : {std::string("../admin"), std::string("Alpha"), std::string(64, 'a'), std::string()}) {
     EXPECT_THROW(conn.call(Op::ensure_keyring, {ref}), keyd::KeydError) << ref;
   }
   const std::string audit = read_file(a.dir.file("audit.log"));
