@@ -3,6 +3,8 @@
 // auth.uid() in the seed's policy sees the signed-in user. Then the
 // PostgREST recipe of config/postgrest.conf.example, checked the way
 // PostgREST applies it (PostgREST itself is not packaged for Debian 12).
+// The project exposes the schema public (project setting exposed_schemas);
+// calls carry its ref, which auth.project() reads.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { address, newPassword, startAppliance } from './appliance.mjs';
 
 let app;
 before(async () => {
-  app = await startAppliance('rls');
+  app = await startAppliance('rls', { settings: ['exposed_schemas=["public"]'] });
   sql(`
     CREATE TABLE public.private_data (
       id       bigserial PRIMARY KEY,
@@ -32,6 +34,7 @@ before(async () => {
       AS $$ SELECT * FROM private_data ORDER BY id $$;
     CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql STABLE
       AS $$ SELECT coalesce(auth.uid()::text, auth.role()) $$;
+    CREATE FUNCTION public.project() RETURNS text LANGUAGE sql STABLE AS $$ SELECT auth.project() $$;
     CREATE FUNCTION public.my_profile() RETURNS SETOF auth.user_profile LANGUAGE sql STABLE
       AS $$ SELECT * FROM auth.user_profile $$;
   `);
@@ -78,12 +81,15 @@ test('supabase-js rpc(): each signed-in user reads only their own rows; anon rea
   const johns = await john.c.rpc('my_notes');
   assert.deepEqual(johns.data.map((r) => r.note), ['john 1']);
   assert.equal((await jane.c.rpc('whoami')).data, jane.user.id);
+  assert.equal(decodeJwt(jane.session.access_token).ref, 'e2e', 'the access token names its project');
+  assert.equal((await jane.c.rpc('project')).data, 'e2e');
 
   const anon = supabase();
   const anonNotes = await anon.rpc('my_notes');
   assert.equal(anonNotes.error, null, anonNotes.error?.message);
   assert.deepEqual(anonNotes.data, [], 'anon sees no rows');
   assert.equal((await anon.rpc('whoami')).data, 'anon');
+  assert.equal((await anon.rpc('project')).data, 'e2e', 'anon calls carry the project too');
   // anon may not write: no INSERT grant, whatever the function says.
   const anonWrite = await anon.rpc('add_note', { note: 'anon' });
   assert.equal(anonWrite.error?.code, '42501');
@@ -132,6 +138,8 @@ test('PostgREST recipe: the JWKS file, jwt-aud and jwt-role-claim-key accept aut
   const conf = postgrestSettings();
   assert.match(conf['jwt-secret'], /^@.*\.jwks\.json$/, 'the key set comes from a file');
   assert.equal(conf['db-anon-role'], 'anon');
+  assert.match(conf['db-uri'], /^postgres:\/\/authenticator@/, 'PostgREST logs in as its own restricted role');
+  assert.ok(conf['db-schemas'], "the project's exposed schemas");
   const jane = await signedIn('postgrest');
   assert.equal((await jane.c.rpc('add_note', { note: 'via postgrest' })).error, null);
 
@@ -155,8 +163,8 @@ test('PostgREST recipe: the JWKS file, jwt-aud and jwt-role-claim-key accept aut
     const claims = JSON.stringify(payload).replaceAll("'", "''");
     const seen = sql(`BEGIN; SET LOCAL ROLE ${role};
       SELECT set_config('request.jwt.claims', '${claims}', true) IS NOT NULL;
-      SELECT string_agg(note, ',') FROM private_data; COMMIT;`);
-    assert.equal(seen.split('\n').pop(), 'via postgrest');
+      SELECT string_agg(note, ',') || ' ' || auth.project() FROM private_data; COMMIT;`);
+    assert.equal(seen.split('\n').pop(), 'via postgrest e2e', 'RLS sees the user, auth.project() the project');
     const anonSeen = sql(`BEGIN; SET LOCAL ROLE ${conf['db-anon-role']};
       SELECT count(*) FROM private_data; COMMIT;`);
     assert.equal(anonSeen.split('\n').pop(), '0');
