@@ -114,22 +114,18 @@ write_pg_auth() {
   chmod 0600 "$data/pg_hba.conf" "$data/pg_ident.conf"
 }
 
-# make_client_roles DIR LOGIN_ROLE...: the cluster-wide client roles anon,
-# authenticated, service_role (BYPASSRLS), and $RPC_ROLE (LOGIN NOINHERIT,
-# owning nothing) granted exactly those three. Also granted to each
-# LOGIN_ROLE given. Idempotent.
+# make_client_roles DIR: the cluster-wide client roles anon, authenticated,
+# service_role (BYPASSRLS), and $RPC_ROLE (LOGIN NOINHERIT, owning nothing)
+# granted exactly those three. authd's own role needs none of them: it
+# never switches role. Idempotent.
 make_client_roles() {
-  local dir="$1"; shift
-  local role extra login
+  local dir="$1" role extra
   for role in anon authenticated service_role; do
     extra=""; [ "$role" = service_role ] && extra=" BYPASSRLS"
     psql_admin "$dir" -c "DO \$\$ BEGIN CREATE ROLE $role NOLOGIN NOINHERIT$extra; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
   done
   psql_admin "$dir" -c "DO \$\$ BEGIN CREATE ROLE $RPC_ROLE LOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
-  psql_admin "$dir" -c "GRANT anon, authenticated, service_role TO $RPC_ROLE"
-  for login in "$@"; do
-    psql_admin "$dir" -c "GRANT anon, authenticated, service_role TO \"$login\""
-  done
+  psql_admin "$dir" -c "SET client_min_messages = warning; GRANT anon, authenticated, service_role TO $RPC_ROLE"
 }
 
 # start_postgres DIR: a cluster in DIR/data owned by the postgres user,
