@@ -17,7 +17,9 @@
 #include "authd/tokens/jwks_cache.h"
 #include "authd/db/pg_pool.h"
 #include "authd/flows/health.h"
+#include "authd/api/api_error.h"
 #include "authd/http/http_server.h"
+#include "authd/http/open_files_limit.h"
 #include "authd/http/route_table.h"
 #include "authd/keyd/keyd_link.h"
 #include "config/authd_config.h"
@@ -111,6 +113,9 @@ int run(const config::AuthdConfig& cfg) {
                                rpc};
 
   authd::RouteTable routes;
+  routes.set_error_renderer([](const authd::Request& req, int status, std::string_view code, std::string_view message) {
+    return authd::render_error(req, status, code, message);
+  });
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});
   authd::register_auth_routes(routes, services);
 
@@ -222,6 +227,11 @@ int main(int argc, char** argv) {
       std::cerr << "authd: " << e.what() << "\n";
       return 1;
     }
+  }
+  const std::string files_problem = authd::fit_open_files_limit(cfg);
+  if (!files_problem.empty()) {
+    std::cerr << args.config << ": http.max_connections: " << files_problem << "\n";
+    return config::kExitConfig;
   }
   log::info("authd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
   try {

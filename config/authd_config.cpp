@@ -33,7 +33,7 @@ AuthdConfig read(YamlMapReader& root) {
     YamlMapReader t = root.map("tls");
     cfg.tls.cert_file = t.required_existing_file("cert_file");
     cfg.tls.key_file = t.required_existing_file("key_file");
-    const std::string problem = secret_file_problem(cfg.tls.key_file);
+    const std::string problem = tls_key_file_problem(cfg.tls.key_file);
     if (!problem.empty()) {
       t.fail("key_file", problem);
     }
@@ -77,6 +77,10 @@ AuthdConfig read(YamlMapReader& root) {
     cfg.http.read_timeout_seconds = int_or(h, "read_timeout_seconds", cfg.http.read_timeout_seconds, 1, 300);
     cfg.http.idle_timeout_seconds = int_or(h, "idle_timeout_seconds", cfg.http.idle_timeout_seconds, 1, 3600);
     cfg.http.max_connections = int_or(h, "max_connections", cfg.http.max_connections, 1, 1000000);
+    cfg.http.max_connections_per_ip =
+        int_or(h, "max_connections_per_ip", cfg.http.max_connections_per_ip, 1, 1000000);
+    cfg.http.handshake_timeout_seconds =
+        int_or(h, "handshake_timeout_seconds", cfg.http.handshake_timeout_seconds, 1, 60);
     cfg.http.drain_timeout_seconds = int_or(h, "drain_timeout_seconds", cfg.http.drain_timeout_seconds, 0, 300);
     h.finish();
   }
@@ -136,6 +140,8 @@ AuthdConfig read(YamlMapReader& root) {
 }
 
 }  // namespace
+
+std::string tls_key_file_problem(const std::string& key_file) { return secret_file_problem(key_file); }
 
 AuthdConfig load_authd_config(const std::string& path) {
   YamlMapReader root = YamlMapReader::load_file(path);

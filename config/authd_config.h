@@ -40,6 +40,11 @@ struct AuthdHttpConfig {
   int read_timeout_seconds = 15;
   int idle_timeout_seconds = 60;
   int max_connections = 4096;
+  // One address (an IPv6 /64) may hold this many of them; a quarter of
+  // max_connections leaves room for a large office behind one NAT.
+  int max_connections_per_ip = 1024;
+  // A new connection must complete its TLS handshake within this.
+  int handshake_timeout_seconds = 5;
   int drain_timeout_seconds = 10;
 };
 
@@ -91,6 +96,10 @@ struct AuthdConfig {
   AuthdRestConfig rest;
   std::string log_level = "info";
 };
+
+// What start-up refuses in the TLS key file beyond its existence (a mode
+// that lets others read it); "" when fine. A SIGHUP reload asks the same.
+std::string tls_key_file_problem(const std::string& key_file);
 
 AuthdConfig load_authd_config(const std::string& path);
 AuthdConfig parse_authd_config(const std::string& text, const std::string& file);

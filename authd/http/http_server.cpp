@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <malloc.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -15,6 +17,9 @@
 #include <random>
 #include <thread>
 
+#include "authd/http/connection_limiter.h"
+#include "authd/http/log_throttle.h"
+#include "config/authd_config.h"
 #include "systemd/listen_fds.h"
 #include "systemd/log.h"
 #include "systemd/notify.h"
@@ -48,8 +53,37 @@ Response over_capacity() {
   return r;
 }
 
+// The request log line keeps this much of a path: anyone can send 8 KB
+// of path, and the log must not grow by that per request.
+constexpr std::size_t kMaxLoggedPath = 256;
+
+std::string loggable_path(const std::string& path) {
+  if (path.size() <= kMaxLoggedPath) {
+    return path;
+  }
+  return path.substr(0, kMaxLoggedPath) + "...(" + std::to_string(path.size()) + " bytes)";
+}
+
+// Resources, not the peer: retrying at once would spin (issue 10, item 8).
+bool out_of_resources(const beast::error_code& ec) {
+  return ec == net::error::no_descriptors || ec == beast::errc::too_many_files_open_in_system ||
+         ec == net::error::no_buffer_space || ec == net::error::no_memory;
+}
+
+// Freed memory goes back to the system after this many connections
+// closed (and at least half of the peak): idle floods are bursts.
+constexpr int kTrimAfterCloses = 256;
+
+// Used at start and on every SIGHUP, so a reload applies start-up's key
+// checks too.
 ssl::context make_tls_context(const config::AuthdTlsConfig& tls) {
+  const std::string key_problem = config::tls_key_file_problem(tls.key_file);
+  if (!key_problem.empty()) {
+    throw std::runtime_error(tls.key_file + ": " + key_problem);
+  }
   ssl::context ctx(ssl::context::tls_server);
+  // OpenSSL frees a connection's record buffers while it is idle (~34 KB).
+  ::SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   long options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use;
   if (tls.min_version == "1.3") {
@@ -73,9 +107,9 @@ struct HttpServer::Impl {
   class Session;
 
   Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p, BlockingPool& pp)
-      : cfg(c), routes(r), pool(p), password_pool(pp), tls(std::make_shared<ssl::context>(make_tls_context(c.tls))),
-        ioc(c.http.io_threads), acceptor(ioc), signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP),
-        tick_timer(ioc), drain_timer(ioc) {}
+      : cfg(c), routes(r), pool(p), password_pool(pp), limiter(c.http.max_connections, c.http.max_connections_per_ip),
+        tls(std::make_shared<ssl::context>(make_tls_context(c.tls))), ioc(c.http.io_threads), acceptor(ioc),
+        accept_timer(ioc), signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP), tick_timer(ioc), drain_timer(ioc) {}
 
   // Declared before ioc so that they outlive it: sessions still owned by
   // pending handlers are destroyed with ioc and touch these on the way.
@@ -84,7 +118,9 @@ struct HttpServer::Impl {
   BlockingPool& pool;
   BlockingPool& password_pool;
   std::atomic<bool> draining{false};
-  std::atomic<int> connections{0};
+  ConnectionLimiter limiter;
+  LogThrottle accept_failed_log{std::chrono::seconds(10)};
+  LogThrottle refused_log{std::chrono::seconds(10)};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Session>> sessions;
   std::chrono::milliseconds tick{1000};
@@ -94,12 +130,16 @@ struct HttpServer::Impl {
   std::shared_ptr<ssl::context> tls;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  // After accept() failed for lack of resources: 50 ms, doubling to 1 s.
+  net::steady_timer accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
   net::signal_set signals;
   net::signal_set reload_signal;
   net::steady_timer tick_timer;
   net::steady_timer drain_timer;
 
   void do_accept();
+  void on_accept_failed(const beast::error_code& ec);
   void wait_for_reload();
   std::shared_ptr<ssl::context> current_tls() {
     const std::lock_guard lock(tls_mutex);
@@ -110,31 +150,38 @@ struct HttpServer::Impl {
   void check_drained();
 };
 
+// A connection owns no TLS state until its client sends a first byte: an
+// idle socket costs its file descriptor and this object, not the ~100 KB
+// of a TLS stream. The handshake deadline covers the wait and the
+// handshake; the request deadline a whole request, from its first byte.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
-  Session(Impl& server, tcp::socket&& socket)
-      : m_server(server), m_tls(server.current_tls()), m_stream(std::move(socket), *m_tls) {
-    beast::error_code ec;
-    const tcp::endpoint remote = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
-    m_remote = ec ? std::string("?") : remote.address().to_string();
-  }
+  Session(Impl& server, tcp::socket&& socket, ConnectionLimiter::Slot slot, std::string remote)
+      : m_server(server), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
+        m_remote(std::move(remote)) {}
 
   ~Session() {
-    m_server.connections.fetch_sub(1);
     if (m_server.draining.load() && !m_server.ioc.stopped()) {
       net::post(m_server.ioc, [s = &m_server] { s->check_drained(); });
     }
   }
 
   void run() {
-    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
-      beast::get_lowest_layer(self->m_stream).expires_after(std::chrono::seconds(self->m_server.cfg.http.read_timeout_seconds));
-      self->m_stream.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
-        if (ec) {
-          log::debug("authd.tls_handshake_failed", {{"remote", self->m_remote}, {"reason", ec.message()}});
-          return;
+    net::dispatch(m_tcp.get_executor(), [self = shared_from_this()] {
+      self->m_handshake_deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(self->m_server.cfg.http.handshake_timeout_seconds);
+      self->m_first_byte_timer.expires_at(self->m_handshake_deadline);
+      self->m_first_byte_timer.async_wait([self](beast::error_code ec) {
+        if (!ec && !self->m_stream) {
+          self->m_tcp.cancel();  // nothing sent in time
         }
-        self->do_read();
+      });
+      self->m_tcp.socket().async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
+        self->m_first_byte_timer.cancel();
+        if (ec || self->m_server.draining.load()) {
+          return;  // the socket closes with the session
+        }
+        self->start_tls();
       });
     });
   }
@@ -142,13 +189,29 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   // Called on our strand during a drain: an idle connection closes now.
   void close_if_idle() {
     if (!m_in_request) {
-      beast::get_lowest_layer(m_stream).cancel();
+      m_first_byte_timer.cancel();
+      tcp().cancel();
     }
   }
 
-  net::any_io_executor executor() { return m_stream.get_executor(); }
+  net::any_io_executor executor() { return m_tcp.get_executor(); }
 
  private:
+  beast::tcp_stream& tcp() { return m_stream ? m_stream->next_layer() : m_tcp; }
+
+  void start_tls() {
+    m_tls = m_server.current_tls();
+    m_stream.emplace(std::move(m_tcp), *m_tls);
+    tcp().expires_at(m_handshake_deadline);
+    m_stream->async_handshake(ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        log::debug("authd.tls_handshake_failed", {{"remote", self->m_remote}, {"reason", ec.message()}});
+        return;
+      }
+      self->do_read();
+    });
+  }
+
   void do_read() {
     if (m_server.draining.load()) {
       return do_close();
@@ -156,10 +219,28 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     m_parser.emplace();
     m_parser->header_limit(static_cast<std::uint32_t>(m_server.cfg.http.header_limit_bytes));
     m_parser->body_limit(static_cast<std::uint64_t>(m_server.cfg.http.body_limit_bytes));
-    const int secs = m_requests == 0 ? m_server.cfg.http.read_timeout_seconds : m_server.cfg.http.idle_timeout_seconds;
-    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(secs));
     m_in_request = false;
-    http::async_read(m_stream, m_buffer, *m_parser,
+    if (m_requests == 0 || m_buffer.size() > 0) {
+      return read_request();  // the first request, or one already pipelined
+    }
+    // Keep-alive: the idle timeout lasts until the next request's first
+    // byte; from there read_request()'s deadline covers the whole request,
+    // so trickling it a byte at a time buys no more time.
+    m_buffer.shrink_to_fit();
+    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.idle_timeout_seconds));
+    m_stream->async_read_some(m_buffer.prepare(kFirstReadBytes),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                if (ec) {
+                                  return self->on_read(ec);
+                                }
+                                self->m_buffer.commit(n);
+                                self->read_request();
+                              });
+  }
+
+  void read_request() {
+    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
+    http::async_read(*m_stream, m_buffer, *m_parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
@@ -202,9 +283,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   void dispatch(Request req) {
     const RouteMatch match = m_server.routes.match(req.method, req.path);
     if (match.route == nullptr) {
-      Response r = match.path_known ? json_error(405, "method_not_allowed", "method not allowed on this path")
-                                    : json_error(404, "not_found", "no such endpoint");
-      return send(req, std::move(r));
+      return send(req, m_server.routes.no_route(req, match));
     }
     const Execution execution =
         match.route->execution_for != nullptr ? match.route->execution_for(req) : match.route->execution;
@@ -260,8 +339,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   }
 
   void do_linger() {
-    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(2));
-    m_stream.async_read_some(net::buffer(m_discard), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    if (!m_discard) {
+      m_discard = std::make_unique<std::array<char, 16384>>();
+    }
+    tcp().expires_after(std::chrono::seconds(2));
+    m_stream->async_read_some(net::buffer(*m_discard), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->m_lingered += n;
       if (ec || self->m_lingered > kMaxLingerBytes) {
         return self->do_close();
@@ -285,11 +367,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     res->prepare_payload();
     log::info("authd.request", {{"request_id", req.request_id},
                                 {"method", req.method},
-                                {"path", req.path},
+                                {"path", loggable_path(req.path)},
                                 {"status", r.status},
                                 {"remote", m_remote}});
-    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
-    http::async_write(m_stream, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
+    http::async_write(*m_stream, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec) {
         return;
       }
@@ -304,15 +386,17 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   }
 
   void do_close() {
-    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(5));
-    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) {
-      beast::get_lowest_layer(self->m_stream).close();
-    });
+    tcp().expires_after(std::chrono::seconds(5));
+    m_stream->async_shutdown([self = shared_from_this()](beast::error_code) { self->tcp().close(); });
   }
 
   Impl& m_server;
+  ConnectionLimiter::Slot m_slot;       // the place this connection takes, given back with it
   std::shared_ptr<ssl::context> m_tls;  // outlives m_stream, which refers to it
-  beast::ssl_stream<beast::tcp_stream> m_stream;
+  beast::tcp_stream m_tcp;              // moved into m_stream once the client speaks
+  std::optional<beast::ssl_stream<beast::tcp_stream>> m_stream;
+  net::steady_timer m_first_byte_timer;
+  std::chrono::steady_clock::time_point m_handshake_deadline;
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
   std::string m_remote;
@@ -321,25 +405,37 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   bool m_linger = false;
   std::size_t m_lingered = 0;
   static constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
-  std::array<char, 16384> m_discard{};
+  static constexpr std::size_t kFirstReadBytes = 1024;
+  std::unique_ptr<std::array<char, 16384>> m_discard;  // only while lingering
   unsigned m_requests = 0;
 };
 
 void HttpServer::Impl::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == net::error::operation_aborted || draining.load()) {
-        return;
-      }
-      log::warning("authd.accept_failed", {{"reason", ec.message()}});
-      return do_accept();
+      return on_accept_failed(ec);
     }
-    if (connections.load() >= cfg.http.max_connections) {
-      log::warning("authd.too_many_connections", {{"limit", cfg.http.max_connections}});
+    accept_backoff = std::chrono::milliseconds(0);
+    beast::error_code remote_ec;
+    const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+    if (remote_ec) {
+      return do_accept();  // gone already
+    }
+    ConnectionLimiter::Refusal refusal = ConnectionLimiter::Refusal::none;
+    ConnectionLimiter::Slot slot = limiter.acquire(remote.address(), &refusal);
+    if (!slot) {
+      std::int64_t suppressed = 0;
+      if (refused_log.should_log(&suppressed)) {
+        const bool total = refusal == ConnectionLimiter::Refusal::total;
+        log::warning("authd.too_many_connections",
+                     {{"limit", total ? cfg.http.max_connections : cfg.http.max_connections_per_ip},
+                      {"scope", total ? "all" : "address"},
+                      {"remote", remote.address().to_string()},
+                      {"suppressed", suppressed}});
+      }
       return do_accept();  // socket closes as it goes out of scope
     }
-    connections.fetch_add(1);
-    auto session = std::make_shared<Session>(*this, std::move(socket));
+    auto session = std::make_shared<Session>(*this, std::move(socket), std::move(slot), remote.address().to_string());
     {
       const std::lock_guard lock(sessions_mutex);
       sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
@@ -347,6 +443,32 @@ void HttpServer::Impl::do_accept() {
     }
     session->run();
     do_accept();
+  });
+}
+
+void HttpServer::Impl::on_accept_failed(const beast::error_code& ec) {
+  if (ec == net::error::operation_aborted || draining.load()) {
+    return;
+  }
+  const bool back_off = out_of_resources(ec);
+  if (back_off) {
+    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+  }
+  std::int64_t suppressed = 0;
+  if (accept_failed_log.should_log(&suppressed)) {
+    log::warning("authd.accept_failed", {{"reason", ec.message()},
+                                         {"retry_ms", back_off ? accept_backoff.count() : 0},
+                                         {"connections", limiter.open()},
+                                         {"suppressed", suppressed}});
+  }
+  if (!back_off) {
+    return do_accept();  // the peer's problem (it reset): the next one is fine
+  }
+  accept_timer.expires_after(accept_backoff);
+  accept_timer.async_wait([this](beast::error_code timer_ec) {
+    if (!timer_ec && !draining.load()) {
+      do_accept();
+    }
   });
 }
 
@@ -376,6 +498,9 @@ void HttpServer::Impl::schedule_tick() {
     if (ec || draining.load()) {
       return;
     }
+    if (limiter.take_close_burst(kTrimAfterCloses)) {
+      ::malloc_trim(0);  // glibc keeps freed heap otherwise; idle floods come in bursts
+    }
     if (on_tick) {
       on_tick();
     }
@@ -388,9 +513,10 @@ void HttpServer::Impl::start_drain() {
     return;
   }
   sd::notify_stopping();
-  log::notice("authd.draining", {{"connections", connections.load()}});
+  log::notice("authd.draining", {{"connections", limiter.open()}});
   beast::error_code ignored;
   acceptor.close(ignored);
+  accept_timer.cancel();
   signals.cancel();
   reload_signal.cancel();
   tick_timer.cancel();
@@ -405,7 +531,7 @@ void HttpServer::Impl::start_drain() {
   drain_timer.expires_after(std::chrono::seconds(cfg.http.drain_timeout_seconds));
   drain_timer.async_wait([this](beast::error_code ec) {
     if (!ec) {
-      log::warning("authd.drain_timeout", {{"connections", connections.load()}});
+      log::warning("authd.drain_timeout", {{"connections", limiter.open()}});
       ioc.stop();
     }
   });
@@ -413,7 +539,7 @@ void HttpServer::Impl::start_drain() {
 }
 
 void HttpServer::Impl::check_drained() {
-  if (draining.load() && connections.load() == 0) {
+  if (draining.load() && limiter.open() == 0) {
     drain_timer.cancel();
     ioc.stop();
   }

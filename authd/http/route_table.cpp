@@ -39,13 +39,30 @@ RouteMatch RouteTable::match(const std::string& method, const std::string& path)
     if (!path_matches(r.path, path)) {
       continue;
     }
-    m.path_known = true;
     if (r.method == method) {
       m.route = &r;
       return m;
     }
+    m.path_known = m.path_known || r.method != "OPTIONS";
+    if (m.allow.find(r.method) == std::string::npos) {
+      m.allow += (m.allow.empty() ? "" : ", ") + r.method;
+    }
+  }
+  if (!m.path_known) {
+    m.allow.clear();
   }
   return m;
+}
+
+Response RouteTable::no_route(const Request& req, const RouteMatch& match) const {
+  const int status = match.path_known ? 405 : 404;
+  const std::string_view code = match.path_known ? "method_not_allowed" : "not_found";
+  const std::string_view message = match.path_known ? "method not allowed on this path" : "no such endpoint";
+  Response r = m_render_error != nullptr ? m_render_error(req, status, code, message) : json_error(status, code, message);
+  if (match.path_known) {
+    r.headers.emplace_back("Allow", match.allow);
+  }
+  return r;
 }
 
 }  // namespace orbitnest::authd

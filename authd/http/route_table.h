@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "authd/http/http_types.h"
@@ -31,17 +32,30 @@ struct Route {
 
 struct RouteMatch {
   const Route* route = nullptr;
-  bool path_known = false;  // a route exists for the path, not the method (405)
+  // A route other than OPTIONS exists for the path, not for the method
+  // (405). CORS preflight routes end in "*" and match every path below
+  // them; they alone make no path known, or every typo would be a 405.
+  bool path_known = false;
+  std::string allow;  // with path_known: the path's methods, for Allow
 };
+
+// Renders the 404 and 405 answers in the shape the request asked for
+// (authd's render_error; the HTTP layer does not know the API's shapes).
+using ErrorRenderer = Response (*)(const Request& req, int status, std::string_view code, std::string_view message);
 
 class RouteTable final {
  public:
   void add(Route route);
   RouteMatch match(const std::string& method, const std::string& path) const;
 
+  void set_error_renderer(ErrorRenderer renderer) { m_render_error = renderer; }
+  // 404 or 405 (with Allow) for a request that matched no route.
+  Response no_route(const Request& req, const RouteMatch& match) const;
+
  private:
   static bool path_matches(const std::string& pattern, const std::string& path);
   std::vector<Route> m_routes;
+  ErrorRenderer m_render_error = nullptr;
 };
 
 }  // namespace orbitnest::authd

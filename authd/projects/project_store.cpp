@@ -24,11 +24,29 @@ Project from_row(const pqxx::row& r) {
 
 }  // namespace
 
+bool is_project_ref(std::string_view ref) {
+  const auto allowed = [](char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && !first);
+  };
+  if (ref.empty() || ref.size() > 63) {
+    return false;
+  }
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (!allowed(ref[i], i == 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string ProjectStore::secret_mac(const std::string& secret, int version, int* used_version) {
   return m_keyd.mac("api_key", secret, version, used_version);
 }
 
 std::shared_ptr<const Project> ProjectStore::find(const std::string& ref) {
+  if (!is_project_ref(ref)) {
+    return nullptr;
+  }
   const auto now = std::chrono::steady_clock::now();
   {
     const std::lock_guard lock(m_mutex);
@@ -42,8 +60,15 @@ std::shared_ptr<const Project> ProjectStore::find(const std::string& ref) {
   const pqxx::result r = tx.exec_params(
       "SELECT ref, name, publishable_key, issuer, keyring, settings::text AS settings FROM auth.projects WHERE ref = $1",
       ref);
-  std::shared_ptr<const Project> p = r.empty() ? nullptr : std::make_shared<const Project>(from_row(r[0]));
+  if (r.empty()) {
+    // Not cached: refs anyone can invent must not fill memory, and a
+    // project created a moment later is found at once.
+    return nullptr;
+  }
+  std::shared_ptr<const Project> p = std::make_shared<const Project>(from_row(r[0]));
   const std::lock_guard lock(m_mutex);
+  // Expired entries go (a deleted project's too); the rest are live projects.
+  std::erase_if(m_cache, [now](const auto& entry) { return now - entry.second.at >= kCacheTtl; });
   m_cache[ref] = Cached{p, now};
   return p;
 }
@@ -60,6 +85,10 @@ std::vector<Project> ProjectStore::list() {
 }
 
 CreatedProject ProjectStore::create(const std::string& ref, const std::string& name, const ProjectSettings& settings) {
+  if (!is_project_ref(ref)) {
+    // Before keyd makes a keyring that the database would then refuse.
+    throw std::invalid_argument("a project ref is 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'");
+  }
   const keyd::Frame ring = m_keyd.pool().call(keyd::Op::ensure_keyring, {ref});
   CreatedProject out;
   out.project.ref = ref;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,6 +119,12 @@ ChildProcess::ChildProcess(SpawnOptions options) {
     if (options.gid) {
       ::setgroups(0, nullptr);
       if (::setgid(*options.gid) != 0) {
+        ::_exit(126);
+      }
+    }
+    if (options.max_open_files) {
+      const rlimit limit{*options.max_open_files, *options.max_open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
         ::_exit(126);
       }
     }

@@ -21,6 +21,7 @@ struct SpawnOptions {
   std::string log_file;                                   // default: per test in log_dir()
   std::optional<uid_t> uid;                               // run as this user (from root)
   std::optional<gid_t> gid;
+  std::optional<unsigned long> max_open_files;            // RLIMIT_NOFILE, soft and hard
 };
 
 class ChildProcess final {
