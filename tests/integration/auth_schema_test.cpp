@@ -105,11 +105,13 @@ TEST_F(AuthSchema, HelpersReadTheClaimsPostgrestSets) {
   EXPECT_EQ(scalar_as("authenticated", claims, "SELECT auth.email()"), "jane@example.com");
   EXPECT_EQ(scalar_as("authenticated", claims, "SELECT auth.jwt() ->> 'email'"), "jane@example.com");
   EXPECT_EQ(scalar_as("anon", R"({"role":"anon"})", "SELECT auth.uid()"), "NULL");
-  // The older per-claim setting still works (Supabase keeps it as a fallback).
+  EXPECT_EQ(scalar_as("anon", R"({"role":"anon","ref":"shop"})", "SELECT auth.project()"), "shop");
+  // The older per-claim settings are ignored (policy 0006): anything running
+  // as a client role can set them, so only request.jwt.claims counts.
   pqxx::connection c(a.db->conninfo());
   pqxx::work tx(c);
   tx.exec("SELECT set_config('request.jwt.claim.sub', '9f2a1c7e-0000-4000-8000-000000000002', true)");
-  EXPECT_EQ(std::string(tx.exec1("SELECT auth.uid()::text")[0].c_str()), "9f2a1c7e-0000-4000-8000-000000000002");
+  EXPECT_TRUE(tx.exec1("SELECT auth.uid()")[0].is_null());
 }
 
 TEST_F(AuthSchema, MigrationsAreIdempotentAndVersioned) {
