@@ -4,28 +4,13 @@
 
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
+#include "authd/flows/cors.h"
 #include "authd/rest/rpc.h"
 #include "authd/security/rate_limiter.h"
 #include "systemd/log.h"
 
 namespace orbitnest::authd {
 namespace {
-
-constexpr const char* kAllowHeaders =
-    "Accept, Authorization, Content-Type, X-Client-IP, X-Client-Info, X-JWT-AUD, x-use-cookie, "
-    "X-Supabase-Api-Version, apikey, x-upsert";
-constexpr const char* kExposeHeaders = "X-Total-Count, Link, X-Supabase-Api-Version, x-sb-error-code";
-
-void add_cors(const Request& req, Response& r) {
-  const auto origin = req.headers.find("Origin");
-  if (origin == req.headers.end()) {
-    return;
-  }
-  r.headers.emplace_back("Access-Control-Allow-Origin", origin->second);
-  r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
-  r.headers.emplace_back("Access-Control-Expose-Headers", kExposeHeaders);
-  r.headers.emplace_back("Vary", "Origin");
-}
 
 // "/projects/<ref>/auth/v1/..." -> "<ref>"
 std::string ref_of(const std::string& path) {
@@ -50,8 +35,9 @@ using Flow = Response (*)(AuthServices&, const ProjectCall&);
 Handler project_route(AuthServices& s, bool needs_key, Flow flow) {
   return [&s, needs_key, flow](const Request& req) {
     Response r;
+    std::shared_ptr<const Project> project;
     try {
-      const std::shared_ptr<const Project> project = s.projects.find(ref_of(req.path));
+      project = s.projects.find(ref_of(req.path));
       if (!project) {
         throw ApiError(404, "project_not_found", "No project with this ref");
       }
@@ -73,21 +59,15 @@ Handler project_route(AuthServices& s, bool needs_key, Flow flow) {
       log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
       r = render_error(req, 503, "service_unavailable", "The database is unavailable; retry shortly", 5);
     }
-    add_cors(req, r);
+    if (project) {
+      add_cors(req, project->settings, r);
+    }
     return r;
   };
 }
 
-Response preflight(const Request& req) {
-  Response r;
-  r.status = 204;
-  r.content_type = "text/plain";
-  add_cors(req, r);
-  r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-  r.headers.emplace_back("Access-Control-Allow-Headers", kAllowHeaders);
-  r.headers.emplace_back("Access-Control-Max-Age", "86400");
-  return r;
-}
+// OPTIONS: the project's CORS answer (its allowed origins are settings).
+Response preflight(AuthServices&, const ProjectCall& c) { return preflight_response(c.req, c.project.settings); }
 
 Response project_health(AuthServices& s, const ProjectCall&) { return s.health(); }
 
@@ -148,7 +128,7 @@ Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const Pr
   if (!bearer) {
     throw ApiError(401, "no_authorization", "This endpoint requires a valid Bearer token");
   }
-  Authenticated a{s.verifier.verify(*bearer, c.project.keyring, c.project.issuer, unix_now()), {}};
+  Authenticated a{s.verifier.verify(*bearer, c.project.keyring, c.project.issuer, "authenticated", unix_now()), {}};
   if (!is_uuid(a.token.user_id) || !is_uuid(a.token.session_id)) {
     throw ApiError(403, "bad_jwt", "invalid JWT: sub and session_id must be UUIDs");
   }
@@ -160,6 +140,7 @@ Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const Pr
     throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
   }
   a.user = user_from_row(r[0]);
+  refuse_banned(a.user);
   return a;
 }
 
@@ -188,6 +169,7 @@ void register_auth_routes(RouteTable& routes, AuthServices& s) {
       {"POST", "/token", true, token, Execution::blocking, token_execution},
       {"GET", "/user", true, get_user},
       {"PUT", "/user", true, put_user, Execution::password},
+      {"GET", "/reauthenticate", true, reauthenticate},
       {"POST", "/logout", true, logout},
       {"GET", "/settings", true, settings},
       {"GET", "/.well-known/jwks.json", false, jwks},
@@ -196,9 +178,9 @@ void register_auth_routes(RouteTable& routes, AuthServices& s) {
   for (const Entry& e : entries) {
     routes.add({e.method, base + e.path, e.execution, project_route(s, e.needs_key, e.flow), e.execution_for});
   }
-  routes.add({"OPTIONS", base + "/*", Execution::inline_io, preflight});
+  routes.add({"OPTIONS", base + "/*", Execution::blocking, project_route(s, false, preflight)});
   routes.add({"POST", "/projects/{ref}/rest/v1/rpc/{function}", Execution::blocking, project_route(s, true, rpc)});
-  routes.add({"OPTIONS", "/projects/{ref}/rest/v1/*", Execution::inline_io, preflight});
+  routes.add({"OPTIONS", "/projects/{ref}/rest/v1/*", Execution::blocking, project_route(s, false, preflight)});
 }
 
 }  // namespace orbitnest::authd

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "authd/api/json_body.h"
 #include "authd/db/pg_pool.h"
 #include "authd/flows/email_links.h"
 #include "authd/flows/one_time_codes.h"
@@ -66,6 +67,12 @@ struct Authenticated {
 // 403 session_not_found, 403 user_not_found.
 Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const ProjectCall& c);
 
+// PUT /user with a password: throws 400 reauthentication_needed, 400
+// current_password_invalid or 422 reauthentication_not_valid unless the
+// request proves the user (project setting secure_password_change).
+void require_reauthentication(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const Authenticated& a,
+                              const JsonBody& body);
+
 // Flow handlers (email_flows.cpp, token_flows.cpp, user_flows.cpp).
 Response signup(AuthServices& s, const ProjectCall& c);
 Response otp(AuthServices& s, const ProjectCall& c);
@@ -75,6 +82,9 @@ Response verify(AuthServices& s, const ProjectCall& c);
 Response token(AuthServices& s, const ProjectCall& c);
 Response get_user(AuthServices& s, const ProjectCall& c);
 Response put_user(AuthServices& s, const ProjectCall& c);
+// GET /reauthenticate: mails the signed-in user a code to send as `nonce`
+// with a password change (PUT /user).
+Response reauthenticate(AuthServices& s, const ProjectCall& c);
 // PUT /user with a new email: stores it as pending and mails a code to it
 // (and, with secure_email_change, one to the current address). Throws
 // ApiError 422 email_exists, or 429 from the send limits.

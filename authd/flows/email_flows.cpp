@@ -5,6 +5,8 @@
 
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
+#include "authd/api/user_metadata.h"
+#include "authd/flows/email_address.h"
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox.h"
 #include "authd/security/random.h"
@@ -17,10 +19,58 @@ std::string now_text(pqxx::transaction_base& tx) {
   return tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")[0].as<std::string>();
 }
 
+// What one send request mails. The choice depends on whether the address
+// has an account (or a pending sign-up), but every choice does the same
+// work — a code issued (send limits counted), stored and its mail queued
+// in one transaction — so that status, body, headers, limits and timing
+// of signup, otp, recover and resend say nothing about the address.
+enum class Letter {
+  code,                // the code (and link) of its kind
+  already_registered,  // sign-up of an address with an account: a sign-in code instead
+  no_account,          // password reset of an address without an account: a notice, no code
+  no_pending_signup,   // resend with nothing to resend: a notice, no code
+};
+
+struct MailText {
+  std::string subject;
+  std::string body;
+};
+
+MailText mail_text(const Project& p, Letter letter, const std::string& kind, const std::string& code,
+                   const std::string& link_url, bool pkce) {
+  const std::string minutes = std::to_string(p.settings.otp_ttl_seconds / 60);
+  const std::string code_part = "Your code is " + code + ". It expires in " + minutes +
+                                " minutes.\n\nOr open this link" + (pkce ? " in the browser you started from" : "") +
+                                ":\n" + link_url + "\n\n";
+  switch (letter) {
+    case Letter::already_registered:
+      return {"Sign in to your account",
+              "Someone tried to sign up with this address, but it already has an account. To sign in:\n\n" +
+                  code_part + "If it was not you, you can ignore this mail: nothing has changed."};
+    case Letter::no_account:
+      return {"Password reset requested",
+              "Someone asked to reset the password of this address, but no account uses it.\n\n"
+              "If it was not you, you can ignore this mail."};
+    case Letter::no_pending_signup:
+      return {"Your sign-up code",
+              "Someone asked for a new sign-up code for this address, but no sign-up is waiting: "
+              "sign up again to get one.\n\nIf it was not you, you can ignore this mail."};
+    case Letter::code:
+      break;
+  }
+  const char* subject = kind == "signup"             ? "Your sign-up code"
+                        : kind == "recovery"         ? "Your password reset code"
+                        : kind == "email_change"     ? "Confirm your new email address"
+                        : kind == "reauthentication" ? "Confirm it is you"
+                                                     : "Your sign-in code";
+  return {subject, code_part + "If you did not ask for it, you can ignore this mail."};
+}
+
 // Stores `code` (and its link) and queues its mail in `tx`: both commit,
-// or neither.
+// or neither. The queued plaintext expires with the code.
 void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, const std::string& to,
-                         const std::string& kind, const std::string& code, const EmailLink& link) {
+                         const std::string& kind, const std::string& code, const EmailLink& link,
+                         Letter letter = Letter::code) {
   const std::string link_token = s.codes.store(tx, p, kind, to, code, link);
   if (p.settings.debug_mode) {
     // Debug projects: the code is always 1234 and no mail goes out. Loud,
@@ -28,16 +78,8 @@ void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, cons
     log::warning("authd.debug_mode_code", {{"project", p.ref}, {"kind", kind}, {"note", "code is 1234; no mail sent"}});
     return;
   }
-  const char* subject = kind == "signup"         ? "Your sign-up code"
-                        : kind == "recovery"     ? "Your password reset code"
-                        : kind == "email_change" ? "Confirm your new email address"
-                                                 : "Your sign-in code";
-  const std::string body = "Your code is " + code + ". It expires in " +
-                           std::to_string(p.settings.otp_ttl_seconds / 60) +
-                           " minutes.\n\nOr open this link" + (link.pkce() ? " in the browser you started from" : "") +
-                           ":\n" + email_link_url(link, link_token, kind) +
-                           "\n\nIf you did not ask for it, you can ignore this mail.";
-  enqueue_email(tx, p.ref, to, subject, body);
+  const MailText text = mail_text(p, letter, kind, code, email_link_url(link, link_token, kind), link.pkce());
+  enqueue_email(tx, p.ref, to, text.subject, text.body, p.settings.otp_ttl_seconds);
 }
 
 bool has_account(pqxx::connection& conn, const Project& p, const std::string& email) {
@@ -45,41 +87,63 @@ bool has_account(pqxx::connection& conn, const Project& p, const std::string& em
   return find_user_by_email(q, p.ref, email).has_value();
 }
 
+// A pending sign-up to store (or refresh) with the code.
+struct PendingSignup {
+  std::optional<PasswordHash> hash;  // none: a pending password is dropped
+  boost::json::object data;
+};
+
 // A fresh code of `kind` for `email`: stored and its mail queued in one
-// transaction, then the mailer woken.
-void send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
-               const std::string& kind, const EmailLink& link) {
+// transaction, with the pending sign-up if any, then the mailer woken.
+// Returns the pending sign-up's id (the id its account will have), or "".
+std::string send_code(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
+                      const std::string& kind, const EmailLink& link, Letter letter,
+                      const PendingSignup* pending = nullptr) {
   const std::string code = s.codes.issue(conn, p, kind, email);
   pqxx::work tx(conn);
-  store_and_mail_code(s, tx, p, email, kind, code, link);
+  std::string id;
+  if (pending != nullptr) {
+    // The password is always the one of the request that issues this code:
+    // a sign-up without one (or a sign-in code request) drops a password an
+    // earlier request left, so a stranger's pending password can never
+    // become the account's when its owner signs in with a code. The row's
+    // id stays: it is the id the account gets.
+    id = tx.exec_params1(
+               "INSERT INTO auth.pending_signups (id, project_ref, email, encrypted_password, pepper_version, "
+               "raw_user_meta_data, expires_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, now() + interval '1 day') "
+               "ON CONFLICT (project_ref, email) DO UPDATE SET encrypted_password = EXCLUDED.encrypted_password, "
+               "pepper_version = EXCLUDED.pepper_version, raw_user_meta_data = EXCLUDED.raw_user_meta_data, "
+               "expires_at = EXCLUDED.expires_at, "
+               "id = CASE WHEN auth.pending_signups.expires_at > now() THEN auth.pending_signups.id ELSE EXCLUDED.id END "
+               "RETURNING id::text",
+               uuid_v4(), p.ref, email, pending->hash ? std::optional<std::string>(pending->hash->phc) : std::nullopt,
+               pending->hash ? std::optional<int>(pending->hash->pepper_version) : std::nullopt,
+               boost::json::serialize(pending->data))[0]
+             .as<std::string>();
+  }
+  store_and_mail_code(s, tx, p, email, kind, code, link, letter);
   tx.commit();
   s.mailer.wake();
+  return id;
 }
 
-// Stores (or refreshes) a pending sign-up and mails its code.
-void start_signup(AuthServices& s, pqxx::connection& conn, const Project& p, const std::string& email,
-                  const std::optional<PasswordHash>& hash, const boost::json::object& data, const EmailLink& link) {
-  const std::string code = s.codes.issue(conn, p, "signup", email);
-  pqxx::work tx(conn);
-  tx.exec_params(
-      "INSERT INTO auth.pending_signups (id, project_ref, email, encrypted_password, pepper_version, raw_user_meta_data, "
-      "expires_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, now() + interval '1 day') "
-      "ON CONFLICT (project_ref, lower(email)) DO UPDATE SET encrypted_password = coalesce(EXCLUDED.encrypted_password, "
-      "auth.pending_signups.encrypted_password), pepper_version = coalesce(EXCLUDED.pepper_version, "
-      "auth.pending_signups.pepper_version), raw_user_meta_data = EXCLUDED.raw_user_meta_data, "
-      "expires_at = EXCLUDED.expires_at",
-      uuid_v4(), p.ref, email, hash ? std::optional<std::string>(hash->phc) : std::nullopt,
-      hash ? std::optional<int>(hash->pepper_version) : std::nullopt, boost::json::serialize(data));
-  store_and_mail_code(s, tx, p, email, "signup", code, link);
-  tx.commit();
-  s.mailer.wake();
-}
-
-// What /signup answers, whether or not the address already has an account:
-// nothing in it tells them apart.
-boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& email, const boost::json::object& data) {
+// What /signup answers: the same shape whether or not the address already
+// has an account; `id` is the id the account will have (a random one for
+// an address that has an account, as GoTrue obfuscates).
+boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& id, const std::string& email,
+                                 const boost::json::object& data) {
   const std::string now = now_text(tx);
-  return boost::json::object{{"id", uuid_v4()},
+  const boost::json::object identity{
+      {"identity_id", id},
+      {"id", id},
+      {"user_id", id},
+      {"identity_data", boost::json::object{{"sub", id}, {"email", email}, {"email_verified", false},
+                                            {"phone_verified", false}}},
+      {"provider", "email"},
+      {"email", email},
+      {"created_at", now},
+      {"updated_at", now}};
+  return boost::json::object{{"id", id},
                              {"aud", "authenticated"},
                              {"role", "authenticated"},
                              {"email", email},
@@ -87,7 +151,7 @@ boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& 
                              {"confirmation_sent_at", now},
                              {"app_metadata", boost::json::object{{"provider", "email"}, {"providers", {"email"}}}},
                              {"user_metadata", data},
-                             {"identities", boost::json::array{}},
+                             {"identities", boost::json::array{identity}},
                              {"created_at", now},
                              {"updated_at", now},
                              {"is_anonymous", false}};
@@ -102,9 +166,9 @@ constexpr const char* kOtherSideMessage =
 // and then answers a new session.
 Response confirm_email_change_side(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& email) {
   const pqxx::result r = tx.exec_params(
-      "SELECT id::text, lower(email_change) = $2 AS is_new, coalesce(email, '') = '' AS no_current "
+      "SELECT id::text, email_change = $2 AS is_new, coalesce(email, '') = '' AS no_current "
       "FROM auth.users WHERE project_ref = $1 AND email_change IS NOT NULL "
-      "AND (lower(email_change) = $2 OR lower(email) = $2) ORDER BY email_change_sent_at DESC LIMIT 1 FOR UPDATE",
+      "AND (email_change = $2 OR email = $2) ORDER BY email_change_sent_at DESC LIMIT 1 FOR UPDATE",
       c.project.ref, email);
   if (r.empty()) {
     throw ApiError(403, "otp_expired", "Token has expired or is invalid");
@@ -122,7 +186,7 @@ Response confirm_email_change_side(AuthServices& s, const ProjectCall& c, pqxx::
     return json_response(200, boost::json::object{{"msg", kOtherSideMessage}, {"code", 200}});
   }
   if (!tx.exec_params("SELECT 1 FROM auth.users u JOIN auth.users me ON me.id = $1::uuid "
-                      "WHERE u.project_ref = me.project_ref AND lower(u.email) = lower(me.email_change) AND u.id <> me.id",
+                      "WHERE u.project_ref = me.project_ref AND u.email = me.email_change AND u.id <> me.id",
                       id)
            .empty()) {
     throw ApiError(422, "email_exists", "A user with this email address has already been registered");
@@ -147,7 +211,8 @@ Response confirm_email_change_side(AuthServices& s, const ProjectCall& c, pqxx::
 // The code kinds a verification type may consume.
 std::vector<std::string> kinds_for(const std::string& type) {
   if (type == "signup") {
-    return {"signup"};
+    // "email": the sign-in code a sign-up of a registered address mails.
+    return {"signup", "email"};
   }
   if (type == "email" || type == "magiclink") {
     return {"email", "signup"};
@@ -186,23 +251,31 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone sign-ups are not enabled for this project");
   }
-  const std::string email = normalize_email(body.required_string("email"));
+  const std::optional<std::string> raw_email = body.string("email");
+  if (!raw_email) {
+    // GoTrue's answer: a sign-up with neither address is an anonymous one.
+    throw ApiError(422, "anonymous_provider_disabled", "Anonymous sign-ins are disabled");
+  }
+  const std::string email = canonical_email(*raw_email);
   const std::optional<std::string> password = body.string("password");
-  const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
+  check_user_metadata(pending.data);
   const EmailLink link = email_link_for(c.project, c.req, body);
   limit_ip(s, c, "signup");
   PgPool::Lease conn = s.pg.lease();
-  std::optional<PasswordHash> hash;
   if (password) {
     check_password_policy(c.project, *password);
-    hash = s.passwords.hash(*password);
+    pending.hash = s.passwords.hash(*password);  // for registered addresses too: same time
   }
-  const bool exists = has_account(*conn, c.project, email);
-  if (!exists) {
-    start_signup(s, *conn, c.project, email, hash, data, link);
+  std::string id;
+  if (has_account(*conn, c.project, email)) {
+    send_code(s, *conn, c.project, email, "email", link, Letter::already_registered);
+    id = uuid_v4();
+  } else {
+    id = send_code(s, *conn, c.project, email, "signup", link, Letter::code, &pending);
   }
   pqxx::nontransaction q(*conn);
-  return json_response(200, pending_user(q, email, data));
+  return json_response(200, pending_user(q, id, email, pending.data));
 }
 
 Response otp(AuthServices& s, const ProjectCall& c) {
@@ -210,17 +283,17 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
   }
-  const std::string email = normalize_email(body.required_string("email"));
+  const std::string email = canonical_email(body.required_string("email"));
   const bool create_user = body.boolean("create_user").value_or(true);
-  const boost::json::object data = body.object("data").value_or(boost::json::object{});
+  const PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
+  check_user_metadata(pending.data);
   const EmailLink link = email_link_for(c.project, c.req, body);
   limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  const bool exists = has_account(*conn, c.project, email);
-  if (exists) {
-    send_code(s, *conn, c.project, email, "email", link);
+  if (has_account(*conn, c.project, email)) {
+    send_code(s, *conn, c.project, email, "email", link, Letter::code);
   } else if (create_user) {
-    start_signup(s, *conn, c.project, email, std::nullopt, data, link);
+    send_code(s, *conn, c.project, email, "signup", link, Letter::code, &pending);
   } else {
     throw ApiError(422, "otp_disabled", "Signups not allowed for otp");
   }
@@ -236,48 +309,65 @@ Response resend(AuthServices& s, const ProjectCall& c) {
   if (type != "signup" && type != "email_change") {
     throw ApiError(400, "validation_failed", "Resend type must be signup or email_change");
   }
-  const std::string email = normalize_email(body.required_string("email"));
+  const std::string email = canonical_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
   limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
+  std::optional<UserRecord> user;
+  bool pending = false;
+  {
+    pqxx::nontransaction q(*conn);
+    user = find_user_by_email(q, c.project.ref, email);
+    pending = !user && !q.exec_params("SELECT 1 FROM auth.pending_signups WHERE project_ref = $1 AND email = $2 "
+                                      "AND expires_at > now()",
+                                      c.project.ref, email)
+                           .empty();
+  }
   if (type == "email_change") {
     // `email` is the current address, as GoTrue reads it: the pending
     // change is mailed again (fresh codes to both sides, which start over).
-    std::optional<UserRecord> user;
-    {
-      pqxx::nontransaction q(*conn);
-      user = find_user_by_email(q, c.project.ref, email);
-    }
     if (user && !user->new_email.empty()) {
       request_email_change(s, *conn, c.project, *user, user->new_email, link);
     }
     return json_response(200, boost::json::object{});  // also when there is nothing to resend
   }
-  bool pending = false;
-  {
-    pqxx::nontransaction q(*conn);
-    pending = !q.exec_params("SELECT 1 FROM auth.pending_signups WHERE project_ref = $1 AND lower(email) = $2 "
-                             "AND expires_at > now()",
-                             c.project.ref, email)
-                   .empty();
-  }
   if (pending) {
-    send_code(s, *conn, c.project, email, "signup", link);
+    send_code(s, *conn, c.project, email, "signup", link, Letter::code);  // the pending password stays
+  } else if (user) {
+    send_code(s, *conn, c.project, user->email, "email", link, Letter::already_registered);
+  } else {
+    send_code(s, *conn, c.project, email, "signup", link, Letter::no_pending_signup);
   }
   return json_response(200, boost::json::object{});
 }
 
 Response recover(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
-  const std::string email = normalize_email(body.required_string("email"));
+  const std::string email = canonical_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
   limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  const bool exists = has_account(*conn, c.project, email);
-  if (exists) {
-    send_code(s, *conn, c.project, email, "recovery", link);
+  // An unknown address gets a notice instead of a code (the code stored
+  // beside it can reset nothing: there is no account).
+  send_code(s, *conn, c.project, email, "recovery", link,
+            has_account(*conn, c.project, email) ? Letter::code : Letter::no_account);
+  return json_response(200, boost::json::object{});
+}
+
+Response reauthenticate(AuthServices& s, const ProjectCall& c) {
+  limit_ip(s, c, "otp");
+  PgPool::Lease conn = s.pg.lease();
+  Authenticated a;
+  {
+    pqxx::read_transaction q(*conn);
+    a = authenticate(s, q, c);
   }
-  return json_response(200, boost::json::object{});  // also for unknown addresses
+  if (a.user.email.empty() || !a.user.email_confirmed_at) {
+    throw ApiError(422, "email_not_confirmed", "Email not confirmed");
+  }
+  const EmailLink no_link{c.project.settings.site_url, "", ""};
+  send_code(s, *conn, c.project, a.user.email, "reauthentication", no_link, Letter::code);
+  return json_response(200, boost::json::object{});
 }
 
 Response verify(AuthServices& s, const ProjectCall& c) {
@@ -297,7 +387,7 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project, kinds, *token_hash);
     return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
   }
-  const std::string email = normalize_email(body.required_string("email"));
+  const std::string email = canonical_email(body.required_string("email"));
   const std::string code = body.required_string("token");
   // OrbitNest extension: a password with the code sets it in the same
   // round trip (sign-up with password, or password reset).
@@ -326,13 +416,13 @@ Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work
   std::string amr = kind == "recovery" ? "recovery" : "otp";
   if (kind == "signup" && !user) {
     const pqxx::result pending = tx.exec_params(
-        "DELETE FROM auth.pending_signups WHERE project_ref = $1 AND lower(email) = $2 "
-        "RETURNING encrypted_password, pepper_version, raw_user_meta_data::text",
+        "DELETE FROM auth.pending_signups WHERE project_ref = $1 AND email = $2 AND expires_at > now() "
+        "RETURNING encrypted_password, pepper_version, raw_user_meta_data::text, id::text",
         c.project.ref, email);
     if (pending.empty()) {
       throw ApiError(403, "otp_expired", "Token has expired or is invalid");
     }
-    const std::string id = uuid_v4();
+    const std::string id = pending[0][3].as<std::string>();  // the id /signup answered
     const std::optional<std::string> stored_hash =
         hash ? std::optional<std::string>(hash->phc)
              : (pending[0][0].is_null() ? std::nullopt : std::optional<std::string>(pending[0][0].as<std::string>()));
@@ -359,6 +449,7 @@ Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work
                    user->id, hash->phc, hash->pepper_version);
     tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user->id);
   }
+  refuse_banned(*user);
   if (!user->email_confirmed_at) {
     tx.exec_params("UPDATE auth.users SET email_confirmed_at = now() WHERE id = $1::uuid", user->id);
   }

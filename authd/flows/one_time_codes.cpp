@@ -132,6 +132,17 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
     e.retry_after = 3600;
     throw e;
   }
+  const pqxx::result locked = tx.exec_params(
+      "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM auth.code_lockouts "
+      "WHERE project_ref = $1 AND recipient = $2 AND locked_until > now()",
+      project.ref, recipient);
+  if (!locked.empty()) {
+    const std::int64_t wait = std::max<std::int64_t>(1, locked[0][0].as<std::int64_t>());
+    ApiError e(429, "over_request_rate_limit",
+               "Too many wrong codes for this address; try again in " + std::to_string((wait + 59) / 60) + " minutes");
+    e.retry_after = static_cast<int>(std::min<std::int64_t>(wait, 86400 * 365));
+    throw e;
+  }
   const pqxx::result live = tx.exec_params(
       "SELECT id::text, kind, code_mac, mac_version FROM auth.one_time_codes "
       "WHERE project_ref = $1 AND recipient = $2 AND kind = ANY($3::text[]) AND consumed_at IS NULL "
@@ -149,12 +160,22 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
   }
   if (ok) {
     tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE id = $1::uuid", live[0][0].as<std::string>());
+    tx.exec_params("DELETE FROM auth.code_lockouts WHERE project_ref = $1 AND recipient = $2", project.ref, recipient);
     return live[0][1].as<std::string>();
   }
   if (!live.empty()) {
     tx.exec_params("UPDATE auth.one_time_codes SET attempts = attempts + 1 WHERE id = $1::uuid",
                    live[0][0].as<std::string>());
   }
+  // Every kLockoutEvery wrong codes lock the address for kFirstLockout,
+  // doubling each time, until a code is verified.
+  tx.exec_params(
+      "INSERT INTO auth.code_lockouts AS l (project_ref, recipient, failures) VALUES ($1, $2, 1) "
+      "ON CONFLICT (project_ref, recipient) DO UPDATE SET failures = l.failures + 1, updated_at = now(), "
+      "locked_until = CASE WHEN (l.failures + 1) % $3 = 0 "
+      "  THEN now() + make_interval(secs => $4 * power(2, least((l.failures + 1) / $3 - 1, 20))) "
+      "  ELSE l.locked_until END",
+      project.ref, recipient, kLockoutEvery, static_cast<int>(kFirstLockout.count()));
   tx.commit();
   try {
     rate_limit_hit(conn, fail_key, kFailuresPerDay, 86400, "over_request_rate_limit",

@@ -5,10 +5,14 @@
 //
 // Brute force: a code dies after otp_max_attempts wrong tries, a new code
 // can be had at most every otp_resend_seconds and sends_per_address_per_hour
-// times an hour, and an address takes at most kFailuresPerDay wrong codes a
-// day in all; with 4 digits that is at most 25 guesses in 10,000 a day.
+// times an hour, an address takes at most kFailuresPerDay wrong codes a day
+// in all, and every kLockoutEvery wrong codes lock it for kFirstLockout,
+// doubling each time, until a code is verified: 15 min × (2^16 − 1) is more
+// than a year, so an attacker gets at most 16 × 5 = 80 guesses a year at a
+// 4-digit code, a chance below 0.8 % (README: Codes).
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,8 @@
 namespace orbitnest::authd {
 
 inline constexpr int kFailuresPerDay = 25;
+inline constexpr int kLockoutEvery = 5;
+inline constexpr std::chrono::seconds kFirstLockout{15 * 60};
 
 class OneTimeCodes final {
  public:

@@ -2,6 +2,7 @@
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
+#include "authd/flows/email_address.h"
 #include "authd/security/rate_limiter.h"
 
 namespace orbitnest::authd {
@@ -27,7 +28,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
   if (!raw_email || !password) {
     throw ApiError(400, "validation_failed", "An email address and a password are required");
   }
-  const std::string email = normalize_email(*raw_email);
+  const std::string email = canonical_email(*raw_email);
   s.passwords.admit();  // a flood is refused before it costs keyd and Postgres anything
   limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
@@ -56,6 +57,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     }
     invalid_credentials();
   }
+  refuse_banned(*user, 400);  // GoTrue: 400 user_banned, once the credentials are right
   std::optional<PasswordHash> rehash;
   if (needs_rehash) {
     rehash = s.passwords.hash(*password);  // parameters changed since this hash was made

@@ -2,9 +2,72 @@
 // ones (/settings, /.well-known/jwks.json).
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
+#include "authd/api/user_metadata.h"
+#include "authd/flows/email_address.h"
 #include "authd/flows/auth_api.h"
 
 namespace orbitnest::authd {
+namespace {
+
+// How long after a session began with a mailed code (or a reset) it may
+// change the password without more proof: the code just proved the mailbox.
+constexpr std::int64_t kFreshMailboxProofSeconds = 600;
+
+bool proved_mailbox_recently(const VerifiedToken& token) {
+  const boost::json::value* amr = token.claims.if_contains("amr");
+  if (amr == nullptr || !amr->is_array() || amr->as_array().empty() || !amr->as_array()[0].is_object()) {
+    return false;
+  }
+  const boost::json::object& newest = amr->as_array()[0].as_object();  // newest first
+  const boost::json::value* method = newest.if_contains("method");
+  const boost::json::value* at = newest.if_contains("timestamp");
+  if (method == nullptr || !method->is_string() || at == nullptr || !at->is_int64()) {
+    return false;
+  }
+  const std::string_view m = method->as_string();
+  return (m == "otp" || m == "recovery" || m == "email_change") &&
+         unix_now() - at->as_int64() <= kFreshMailboxProofSeconds;
+}
+
+}  // namespace
+
+// With secure_password_change (the default), a stolen access token alone
+// cannot change the password and sign its owner out: the request proves
+// the user with the current password, or with a reauthenticate code
+// (nonce), or comes from a session a mailed code began minutes ago (the
+// password-reset flow).
+void require_reauthentication(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const Authenticated& a,
+                              const JsonBody& body) {
+  if (!c.project.settings.secure_password_change) {
+    return;
+  }
+  if (const std::optional<std::string> current = body.string("current_password")) {
+    bool ignored = false;
+    if (!a.user.encrypted_password ||
+        !s.passwords.verify(*current, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
+      throw ApiError(400, "current_password_invalid", "Current password is not correct");
+    }
+    return;
+  }
+  if (const std::optional<std::string> nonce = body.string("nonce")) {
+    try {
+      pqxx::work tx(conn);
+      s.codes.consume(conn, tx, c.project, {"reauthentication"}, a.user.email, *nonce);
+      tx.commit();
+    } catch (const ApiError& e) {
+      if (e.code() != "otp_expired") {
+        throw;  // 429: too many wrong codes
+      }
+      throw ApiError(422, "reauthentication_not_valid", "Verification code is not valid or has expired");
+    }
+    return;
+  }
+  if (!proved_mailbox_recently(a.token)) {
+    throw ApiError(400, "reauthentication_needed",
+                   "Password update requires reauthentication: send current_password, or the nonce code "
+                   "from GET /reauthenticate");
+  }
+}
 
 Response get_user(AuthServices& s, const ProjectCall& c) {
   PgPool::Lease conn = s.pg.lease();
@@ -21,6 +84,9 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   const std::optional<std::string> raw_email = body.string("email");
   const std::optional<std::string> password = body.string("password");
   const std::optional<boost::json::object> data = body.object("data");
+  if (data) {
+    check_user_metadata(*data);  // before anything is counted or stored
+  }
   limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
   Authenticated a;
@@ -30,11 +96,12 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   }
   // Checked once signed in, as every other field: 401/403 come first.
   const std::optional<std::string> email =
-      raw_email ? std::optional<std::string>(normalize_email(*raw_email)) : std::nullopt;
+      raw_email ? std::optional<std::string>(canonical_email(*raw_email)) : std::nullopt;
   const EmailLink link = email_link_for(c.project, c.req, body);
   std::optional<PasswordHash> hash;
   if (password) {
     check_password_policy(c.project, *password);
+    require_reauthentication(s, *conn, c, a, body);
     bool ignored = false;
     if (a.user.encrypted_password &&
         s.passwords.verify(*password, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
@@ -66,6 +133,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
         merged[kv.key()] = kv.value();
       }
     }
+    check_user_metadata(merged);
     tx.exec_params("UPDATE auth.users SET raw_user_meta_data = $2::jsonb, updated_at = now() WHERE id = $1::uuid",
                    a.user.id, boost::json::serialize(merged));
   }

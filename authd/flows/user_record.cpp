@@ -1,7 +1,5 @@
 #include "authd/flows/user_record.h"
 
-#include <algorithm>
-
 #include "authd/api/api_error.h"
 
 namespace orbitnest::authd {
@@ -46,13 +44,14 @@ UserRecord user_from_row(const pqxx::row& r) {
   u.app_metadata = boost::json::parse(r["app_meta"].as<std::string>()).as_object();
   u.user_metadata = boost::json::parse(r["user_meta"].as<std::string>()).as_object();
   u.is_anonymous = r["is_anonymous"].as<bool>();
+  u.banned = r["banned"].as<bool>();
   return u;
 }
 
 std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const std::string& ref,
                                              const std::string& email) {
   const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
-                                            " FROM auth.users WHERE project_ref = $1 AND lower(email) = lower($2)",
+                                            " FROM auth.users WHERE project_ref = $1 AND email = $2",
                                         ref, email);
   if (r.empty()) {
     return std::nullopt;
@@ -114,19 +113,10 @@ boost::json::object user_json(const UserRecord& u) {
   return o;
 }
 
-std::string normalize_email(const std::string& raw) {
-  std::string e = raw;
-  e.erase(0, e.find_first_not_of(" \t"));
-  e.erase(e.find_last_not_of(" \t") + 1);
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const std::size_t at = e.find('@');
-  const bool ok = e.size() <= 254 && at != std::string::npos && at > 0 && at == e.rfind('@') &&
-                  e.find('.', at) != std::string::npos && e.back() != '.' &&
-                  std::none_of(e.begin(), e.end(), [](unsigned char c) { return c <= ' ' || c == ',' || c == ';' || c == '<' || c == '>'; });
-  if (!ok) {
-    throw ApiError(400, "validation_failed", "Unable to validate email address: invalid format");
+void refuse_banned(const UserRecord& u, int status) {
+  if (u.banned) {
+    throw ApiError(status, "user_banned", "User is banned");
   }
-  return e;
 }
 
 }  // namespace orbitnest::authd

@@ -27,6 +27,7 @@ struct UserRecord {
   bool is_anonymous = false;
   std::string new_email;  // an email change waiting for its codes, or ""
   std::optional<std::string> email_change_sent_at;
+  bool banned = false;  // banned_until lies in the future
 };
 
 // The columns user_from_row() expects, for SELECT lists.
@@ -39,9 +40,11 @@ inline constexpr const char* kUserColumns =
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS updated_at, "
     "raw_app_meta_data::text AS app_meta, raw_user_meta_data::text AS user_meta, is_anonymous, "
     "coalesce(email_change, '') AS new_email, "
-    "to_char(email_change_sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_change_sent_at";
+    "to_char(email_change_sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_change_sent_at, "
+    "coalesce(banned_until > now(), false) AS banned";
 
 UserRecord user_from_row(const pqxx::row& r);
+// `email` must be canonical (canonical_email()): compared byte for byte.
 std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const std::string& ref,
                                              const std::string& email);
 std::optional<UserRecord> find_user_by_id(pqxx::transaction_base& tx, const std::string& ref, const std::string& id);
@@ -51,8 +54,7 @@ boost::json::object user_json(const UserRecord& u);
 
 bool is_uuid(std::string_view s);
 
-// Lower-cased, trimmed; throws ApiError 400 validation_failed when it is
-// not an address.
-std::string normalize_email(const std::string& raw);
+// Throws ApiError 403 user_banned (GoTrue's answer) when the user is banned.
+void refuse_banned(const UserRecord& u, int status = 403);
 
 }  // namespace orbitnest::authd

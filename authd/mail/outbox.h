@@ -8,7 +8,10 @@
 
 namespace orbitnest::authd {
 
+// `ttl_seconds`: the life of the code the body carries; past it the queued
+// body is blanked, sent or not (a project without a relay must not keep
+// live-looking codes and link tokens in clear forever).
 void enqueue_email(pqxx::work& tx, const std::string& project_ref, const std::string& to, const std::string& subject,
-                   const std::string& body);
+                   const std::string& body, int ttl_seconds);
 
 }  // namespace orbitnest::authd

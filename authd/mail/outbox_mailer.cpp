@@ -52,9 +52,11 @@ std::string envelope_address(const std::string& from) {
 }  // namespace
 
 void enqueue_email(pqxx::work& tx, const std::string& project_ref, const std::string& to, const std::string& subject,
-                   const std::string& body) {
-  tx.exec_params("INSERT INTO auth.outbox (project_ref, channel, recipient, subject, body) VALUES ($1, 'email', $2, $3, $4)",
-                 project_ref, to, subject, body);
+                   const std::string& body, int ttl_seconds) {
+  tx.exec_params(
+      "INSERT INTO auth.outbox (project_ref, channel, recipient, subject, body, expires_at) "
+      "VALUES ($1, 'email', $2, $3, $4, now() + make_interval(secs => $5))",
+      project_ref, to, subject, body, ttl_seconds);
 }
 
 std::string smtp_send(const SmtpSettings& smtp, const std::string& password, const std::string& to,
@@ -142,10 +144,15 @@ void OutboxMailer::run() {
 int OutboxMailer::send_due() {
   PgPool::Lease conn = m_pg.lease();
   pqxx::work tx(*conn);
+  // What expired unsent is given up: its code is dead, and its plaintext
+  // goes now rather than sitting in the table.
+  tx.exec("UPDATE auth.outbox SET body = '', last_error = 'expired before it could be delivered' "
+          "WHERE sent_at IS NULL AND expires_at <= now() AND body <> ''");
   const pqxx::result due = tx.exec(
       "SELECT o.id, o.project_ref, o.recipient, o.subject, o.body, o.attempts, p.settings::text "
       "FROM auth.outbox o JOIN auth.projects p ON p.ref = o.project_ref "
-      "WHERE o.sent_at IS NULL AND o.next_attempt_at <= now() ORDER BY o.id LIMIT 10 FOR UPDATE OF o SKIP LOCKED");
+      "WHERE o.sent_at IS NULL AND o.next_attempt_at <= now() AND (o.expires_at IS NULL OR o.expires_at > now()) "
+      "ORDER BY o.id LIMIT 10 FOR UPDATE OF o SKIP LOCKED");
   int sent = 0;
   for (const pqxx::row& r : due) {
     const std::int64_t id = r[0].as<std::int64_t>();

@@ -37,6 +37,12 @@ struct ProjectSettings {
   // continuation. Anything else falls back to site_url.
   std::vector<std::string> redirect_urls;
   bool secure_email_change = true;  // both the old and the new address confirm
+  // PUT /user with a password needs the current password, a reauthenticate
+  // code (nonce), or a session begun by a mailed code in the last 10 minutes.
+  bool secure_password_change = true;
+  // Origins whose pages may call the API (CORS). Empty: the origins of
+  // site_url and redirect_urls. "*" allows any origin. Never credentials.
+  std::vector<std::string> cors_allowed_origins;
   // Schemas whose functions POST /rest/v1/rpc may call for this project
   // (the first is the default). A schema belongs to one project at most
   // (policy 0006); none by default, so RPC is off until set.

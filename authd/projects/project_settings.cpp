@@ -105,7 +105,7 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
                               "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
-                              "exposed_schemas"};
+                              "exposed_schemas", "secure_password_change", "cors_allowed_origins"};
 
 }  // namespace
 
@@ -150,6 +150,26 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
     }
   }
   s.secure_email_change = bool_of(o, "secure_email_change", s.secure_email_change);
+  s.secure_password_change = bool_of(o, "secure_password_change", s.secure_password_change);
+  if (const boost::json::value* origins = o.if_contains("cors_allowed_origins")) {
+    const char* const what = "cors_allowed_origins must be an array of origins (https://app.example.com) or \"*\"";
+    if (!origins->is_array()) {
+      throw std::invalid_argument(what);
+    }
+    for (const boost::json::value& u : origins->as_array()) {
+      if (!u.is_string()) {
+        throw std::invalid_argument(what);
+      }
+      const std::string origin(u.as_string());
+      if (origin != "*") {
+        check_url("cors_allowed_origins", origin, false);
+        if (origin.find('/', origin.find("://") + 3) != std::string::npos) {
+          throw std::invalid_argument(what);  // an origin has no path
+        }
+      }
+      s.cors_allowed_origins.push_back(origin);
+    }
+  }
   if (const boost::json::value* schemas = o.if_contains("exposed_schemas")) {
     s.exposed_schemas = exposed_schemas_of(*schemas);
   }
@@ -195,6 +215,8 @@ boost::json::object ProjectSettings::to_json() const {
       {"site_url", site_url},
       {"redirect_urls", boost::json::value_from(redirect_urls)},
       {"secure_email_change", secure_email_change},
+      {"secure_password_change", secure_password_change},
+      {"cors_allowed_origins", boost::json::value_from(cors_allowed_origins)},
       {"exposed_schemas", boost::json::value_from(exposed_schemas)},
       {"smtp", boost::json::object{{"url", smtp.url},
                                    {"starttls", smtp.starttls},

@@ -119,6 +119,11 @@ void SharedRateLimiter::purge_expired() {
     // next hit anyway, and without this the table keeps every address
     // that ever called.
     q.exec("DELETE FROM auth.rate_limits WHERE window_start < now() - interval '1 day'");
+    // The same periodic sweep takes the other rows whose time is over:
+    // pending sign-ups past their day (verify refuses them already), and
+    // lockouts a year past their last wrong code.
+    q.exec("DELETE FROM auth.pending_signups WHERE expires_at < now()");
+    q.exec("DELETE FROM auth.code_lockouts WHERE updated_at < now() - interval '400 days'");
   } catch (const std::exception& e) {
     log::warning("authd.rate_limit_purge_failed", {{"error", e.what()}});
   }

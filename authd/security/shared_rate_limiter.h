@@ -47,7 +47,7 @@ class SharedRateLimiter final {
     Clock::time_point last_hit;
   };
   void run();
-  void purge_expired();  // every few minutes, from the flusher
+  void purge_expired();  // every few minutes, from the flusher: expired limits, pending sign-ups, lockouts
 
   PgPool& m_pg;
   const std::chrono::milliseconds m_interval;

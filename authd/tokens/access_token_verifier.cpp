@@ -4,6 +4,8 @@
 #include <botan/pubkey.h>
 #include <strings.h>
 
+#include <algorithm>
+
 #include "authd/api/api_error.h"
 #include "keyd/keyring/base64url.h"
 
@@ -43,12 +45,32 @@ std::string string_claim(const boost::json::object& c, const char* name) {
   return std::string(v->as_string());
 }
 
+// RFC 7519 §4.1.3: aud is a string or an array of strings.
+bool has_audience(const boost::json::object& c, const std::string& audience) {
+  const boost::json::value* aud = c.if_contains("aud");
+  if (aud == nullptr) {
+    return false;
+  }
+  if (aud->is_string()) {
+    return aud->as_string() == audience;
+  }
+  if (aud->is_array()) {
+    const boost::json::array& list = aud->as_array();
+    return std::any_of(list.begin(), list.end(),
+                       [&](const boost::json::value& v) { return v.is_string() && v.as_string() == audience; });
+  }
+  return false;
+}
+
 }  // namespace
 
 VerifiedToken AccessTokenVerifier::verify(const std::string& token, const std::string& keyring,
-                                          const std::string& issuer, std::int64_t now) const {
+                                          const std::string& issuer, const std::string& audience,
+                                          std::int64_t now) const {
   auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
   sha256->update(keyring);
+  sha256->update(static_cast<std::uint8_t>(0));
+  sha256->update(audience);
   sha256->update(static_cast<std::uint8_t>(0));
   sha256->update(token);
   const Botan::secure_vector<std::uint8_t> digest = sha256->final();
@@ -63,7 +85,7 @@ VerifiedToken AccessTokenVerifier::verify(const std::string& token, const std::s
       m_verified.erase(it);
     }
   }
-  VerifiedToken verified = verify_signature_and_claims(token, keyring, issuer, now);
+  VerifiedToken verified = verify_signature_and_claims(token, keyring, issuer, audience, now);
   const std::int64_t exp = verified.claims.at("exp").as_int64();
   const std::lock_guard lock(m_mutex);
   if (m_verified.size() >= kMaxRemembered) {
@@ -74,7 +96,8 @@ VerifiedToken AccessTokenVerifier::verify(const std::string& token, const std::s
 }
 
 VerifiedToken AccessTokenVerifier::verify_signature_and_claims(const std::string& token, const std::string& keyring,
-                                                               const std::string& issuer, std::int64_t now) const {
+                                                               const std::string& issuer, const std::string& audience,
+                                                               std::int64_t now) const {
   const std::size_t a = token.find('.');
   const std::size_t b = a == std::string::npos ? a : token.find('.', a + 1);
   if (b == std::string::npos || token.find('.', b + 1) != std::string::npos) {
@@ -103,6 +126,9 @@ VerifiedToken AccessTokenVerifier::verify_signature_and_claims(const std::string
   out.claims = parse_part(std::string_view(token).substr(a + 1, b - a - 1), "payload");
   if (string_claim(out.claims, "iss") != issuer) {
     bad_jwt("issued for another project");
+  }
+  if (!has_audience(out.claims, audience)) {
+    bad_jwt("issued for another audience");
   }
   if (int_claim(out.claims, "exp") <= now) {
     bad_jwt("token is expired");

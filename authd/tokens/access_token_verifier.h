@@ -32,12 +32,15 @@ class AccessTokenVerifier final {
   // Tokens that verified are remembered (by SHA-256, until they expire), so
   // a client that reuses its token costs one signature check, not one per
   // request. The session is still checked on every request by the caller.
+  // `audience`: the aud the token must carry (a string, or an array that
+  // holds it); a token for another audience is a 403 bad_jwt.
   VerifiedToken verify(const std::string& token, const std::string& keyring, const std::string& issuer,
-                       std::int64_t now) const;
+                       const std::string& audience, std::int64_t now) const;
 
  private:
   VerifiedToken verify_signature_and_claims(const std::string& token, const std::string& keyring,
-                                            const std::string& issuer, std::int64_t now) const;
+                                            const std::string& issuer, const std::string& audience,
+                                            std::int64_t now) const;
   struct Remembered {
     VerifiedToken token;
     std::int64_t exp;

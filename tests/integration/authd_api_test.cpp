@@ -167,19 +167,46 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST_F(AuthdApi, AnAddressTakesAtMost25WrongCodesADay) {
+// Every 5 wrong codes lock the address for 15 minutes, doubling each time
+// until a code is verified; 25 a day is a cap on top. (Time passing is the
+// lock's end set in the past.)
+TEST_F(AuthdApi, WrongCodesLockTheAddressLongerEachTimeAndADayCapsThemAll) {
   const std::string verify = "/projects/demo/auth/v1/verify";
   ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup", R"({"email": "guess@example.com"})", {key_header(debug)}).status,
             200);
   const std::string wrong = R"({"type": "signup", "email": "guess@example.com", "token": "9999"})";
-  for (int i = 0; i < 25; ++i) {
-    EXPECT_EQ(api(a, "POST", verify, wrong).status, 403) << "try " << i;
+  const std::string right = R"({"type": "signup", "email": "guess@example.com", "token": "1234"})";
+  for (int block = 0; block < 5; ++block) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(api(a, "POST", verify, wrong).status, 403) << "block " << block << " try " << i;
+    }
+    // Even the right code is refused now.
+    const HttpResult locked = api(a, "POST", verify, right);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_NE(locked.body.find("over_request_rate_limit"), std::string::npos);
+    if (block < 4) {
+      const int expected = 900 << block;  // 15 min, 30, 60, 120
+      const int retry = std::stoi(locked.headers.at("retry-after"));
+      EXPECT_GT(retry, expected - 60) << "block " << block;
+      EXPECT_LE(retry, expected) << "block " << block;
+    }
+    a.db->exec("UPDATE auth.code_lockouts SET locked_until = now() - interval '1 second'");
   }
-  // Even the right code is refused now: the address has used up its day.
-  const HttpResult late = api(a, "POST", verify, R"({"type": "signup", "email": "guess@example.com", "token": "1234"})");
-  EXPECT_EQ(late.status, 429) << late.body;
-  EXPECT_NE(late.body.find("over_request_rate_limit"), std::string::npos);
+  // 25 wrong codes today: the day's cap holds though the lock is over.
+  const HttpResult capped = api(a, "POST", verify, right);
+  EXPECT_EQ(capped.status, 429) << capped.body;
+  EXPECT_NE(capped.body.find("tomorrow"), std::string::npos);
   EXPECT_EQ(scalar("SELECT count(*) FROM auth.users"), "0");
+
+  // A verified code clears the address's lockout count.
+  ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup", R"({"email": "typo@example.com"})", {key_header(debug)}).status,
+            200);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(api(a, "POST", verify, R"({"type": "signup", "email": "typo@example.com", "token": "9999"})").status, 403);
+  }
+  EXPECT_EQ(scalar("SELECT failures FROM auth.code_lockouts WHERE recipient = 'typo@example.com'"), "3");
+  EXPECT_EQ(api(a, "POST", verify, R"({"type": "signup", "email": "typo@example.com", "token": "1234"})").status, 200);
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.code_lockouts WHERE recipient = 'typo@example.com'"), "0");
 }
 
 TEST_F(AuthdApi, PerIpLimitsHoldOnOneNodeAndAreSharedThroughPostgres) {
