@@ -103,8 +103,10 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Project
     if (!r.empty()) {
       // Signed before the commit: if keyd fails now, the transaction rolls
       // back and the client's retry of the same token simply rotates.
+      const UserRecord user = user_from_row(r[0]);
+      refuse_banned(user, 400);  // GoTrue's 400 user_banned; rolls back, changes nothing
       const boost::json::object answer =
-          response(project, user_from_row(r[0]), r[0]["rotated_session"].as<std::string>(), child,
+          response(project, user, r[0]["rotated_session"].as<std::string>(), child,
                    boost::json::parse(r[0]["amr"].as<std::string>()).as_array());
       try {
         tx.commit();
@@ -154,6 +156,7 @@ boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const
       if (!user) {
         not_found();
       }
+      refuse_banned(*user, 400);
       return response(project, *user, session_id, same, load_amr(q, session_id));
     }
   }
