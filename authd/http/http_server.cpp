@@ -19,6 +19,7 @@
 
 #include "authd/http/connection_limiter.h"
 #include "authd/http/log_throttle.h"
+#include "authd/http/tls_context.h"
 #include "config/authd_config.h"
 #include "systemd/listen_fds.h"
 #include "systemd/log.h"
@@ -73,33 +74,6 @@ bool out_of_resources(const beast::error_code& ec) {
 // Freed memory goes back to the system after this many connections
 // closed (and at least half of the peak): idle floods are bursts.
 constexpr int kTrimAfterCloses = 256;
-
-// Used at start and on every SIGHUP, so a reload applies start-up's key
-// checks too.
-ssl::context make_tls_context(const config::AuthdTlsConfig& tls) {
-  const std::string key_problem = config::tls_key_file_problem(tls.key_file);
-  if (!key_problem.empty()) {
-    throw std::runtime_error(tls.key_file + ": " + key_problem);
-  }
-  ssl::context ctx(ssl::context::tls_server);
-  // OpenSSL frees a connection's record buffers while it is idle (~34 KB).
-  ::SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  long options = ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use;
-  if (tls.min_version == "1.3") {
-    options |= ssl::context::no_tlsv1_2;
-  }
-  ctx.set_options(options);
-  ::SSL_CTX_set_min_proto_version(ctx.native_handle(), tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
-  // TLS 1.2 suites: forward secrecy and AEAD only.
-  ::SSL_CTX_set_cipher_list(ctx.native_handle(),
-                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-  ctx.use_certificate_chain_file(tls.cert_file);
-  ctx.use_private_key_file(tls.key_file, ssl::context::pem);
-  return ctx;
-}
 
 }  // namespace
 
@@ -180,6 +154,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
         self->m_first_byte_timer.cancel();
         if (ec || self->m_server.draining.load()) {
           return;  // the socket closes with the session
+        }
+        beast::error_code available_ec;
+        if (self->m_tcp.socket().available(available_ec) == 0) {
+          return;  // readable with nothing to read: closed without a word
         }
         self->start_tls();
       });
