@@ -58,6 +58,15 @@ std::string canonical_domain(const std::string& domain) {
   if (domain.empty()) {
     invalid("invalid format");
   }
+  // ASCII must already be letters, digits, hyphens and dots: libidn2's STD3
+  // mapping would silently drop a space or an underscore, turning
+  // "exa mple.com" into another spelling of example.com.
+  if (std::any_of(domain.begin(), domain.end(), [](unsigned char c) {
+        return c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                             c == '.');
+      })) {
+    invalid("the domain is not a valid (internationalized) domain name");
+  }
   char* raw_out = nullptr;
   // UTS #46 non-transitional mapping (NFC, case fold, width), STD3 rules
   // (letters, digits, hyphens), then IDNA2008 A-labels.

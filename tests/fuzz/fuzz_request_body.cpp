@@ -1,6 +1,7 @@
 // Fuzzes what authd reads from a request before any flow runs: the JSON
-// body (JsonBody), the query (redirect_to), and the email-link options
-// (PKCE challenge, redirect allow list). Bad input must end in ApiError —
+// body (JsonBody), the query (redirect_to), the email-link options (PKCE
+// challenge, redirect allow list), the email address (canonical_email:
+// the result must be ASCII, and canonical itself) and user_metadata. Bad input must end in ApiError —
 // never a crash or another exception — and no link may carry a byte that
 // could break out of the mail line it is written on.
 #include <cstddef>
@@ -9,6 +10,8 @@
 #include <string>
 
 #include "authd/api/api_error.h"
+#include "authd/api/user_metadata.h"
+#include "authd/flows/email_address.h"
 #include "authd/flows/email_links.h"
 
 using namespace orbitnest::authd;
@@ -36,6 +39,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (const std::optional<std::string> verifier = body.string("code_verifier")) {
       (void)pkce_verifier_matches(*verifier, link.code_challenge, link.code_challenge_method);
+    }
+    if (const std::optional<boost::json::object> data = body.object("data")) {
+      check_user_metadata(*data);
+    }
+    if (const std::optional<std::string> email = body.string("email")) {
+      const std::string canonical = canonical_email(*email);
+      for (const char ch : canonical) {
+        if (static_cast<unsigned char>(ch) <= ' ' || static_cast<unsigned char>(ch) >= 0x7f) {
+          std::abort();  // the stored form is printable ASCII, always
+        }
+      }
+      if (canonical_email(canonical) != canonical) {
+        std::abort();  // one spelling: the canonical form is its own canonical form
+      }
     }
   } catch (const ApiError&) {
     // the clear error a client gets
