@@ -14,7 +14,9 @@
 #include <set>
 #include <thread>
 
+#include "keyd/keyring/base64url.h"
 #include "tests/support/authd_session.h"
+#include "tests/support/keyd_session.h"
 
 namespace orbitnest::test {
 namespace {
@@ -409,6 +411,50 @@ TEST_F(AuthdSecurity, ABannedUserCannotSignInOrUseASession) {
   EXPECT_EQ(call(debug, "POST", "/token?grant_type=password",
                  R"({"email": "banned@example.com", "password": "Banned-password-1"})").status,
             200);
+}
+
+}  // namespace
+}  // namespace orbitnest::test
+
+namespace orbitnest::test {
+namespace {
+
+// Item 13: the access-token check ignored aud. A keyring that may also sign
+// for a second audience (another app on the same keys) signs a token for
+// it, with a real session: authd must not take it as a user of its API.
+TEST(AuthdTokenAudience, ATokenForAnotherAudienceIsRefused) {
+  Appliance a;
+  std::string yaml = a.keyd_yaml();
+  const std::string project_section = "\n  project:\n    issuer_prefix: https://localhost/projects/\n";
+  const std::size_t at = yaml.find(project_section);
+  ASSERT_NE(at, std::string::npos) << yaml;
+  yaml.insert(at + project_section.size(), "    audiences: [authenticated, other-app]\n");
+  auto keyd = a.start_keyd({}, a.write_config("keyd.yaml", yaml));
+  const std::string config = a.write_config("authd.yaml", a.authd_yaml());
+  const TestProject demo = create_project("demo", true, config);
+  auto authd = a.start_authd({}, config);
+  ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+  const std::string key = "apikey: " + demo.publishable_key;
+  ASSERT_EQ(api(a, "POST", "/projects/demo/auth/v1/signup", R"({"email": "aud@example.com"})", {key}).status, 200);
+  const HttpResult v = api(a, "POST", "/projects/demo/auth/v1/verify",
+                           R"({"type": "signup", "email": "aud@example.com", "token": "1234"})");
+  ASSERT_EQ(v.status, 200) << v.body;
+  const std::string token(boost::json::parse(v.body).at("access_token").as_string());
+  EXPECT_EQ(api(a, "GET", "/projects/demo/auth/v1/user", "", {key, "Authorization: Bearer " + token}).status, 200);
+
+  // The same claims, for the other audience, signed by the same keyring.
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = token.find('.', dot1 + 1);
+  boost::json::object claims =
+      boost::json::parse(*keyd::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1))).as_object();
+  claims["aud"] = "other-app";
+  claims["iat"] = unix_now();
+  claims["exp"] = unix_now() + 600;
+  keyd::KeydConnection conn = connect_when_ready(a);
+  const std::string other(conn.call(keyd::Op::sign_jwt, {"project:demo", boost::json::serialize(claims)}).fields.at(0));
+  const HttpResult r = api(a, "GET", "/projects/demo/auth/v1/user", "", {key, "Authorization: Bearer " + other});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("another audience"), std::string::npos) << r.body;
 }
 
 }  // namespace
