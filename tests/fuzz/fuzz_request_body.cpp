@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const std::optional<std::string> verifier = body.string("code_verifier")) {
       (void)pkce_verifier_matches(*verifier, link.code_challenge, link.code_challenge_method);
     }
-    if (const std::optional<boost::json::object> data = body.object("data")) {
-      check_user_metadata(*data);
+    if (const std::optional<boost::json::object> metadata = body.object("data")) {
+      check_user_metadata(*metadata);
     }
     if (const std::optional<std::string> email = body.string("email")) {
       const std::string canonical = canonical_email(*email);
