@@ -349,6 +349,26 @@ TEST_F(RefreshFaults, EveryReplayIsStillCaught) {
   EXPECT_NE(refresh(field(unused, "refresh_token")).body.find("refresh_token_not_found"), std::string::npos);
 }
 
+// keyd refusing to sign after the rotation statement ran (claims over its
+// 16 KiB limit: metadata the API bounds today, but written here straight
+// into the table, as an earlier version could have stored it): the
+// rotation rolls back, the token stays live, and once the claims fit again
+// the same token refreshes.
+TEST_F(RefreshFaults, AKeydRefusalAfterTheRotationChangesNothing) {
+  start(false);
+  const std::string token = sign_up("big@example.com");
+  a->db->exec("UPDATE auth.users SET raw_user_meta_data = jsonb_build_object('big', repeat('x', 20000))");
+  for (int i = 0; i < 2; ++i) {
+    const HttpResult refused = refresh(token);
+    EXPECT_GE(refused.status, 500) << refused.body;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.refresh_tokens WHERE revoked"), "0") << "nothing was used up";
+  a->db->exec("UPDATE auth.users SET raw_user_meta_data = '{}'");
+  const HttpResult ok = refresh(token);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.sessions"), "1");
+}
+
 // keyd killed (and restarted) under a refresh load: the rotations it
 // interrupted never committed, so every client's retry just rotates.
 TEST_F(RefreshFaults, KeydKilledUnderRefreshLoadSignsNobodyOut) {
