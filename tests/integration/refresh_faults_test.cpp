@@ -97,10 +97,10 @@ class PrivatePostgres final {
   std::string m_bin;
 };
 
-// N users, each refreshing its own chain in a loop, as a client with a
-// flaky server does: a 200 moves the chain on; a 400 is a sign-out (the
-// chain ends); anything else (503, no answer) is retried with the same
-// token after a pause.
+// N users, each refreshing its own chain in a loop, as auth-js does: a 200
+// moves the chain on; what it deems retryable (no answer, 502, 503, 504) is
+// retried with the same token after a pause; anything else ends the chain
+// (auth-js gives up and, once the access token has expired, signs out).
 class RefreshLoad final {
  public:
   RefreshLoad(const Appliance& a, const std::string& key, const std::vector<std::string>& tokens)
@@ -119,7 +119,7 @@ class RefreshLoad final {
     std::atomic<int> rotated{0};
     std::atomic<int> retried{0};
     std::atomic<bool> ended{false};
-    std::string signed_out;  // the 400's body, if the chain ended
+    std::string signed_out;  // the answer that ended the chain, if one did
   };
 
   // Waits until every live chain has rotated `more` times from now.
@@ -159,12 +159,12 @@ class RefreshLoad final {
       if (r.status == 200) {
         c.token = field(r, "refresh_token");
         ++c.rotated;
-      } else if (r.status == 400) {
-        c.signed_out = r.body;
-        break;
-      } else {
+      } else if (r.status == 0 || (r.status >= 502 && r.status <= 504)) {
         ++c.retried;
         std::this_thread::sleep_for(50ms);
+      } else {
+        c.signed_out = std::to_string(r.status) + " " + r.body;
+        break;
       }
     }
     c.ended = true;
