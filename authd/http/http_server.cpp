@@ -8,7 +8,10 @@
 
 #include <malloc.h>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -150,17 +153,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
           self->m_tcp.cancel();  // nothing sent in time
         }
       });
-      self->m_tcp.socket().async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
-        self->m_first_byte_timer.cancel();
-        if (ec || self->m_server.draining.load()) {
-          return;  // the socket closes with the session
-        }
-        beast::error_code available_ec;
-        if (self->m_tcp.socket().available(available_ec) == 0) {
-          return;  // readable with nothing to read: closed without a word
-        }
-        self->start_tls();
-      });
+      self->wait_for_first_byte();
     });
   }
 
@@ -176,6 +169,28 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
 
  private:
   beast::tcp_stream& tcp() { return m_stream ? m_stream->next_layer() : m_tcp; }
+
+  void wait_for_first_byte() {
+    m_tcp.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->m_server.draining.load()) {
+        self->m_first_byte_timer.cancel();
+        return;  // the socket closes with the session
+      }
+      // Readable: a byte, or the peer's close. A wake-up with neither (the
+      // reactor may report readiness early) waits again, under the same
+      // deadline, rather than closing a client mid-connect.
+      char probe = 0;
+      const ssize_t n = ::recv(self->m_tcp.socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return self->wait_for_first_byte();
+      }
+      self->m_first_byte_timer.cancel();
+      if (n <= 0) {
+        return;  // closed without a word, or an error
+      }
+      self->start_tls();
+    });
+  }
 
   void start_tls() {
     m_tls = m_server.current_tls();
