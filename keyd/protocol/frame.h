@@ -45,6 +45,7 @@ Frame decode_frame(std::span<const std::uint8_t> bytes);
 class FieldReader final {
  public:
   explicit FieldReader(const Frame& frame) : m_fields(frame.fields) {}
+  explicit FieldReader(const std::vector<std::string>& fields) : m_fields(fields) {}
   std::string_view bytes();
   std::uint8_t u8();
   std::uint16_t u16();

@@ -1,10 +1,10 @@
 #pragma once
 // The keyd socket protocol: version, operations, status codes and limits.
-// PROTOCOL.md in keyd/ is the prose version of this file. The operation
-// table is append-only: numbers are never reused.
+// PROTOCOL.md in keyd/ is the prose version of this file; who may call
+// what is keyd/server/op_table.cpp. Operation numbers are append-only:
+// never reused.
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 namespace orbitnest::keyd {
@@ -54,15 +54,6 @@ enum class Status : std::uint16_t {
   hello_required = 9,
 };
 
-struct OpInfo {
-  Op op;
-  std::string_view name;
-  bool authd_allowed;
-  bool operator_allowed;
-};
-
-// The fixed table of operations; nullopt for anything not in it.
-std::optional<OpInfo> find_op(std::uint16_t raw);
 std::string_view status_name(Status s);
 
 }  // namespace orbitnest::keyd

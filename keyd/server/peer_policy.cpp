@@ -47,8 +47,4 @@ PeerRights PeerPolicy::rights(const PeerCredentials& peer) const {
   return r;
 }
 
-bool PeerPolicy::allows(const PeerRights& rights, const OpInfo& op) {
-  return (rights.authd && op.authd_allowed) || (rights.operator_ && op.operator_allowed);
-}
-
 }  // namespace orbitnest::keyd

@@ -34,9 +34,9 @@ class PeerPolicy final {
   PeerPolicy(uid_t authd_uid, std::optional<gid_t> operator_gid)
       : m_authd_uid(authd_uid), m_operator_gid(operator_gid) {}
   // authd's uid gets the authd operations; root and members of the
-  // operator group get the operator ones; everyone else nothing.
+  // operator group get the operator ones; everyone else nothing. Which
+  // operation belongs to which class is the op table's (op_table.cpp).
   PeerRights rights(const PeerCredentials& peer) const;
-  static bool allows(const PeerRights& rights, const OpInfo& op);
 
  private:
   uid_t m_authd_uid;

@@ -1,10 +1,5 @@
 #include "keyd/server/request_handler.h"
 
-#include <boost/json.hpp>
-#include <chrono>
-
-#include "config/version.h"
-#include "keyd/audit/audit_log.h"
 #include "keyd/keyring/keyring_store.h"
 #include "keyd/pkcs11/pkcs11_error.h"
 #include "keyd/secrets/secret_vault.h"
@@ -27,33 +22,55 @@ HandlerResult error(const Frame& req, Status status, std::string_view message, b
   return reply(req, status, {std::string(message)}, close);
 }
 
-std::string keys_json(const std::vector<KeyInfo>& keys) {
-  boost::json::array out;
-  for (const KeyInfo& k : keys) {
-    out.push_back(boost::json::object{{"keyring", k.keyring},
-                                      {"version", k.key.version},
-                                      {"kid", k.key.kid},
-                                      {"alg", k.algorithm},
-                                      {"state", key_state_name(k.key.state)},
-                                      {"created", k.key.created},
-                                      {"promoted", k.key.promoted},
-                                      {"demoted", k.key.demoted},
-                                      {"retired", k.key.retired},
-                                      {"retires_at", k.retires_at},
-                                      {"signatures", k.signatures}});
-  }
-  return boost::json::serialize(out);
-}
-
-AuditEvent event_for(const ConnectionState& conn, const OpInfo& op) {
+AuditEvent event_for(const ConnectionState& conn, const OpRow& row) {
   AuditEvent e;
-  e.op = std::string(op.name);
+  e.op = std::string(row.name);
   e.peer = conn.peer;
   e.peer_command = conn.peer_command;
   return e;
 }
 
-bool administrative(Op op) { return op == Op::rotate || op == Op::ensure_keyring; }
+// Best effort: the answer to the peer stands whether or not this record is
+// written (an administrative op's own record is fail-closed, in its store).
+void audit(const KeydState::Snapshot& s, AuditEvent e, std::string event, std::string result) {
+  if (s.services.audit == nullptr) {
+    return;
+  }
+  e.event = std::move(event);
+  e.result = std::move(result);
+  try {
+    s.services.audit->append(e);
+  } catch (const std::exception& ex) {
+    log::error("keyd.audit_write_failed", {{"op", e.op}, {"reason", ex.what()}});
+  }
+}
+
+struct Failure {
+  Status status;
+  std::string message;  // for the peer: never a secret
+  bool close = false;
+};
+
+// What a handler's exception means on the wire.
+Failure classify(const std::exception& e, const OpRow& row) {
+  if (const auto* r = dynamic_cast<const ProtocolRefusal*>(&e)) {
+    return {r->status(), r->what(), r->close()};
+  }
+  if (dynamic_cast<const FrameError*>(&e) != nullptr || dynamic_cast<const KeyringRefused*>(&e) != nullptr ||
+      dynamic_cast<const VaultRefused*>(&e) != nullptr) {
+    return {Status::bad_request, e.what()};
+  }
+  if (dynamic_cast<const AuditWriteFailed*>(&e) != nullptr) {
+    log::error("keyd.audit_write_failed", {{"op", row.name}, {"reason", e.what()}});
+    return {Status::internal, "the audit log cannot be written: operation refused"};
+  }
+  if (dynamic_cast<const p11::Pkcs11Error*>(&e) != nullptr) {
+    log::error("keyd.hsm_error", {{"op", row.name}, {"reason", e.what()}});
+    return {Status::hsm_error, e.what()};
+  }
+  log::error("keyd.op_failed", {{"op", row.name}, {"reason", e.what()}});
+  return {Status::internal, "internal error"};
+}
 
 }  // namespace
 
@@ -72,169 +89,41 @@ HandlerResult RequestHandler::handle(std::span<const std::uint8_t> bytes, Connec
     return error(req, Status::unsupported_version, "protocol version " + std::to_string(kProtocolVersion) + " only",
                  true);
   }
-  const std::optional<OpInfo> op = find_op(req.op);
-  if (!op) {
+  const OpRow* row = find_op_row(req.op);
+  if (row == nullptr) {
     return error(req, Status::unknown_op, "unknown operation " + std::to_string(req.op), false);
   }
-  if (!PeerPolicy::allows(conn.rights, *op)) {
-    log::warning("keyd.op_refused", {{"op", op->name}, {"uid", static_cast<unsigned long>(conn.peer.uid)}});
-    const KeydState::Snapshot s = m_state.snapshot();
-    if (s.services.audit != nullptr) {
-      AuditEvent e = event_for(conn, *op);
-      e.event = "op_refused";
-      e.result = "forbidden";
-      try {
-        s.services.audit->append(e);
-      } catch (const std::exception&) {
-        // The refusal stands either way.
-      }
-    }
-    return error(req, Status::forbidden, "operation not allowed for this peer", true);
-  }
-  if (op->op != Op::hello && !conn.hello_done) {
-    return error(req, Status::hello_required, "send hello first", true);
-  }
-  try {
-    return dispatch(req, *op, conn);
-  } catch (const FrameError& e) {
-    return error(req, Status::bad_request, e.what(), false);
-  }
+  return dispatch(req, *row, conn);
 }
 
-HandlerResult RequestHandler::dispatch(const Frame& req, const OpInfo& op, ConnectionState& conn) const {
-  FieldReader in(req);
-  if (op.op == Op::hello) {
-    const std::uint16_t version = in.u16();
-    in.expect_end();
-    if (version != kProtocolVersion) {
-      return error(req, Status::unsupported_version,
-                   "client speaks version " + std::to_string(version) + ", keyd speaks " +
-                       std::to_string(kProtocolVersion),
-                   true);
-    }
-    conn.hello_done = true;
-    return reply(req, Status::ok, {encode_u16(kProtocolVersion), std::string(orbitnest::kVersion)}, false);
-  }
+// Enforces the row, runs its handler, audits an audited op's failure
+// whatever was thrown.
+HandlerResult RequestHandler::dispatch(const Frame& req, const OpRow& row, ConnectionState& conn) const {
   const KeydState::Snapshot s = m_state.snapshot();
-  if (op.op == Op::status) {
-    in.expect_end();
-    return reply(req, s.ready ? Status::ok : Status::not_ready, {s.detail, s.token_label}, false);
+  const AuditEvent requested_by = event_for(conn, row);
+  if (!row.permits(conn.rights)) {
+    log::warning("keyd.op_refused", {{"op", row.name}, {"uid", static_cast<unsigned long>(conn.peer.uid)}});
+    audit(s, requested_by, "op_refused", "forbidden");
+    return error(req, Status::forbidden, "operation not allowed for this peer", true);
   }
-  if (!s.ready || s.services.keyrings == nullptr) {
+  if (row.has(op_flag::needs_hello) && !conn.hello_done) {
+    return error(req, Status::hello_required, "send hello first", true);
+  }
+  const bool served = s.ready && s.services.keyrings != nullptr && s.services.vault != nullptr &&
+                      (s.services.audit != nullptr || !row.has(op_flag::administrative));
+  if (row.has(op_flag::needs_ready) && !served) {
     return error(req, Status::not_ready, "keyd is not ready: " + s.detail, false);
   }
-  KeyringStore& keyrings = *s.services.keyrings;
-  SecretVault& vault = *s.services.vault;
   try {
-    switch (op.op) {
-      case Op::sign_jwt: {
-        const std::string keyring(in.bytes());
-        const std::string claims(in.bytes());
-        in.expect_end();
-        return reply(req, Status::ok, {keyrings.sign_jwt(keyring, claims)}, false);
-      }
-      case Op::jwks: {
-        const std::string keyring(in.bytes());
-        in.expect_end();
-        return reply(req, Status::ok, {keyrings.jwks(keyring)}, false);
-      }
-      case Op::seal: {
-        const std::string_view purpose = in.bytes();
-        const std::string_view aad = in.bytes();
-        const std::string_view plaintext = in.bytes();
-        in.expect_end();
-        return reply(req, Status::ok, {vault.seal(purpose, aad, plaintext)}, false);
-      }
-      case Op::unseal: {
-        const std::string_view purpose = in.bytes();
-        const std::string_view aad = in.bytes();
-        const std::string_view blob = in.bytes();
-        in.expect_end();
-        return reply(req, Status::ok, {vault.unseal(purpose, aad, blob)}, false);
-      }
-      case Op::totp_enroll: {
-        const std::string_view aad = in.bytes();
-        const std::string_view issuer = in.bytes();
-        const std::string_view account = in.bytes();
-        in.expect_end();
-        const TotpEnrollment e = vault.totp_enroll(aad, issuer, account);
-        return reply(req, Status::ok, {e.otpauth_uri, e.sealed_seed}, false);
-      }
-      case Op::totp_verify: {
-        const std::string_view blob = in.bytes();
-        const std::string_view aad = in.bytes();
-        const std::string_view code = in.bytes();
-        const std::uint64_t last_step = in.u64();
-        in.expect_end();
-        // The time is keyd's own: a peer cannot pick the step a code is for.
-        const std::optional<std::uint64_t> step = vault.totp_verify(blob, aad, code, last_step);
-        return reply(req, Status::ok, {encode_u8(step ? 1 : 0), encode_u64(step.value_or(0))}, false);
-      }
-      case Op::mac: {
-        const std::string_view purpose = in.bytes();
-        const std::string_view data = in.bytes();
-        const std::uint32_t version = in.u32();
-        in.expect_end();
-        const MacResult m =
-            vault.mac(purpose, data, version == 0 ? std::nullopt : std::optional<int>(static_cast<int>(version)));
-        return reply(req, Status::ok, {encode_u32(static_cast<std::uint32_t>(m.version)), m.mac}, false);
-      }
-      case Op::ensure_keyring: {
-        const std::string ref(in.bytes());
-        in.expect_end();
-        const std::string issuer = keyrings.ensure_project_keyring(ref, event_for(conn, op));
-        return reply(req, Status::ok, {"project:" + ref, issuer}, false);
-      }
-      case Op::rotate: {
-        const std::string keyring(in.bytes());
-        const bool force = in.u8() != 0;
-        in.expect_end();
-        return reply(req, Status::ok, {keys_json(keyrings.rotate(keyring, force, event_for(conn, op)))}, false);
-      }
-      case Op::list_keys: {
-        const std::string keyring(in.bytes());
-        in.expect_end();
-        return reply(req, Status::ok, {keys_json(keyrings.list(keyring))}, false);
-      }
-      case Op::audit_head: {
-        in.expect_end();
-        return reply(req, Status::ok, {encode_u64(s.services.audit->head_seq()), s.services.audit->head_hash()},
-                     false);
-      }
-      case Op::audit_pubkey: {
-        in.expect_end();
-        return reply(req, Status::ok, {keyrings.audit_public_key_pem()}, false);
-      }
-      case Op::hello:
-      case Op::status:
-        break;
-    }
-  } catch (const KeyringRefused& e) {
-    if (administrative(op.op)) {
-      AuditEvent ev = event_for(conn, op);
-      ev.event = "op_failed";
-      ev.result = std::string("refused: ") + e.what();
-      try {
-        s.services.audit->append(ev);
-      } catch (const std::exception&) {
-      }
-    }
-    return error(req, Status::bad_request, e.what(), false);
-  } catch (const VaultRefused& e) {
-    return error(req, Status::bad_request, e.what(), false);
-  } catch (const AuditWriteFailed& e) {
-    log::error("keyd.audit_write_failed", {{"op", op.name}, {"reason", e.what()}});
-    return error(req, Status::internal, "the audit log cannot be written: operation refused", false);
-  } catch (const p11::Pkcs11Error& e) {
-    log::error("keyd.hsm_error", {{"op", op.name}, {"reason", e.what()}});
-    return error(req, Status::hsm_error, e.what(), false);
-  } catch (const FrameError&) {
-    throw;
+    OpAnswer a = row.handler(OpCall{req.fields, conn, s, requested_by});
+    return reply(req, a.status, std::move(a.fields), false);
   } catch (const std::exception& e) {
-    log::error("keyd.op_failed", {{"op", op.name}, {"reason", e.what()}});
-    return error(req, Status::internal, "internal error", false);
+    const Failure f = classify(e, row);
+    if (row.has(op_flag::audited)) {
+      audit(s, requested_by, "op_failed", std::string(status_name(f.status)) + ": " + e.what());
+    }
+    return error(req, f.status, f.message, f.close);
   }
-  return error(req, Status::internal, "unhandled operation", true);
 }
 
 }  // namespace orbitnest::keyd

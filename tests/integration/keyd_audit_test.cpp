@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "keyd/audit/audit_record.h"
+#include "keyd/keyring/keyring_state.h"
 #include "tests/support/keyd_session.h"
 
 namespace orbitnest::test {
@@ -194,6 +195,56 @@ TEST(KeydAuditFailClosed, AdministrativeOperationsAreRefusedWhenTheRecordCannotB
   EXPECT_THROW(conn.call(Op::list_keys, {"project:newproj"}), keyd::KeydError);
   // Signing is not administrative: it goes on (and is summarised later).
   EXPECT_NO_THROW(conn.call(Op::sign_jwt, {"project:demo", project_claims("demo")}));
+}
+
+// The op table audits every failure of an audited op, whatever was thrown:
+// here the HSM itself fails (the key keyd signs with was destroyed behind
+// its back, a real PKCS#11 error), and a claims refusal.
+TEST(KeydAuditedFailures, AnHsmFailureOfSigningLeavesAnAuditRecord) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  conn.call(Op::ensure_keyring, {"demo"});
+  conn.call(Op::sign_jwt, {"project:demo", project_claims("demo")});  // keyd now holds the key's handle
+  std::string label;
+  const boost::json::value keys = boost::json::parse(std::string(conn.call(Op::list_keys, {"project:demo"}).fields.at(0)));
+  for (const boost::json::value& k : keys.as_array()) {
+    if (k.at("state").as_string() == "current") {
+      label = keyd::signing_key_label("project:demo", static_cast<int>(k.at("version").as_int64()));
+    }
+  }
+  ASSERT_FALSE(label.empty());
+  const auto [code, out] = run_command({"/usr/bin/pkcs11-tool", "--module", kSoftHsmModule, "--login", "--pin",
+                                        a.token.pin(), "--token-label", a.token.label(), "--delete-object", "--type",
+                                        "privkey", "--label", label},
+                                       {{"SOFTHSM2_CONF", a.token.conf_path()}});
+  ASSERT_EQ(code, 0) << out;
+  std::string status;
+  try {
+    conn.call(Op::sign_jwt, {"project:demo", project_claims("demo")});
+    FAIL() << "keyd signed with a key the HSM no longer holds";
+  } catch (const keyd::KeydError& e) {
+    status = std::string(keyd::status_name(e.status()));
+  }
+  EXPECT_EQ(status, "hsm_error");  // SoftHSM: the handle names an object that is gone
+  const std::string audit = read_file(a.dir.file("audit.log"));
+  EXPECT_NE(audit.find(R"("event":"op_failed","op":"sign_jwt","result":")" + status + ": "), std::string::npos)
+      << status << "\n" << audit;
+}
+
+TEST(KeydAuditedFailures, RefusedClaimsLeaveAnAuditRecordAndUnauditedOpsDoNot) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  conn.call(Op::ensure_keyring, {"demo"});
+  EXPECT_THROW(conn.call(Op::sign_jwt, {"project:demo", project_claims("demo", 600, "service_role")}),
+               keyd::KeydError);
+  EXPECT_THROW(conn.call(Op::unseal, {"totp", "aad", "not a blob"}), keyd::KeydError);
+  const std::string audit = read_file(a.dir.file("audit.log"));
+  EXPECT_NE(audit.find(R"("event":"op_failed","op":"sign_jwt","result":"bad_request: claims refused)"),
+            std::string::npos)
+      << audit;
+  EXPECT_EQ(audit.find(R"("op":"unseal")"), std::string::npos) << audit;
 }
 
 }  // namespace
