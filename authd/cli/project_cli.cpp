@@ -133,7 +133,7 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
       }
       ProjectSettings updated = p->settings;
       updated.smtp.password_sealed =
-          keyd::base64url_encode(keyd.pool().call(keyd::Op::seal, {"smtp", p->ref, password}).fields.at(0));
+          keyd::base64url_encode(keyd.client().seal("smtp", p->ref, password));
       projects.update_settings(p->ref, updated);
       std::cout << "SMTP password sealed for project " << p->ref << "\n";
       return 0;

@@ -191,9 +191,7 @@ std::string SessionIssuer::sign_access_token(const Project& project, const UserR
                                    {"session_id", session_id},
                                    {"is_anonymous", user.is_anonymous},
                                    {"ref", project.ref}};  // auth.project() (policy 0006)
-  const keyd::Frame signed_jwt =
-      m_keyd.pool().call(keyd::Op::sign_jwt, {project.keyring, boost::json::serialize(claims)});
-  return signed_jwt.fields.at(0);
+  return m_keyd.client().sign_jwt(project.keyring, boost::json::serialize(claims));
 }
 
 boost::json::object SessionIssuer::response(const Project& project, const UserRecord& user,

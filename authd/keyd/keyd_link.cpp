@@ -72,13 +72,9 @@ void KeydLink::watch() {
 }
 
 std::string KeydLink::mac(std::string_view purpose, std::string_view data, int version, int* used_version) {
-  const keyd::Frame r = m_pool.call(keyd::Op::mac, {std::string(purpose), std::string(data),
-                                                    keyd::encode_u32(static_cast<std::uint32_t>(version))});
-  keyd::FieldReader in(r);
-  *used_version = static_cast<int>(in.u32());
-  const std::string_view mac = in.bytes();
-  in.expect_end();
-  return std::string(mac);
+  keyd::MacAnswer m = m_client.mac(std::string(purpose), std::string(data), static_cast<std::uint32_t>(version));
+  *used_version = static_cast<int>(m.version);
+  return std::move(m.mac);
 }
 
 KeydHealth KeydLink::check() {
@@ -89,8 +85,7 @@ KeydHealth KeydLink::check() {
     }
   }
   try {
-    const keyd::Frame resp = m_pool.call(keyd::Op::status, {}, {keyd::Status::not_ready});
-    return resp.status == keyd::Status::ok ? KeydHealth::ok : KeydHealth::not_ready;
+    return m_client.status().ready ? KeydHealth::ok : KeydHealth::not_ready;
   } catch (const keyd::KeydUnavailable& e) {
     report_down(e.what());
   } catch (const std::exception& e) {

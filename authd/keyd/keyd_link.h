@@ -2,7 +2,7 @@
 // authd's link to keyd: a pool of handshaken connections (so that signing
 // is not serialised), and a watcher that, while keyd is absent or
 // restarting, probes it with exponential backoff and reports when it is
-// back. Health asks check(); flows call pool().
+// back. Health asks check(); flows call client() (typed operations).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <thread>
 
+#include "keyd/client/keyd_client.h"
 #include "keyd/client/keyd_connection_pool.h"
 
 namespace orbitnest::authd {
@@ -31,6 +32,7 @@ class KeydLink final {
   // True once a handshake has succeeded at least once.
   bool ever_connected() const { return m_ever_connected.load(); }
   keyd::KeydConnectionPool& pool() { return m_pool; }
+  keyd::KeydClient& client() { return m_client; }
   // keyd's pepper MAC of `data` for `purpose` with pepper `version` (0 =
   // current); returns the MAC and sets the version keyd used.
   std::string mac(std::string_view purpose, std::string_view data, int version, int* used_version);
@@ -43,6 +45,7 @@ class KeydLink final {
   std::string m_socket_path;
   std::chrono::milliseconds m_max_backoff;
   keyd::KeydConnectionPool m_pool;
+  keyd::KeydClient m_client{m_pool};
   std::mutex m_mutex;
   std::condition_variable m_wake;
   bool m_down = true;

@@ -166,7 +166,7 @@ int OutboxMailer::send_due() {
       std::string password;
       if (!s.smtp.password_sealed.empty()) {
         const std::optional<std::string> blob = keyd::base64url_decode(s.smtp.password_sealed);
-        password = blob ? std::string(m_keyd.pool().call(keyd::Op::unseal, {"smtp", ref, *blob}).fields.at(0)) : "";
+        password = blob ? m_keyd.client().unseal("smtp", ref, *blob) : "";
       }
       error = smtp_send(s.smtp, password, r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>());
     }

@@ -89,12 +89,12 @@ CreatedProject ProjectStore::create(const std::string& ref, const std::string& n
     // Before keyd makes a keyring that the database would then refuse.
     throw std::invalid_argument("a project ref is 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'");
   }
-  const keyd::Frame ring = m_keyd.pool().call(keyd::Op::ensure_keyring, {ref});
+  const keyd::EnsureKeyringAnswer ring = m_keyd.client().ensure_keyring(ref);
   CreatedProject out;
   out.project.ref = ref;
   out.project.name = name;
-  out.project.keyring = ring.fields.at(0);
-  out.project.issuer = ring.fields.at(1);
+  out.project.keyring = ring.keyring;
+  out.project.issuer = ring.issuer;
   out.project.publishable_key = "sb_publishable_" + random_token(18);
   out.project.settings = settings;
   out.secret_key = "sb_secret_" + random_token(24);

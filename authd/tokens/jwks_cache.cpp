@@ -13,9 +13,8 @@ constexpr auto kMinRefresh = std::chrono::seconds(1);
 }  // namespace
 
 std::shared_ptr<const JwksCache::Entry> JwksCache::fetch(const std::string& keyring) {
-  const keyd::Frame resp = m_keyd.pool().call(keyd::Op::jwks, {keyring});
   auto entry = std::make_shared<Entry>();
-  entry->json = resp.fields.at(0);
+  entry->json = m_keyd.client().jwks(keyring);
   entry->fetched = std::chrono::steady_clock::now();
   const boost::json::value parsed = boost::json::parse(entry->json);  // must outlive the loop
   for (const boost::json::value& k : parsed.at("keys").as_array()) {

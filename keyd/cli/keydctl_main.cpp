@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "keyd/audit/audit_verifier.h"
+#include "keyd/client/keyd_client.h"
 #include "keyd/client/keyd_connection.h"
 
 namespace {
@@ -71,11 +72,10 @@ KeydConnection connect(const Options& o) { return KeydConnection(o.socket, std::
 
 int cmd_status(const Options& o) {
   KeydConnection conn = connect(o);
-  const Frame resp = conn.call(Op::status, {}, {Status::not_ready});
-  FieldReader in(resp);
-  const std::string detail(in.bytes());
-  const std::string token(in.bytes());
-  const bool ready = resp.status == Status::ok;
+  const KeydStatus st = KeydClient(conn).status();
+  const std::string& detail = st.detail;
+  const std::string& token = st.token_label;
+  const bool ready = st.ready;
   if (o.json) {
     std::cout << boost::json::serialize(boost::json::object{
                      {"ready", ready}, {"detail", detail}, {"token", token}, {"version", conn.keyd_version()}})
@@ -106,8 +106,7 @@ void print_keys(const std::string& json) {
 
 int cmd_keys(const Options& o, const std::string& keyring) {
   KeydConnection conn = connect(o);
-  const Frame resp = conn.call(Op::list_keys, {keyring});
-  const std::string json(resp.fields.at(0));
+  const std::string json = KeydClient(conn).list_keys(keyring);
   if (o.json) {
     std::cout << json << "\n";
   } else {
@@ -118,8 +117,7 @@ int cmd_keys(const Options& o, const std::string& keyring) {
 
 int cmd_rotate(const Options& o, const std::string& keyring) {
   KeydConnection conn = connect(o);
-  const Frame resp = conn.call(Op::rotate, {keyring, encode_u8(o.force ? 1 : 0)});
-  const std::string json(resp.fields.at(0));
+  const std::string json = KeydClient(conn).rotate(keyring, o.force);
   if (o.json) {
     std::cout << json << "\n";
   } else {
@@ -131,8 +129,7 @@ int cmd_rotate(const Options& o, const std::string& keyring) {
 
 int cmd_jwks(const Options& o, const std::string& keyring) {
   KeydConnection conn = connect(o);
-  const Frame resp = conn.call(Op::jwks, {keyring});
-  std::cout << resp.fields.at(0) << "\n";
+  std::cout << KeydClient(conn).jwks(keyring) << "\n";
   return 0;
 }
 
@@ -157,7 +154,7 @@ int cmd_audit_tail(const Options& o) {
 
 int cmd_audit_pubkey(const Options& o) {
   KeydConnection conn = connect(o);
-  std::cout << conn.call(Op::audit_pubkey, {}).fields.at(0);
+  std::cout << KeydClient(conn).audit_pubkey();
   return 0;
 }
 
@@ -182,13 +179,12 @@ int cmd_audit_verify(const Options& o) {
   std::string head_note = "keyd not reachable: end of log not checked";
   try {
     KeydConnection conn = connect(o);
-    const Frame h = conn.call(Op::audit_head, {});
-    FieldReader in(h);
-    const std::uint64_t seq = in.u64();
-    head = AuditHead{seq, std::string(in.bytes())};
+    KeydClient client(conn);
+    const AuditHeadAnswer h = client.audit_head();
+    head = AuditHead{h.seq, h.hash};
     head_note = "ends where keyd's head is";
     if (pem.empty()) {
-      pem = std::string(conn.call(Op::audit_pubkey, {}).fields.at(0));
+      pem = client.audit_pubkey();
     }
   } catch (const KeydUnavailable&) {
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "keyd/client/keyd_transport.h"
 #include "keyd/protocol/frame.h"
 #include "systemd/unique_fd.h"
 
@@ -29,14 +30,14 @@ class KeydUnavailable final : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class KeydConnection final {
+class KeydConnection final : public KeydTransport {
  public:
   // Connects and handshakes; throws KeydUnavailable or KeydError.
   KeydConnection(const std::string& socket_path, std::chrono::milliseconds timeout);
 
   // Sends one request and waits for its response. Returns the response
   // frame when its status is ok or one of `accepted`; throws otherwise.
-  Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {});
+  Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {}) override;
 
   const std::string& keyd_version() const { return m_keyd_version; }
 

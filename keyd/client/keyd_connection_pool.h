@@ -13,7 +13,7 @@
 
 namespace orbitnest::keyd {
 
-class KeydConnectionPool final {
+class KeydConnectionPool final : public KeydTransport {
  public:
   KeydConnectionPool(std::string socket_path, std::chrono::milliseconds timeout, std::size_t max_connections);
   KeydConnectionPool(const KeydConnectionPool&) = delete;
@@ -21,7 +21,7 @@ class KeydConnectionPool final {
 
   // As KeydConnection::call, on an idle connection or a new one (up to
   // max_connections; beyond that the caller waits up to the timeout).
-  Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {});
+  Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {}) override;
   // Closes every idle connection (after keyd restarted, say).
   void drop_idle();
 
