@@ -34,7 +34,14 @@ class ApiError final : public std::runtime_error {
 Response render_error(const Request& req, int status, std::string_view code, std::string_view message,
                       int retry_after = 0, const boost::json::object& extra = {});
 Response render_error(const Request& req, const ApiError& e);
+// In the shape of `family` (a route's declared shape): postgrest, or
+// GoTrue's (2024 when the request asks for it, else legacy).
+Response render_error(const Request& req, ErrorShape family, const ApiError& e);
+Response render_error_as(ErrorShape shape, int status, std::string_view code, std::string_view message,
+                         int retry_after = 0, const boost::json::object& extra = {});
 bool wants_2024_errors(const Request& req);
+// The shape by path (/rest/v1: PostgREST's), or within a family.
 ErrorShape error_shape_for(const Request& req);
+ErrorShape error_shape_for(const Request& req, ErrorShape family);
 
 }  // namespace orbitnest::authd

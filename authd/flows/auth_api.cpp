@@ -4,22 +4,12 @@
 
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
-#include "authd/flows/cors.h"
+#include "authd/flows/project_routes.h"
 #include "authd/rest/rpc.h"
 #include "authd/security/rate_limiter.h"
 #include "systemd/log.h"
 
 namespace orbitnest::authd {
-namespace {
-
-// "/projects/<ref>/auth/v1/..." -> "<ref>"
-std::string ref_of(const std::string& path) {
-  const std::size_t start = std::string("/projects/").size();
-  return path.substr(start, path.find('/', start) - start);
-}
-
-}  // namespace
-
 std::string api_key_of(const Request& req) {
   const auto it = req.headers.find("apikey");
   if (it != req.headers.end()) {
@@ -27,56 +17,6 @@ std::string api_key_of(const Request& req) {
   }
   return query_param(req, "apikey").value_or("");
 }
-
-namespace {
-
-using Flow = Response (*)(AuthServices&, const ProjectCall&);
-
-Handler project_route(AuthServices& s, bool needs_key, Flow flow) {
-  return [&s, needs_key, flow](const Request& req) {
-    Response r;
-    std::shared_ptr<const Project> project;
-    try {
-      project = s.projects.find(ref_of(req.path));
-      if (!project) {
-        throw ApiError(404, "project_not_found", "No project with this ref");
-      }
-      const ApiKeyKind key = s.projects.classify_api_key(*project, api_key_of(req));
-      if (needs_key && key == ApiKeyKind::none) {
-        throw ApiError(401, "no_api_key",
-                       api_key_of(req).empty() ? "No API key found in request" : "Invalid API key");
-      }
-      r = flow(s, ProjectCall{req, *project, key});
-    } catch (const ApiError& e) {
-      r = render_error(req, e);
-    } catch (const keyd::KeydUnavailable& e) {
-      log::error("authd.keyd_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
-      s.keyd.report_down(e.what());
-      r = render_error(req, 503, "service_unavailable", "The key service is unavailable; retry shortly", 5);
-    } catch (const PoolExhausted&) {
-      r = render_error(req, 503, "over_capacity", "Server is busy; retry shortly", 1);
-    } catch (const pqxx::broken_connection& e) {
-      log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
-      r = render_error(req, 503, "service_unavailable", "The database is unavailable; retry shortly", 5);
-    }
-    if (project) {
-      add_cors(req, project->settings, r);
-    }
-    return r;
-  };
-}
-
-// OPTIONS: the project's CORS answer (its allowed origins are settings).
-Response preflight(AuthServices&, const ProjectCall& c) { return preflight_response(c.req, c.project.settings); }
-
-Response project_health(AuthServices& s, const ProjectCall&) { return s.health(); }
-
-// POST /token: only the password grant waits for Argon2id.
-Execution token_execution(const Request& req) {
-  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
-}
-
-}  // namespace
 
 Response json_response(int status, const boost::json::value& body) {
   Response r;
@@ -89,9 +29,29 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void limit_ip(AuthServices& s, const ProjectCall& c, const char* endpoint_class) {
-  s.ip_limits.hit(std::string("ip:") + endpoint_class + ":" + c.project.ref + ":" + c.req.remote_address,
+void limit_ip(AuthServices& s, const ProjectCall& c, std::string_view endpoint_class) {
+  const std::string& client = c.req.remote_network.empty() ? c.req.remote_address : c.req.remote_network;
+  s.ip_limits.hit("ip:" + std::string(endpoint_class) + ":" + c.project.ref + ":" + client,
                   c.project.settings.ip_requests_per_hour, 3600, "over_request_rate_limit", "Request rate limit reached");
+}
+
+std::string password_failure_key(const Project& p, const std::string& email) { return "pwfail:" + p.ref + ":" + email; }
+
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Project& p, const std::string& email) {
+  if (rate_limit_reached(q, password_failure_key(p, email), kPasswordFailuresPerHour, 3600)) {
+    ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
+    e.retry_after = 900;
+    throw e;
+  }
+}
+
+void count_password_failure(pqxx::connection& conn, const Project& p, const std::string& email) {
+  try {
+    rate_limit_hit(conn, password_failure_key(p, email), kPasswordFailuresPerHour, 3600, "over_request_rate_limit",
+                   "Too many failed sign-ins for this account; try again later");
+  } catch (const ApiError&) {
+    // The answer stays "wrong password"; the next try is refused up front.
+  }
 }
 
 void check_password_policy(const Project& project, const std::string& password) {
@@ -151,36 +111,7 @@ void register_auth_routes(RouteTable& routes, AuthServices& s) {
                    "(SELECT 1 FROM auth.sessions s WHERE s.id = $3::uuid AND s.user_id = auth.users.id)");
   prepare_rate_limiter(s.pg);
   SessionIssuer::prepare_statements(s.pg);
-  const std::string base = "/projects/{ref}/auth/v1";
-  struct Entry {
-    const char* method;
-    const char* path;
-    bool needs_key;
-    Flow flow;
-    Execution execution = Execution::blocking;
-    Execution (*execution_for)(const Request&) = nullptr;
-  };
-  const Entry entries[] = {
-      {"POST", "/signup", true, signup, Execution::password},
-      {"POST", "/otp", true, otp},
-      {"POST", "/resend", true, resend},
-      {"POST", "/recover", true, recover},
-      {"POST", "/verify", false, verify},
-      {"POST", "/token", true, token, Execution::blocking, token_execution},
-      {"GET", "/user", true, get_user},
-      {"PUT", "/user", true, put_user, Execution::password},
-      {"GET", "/reauthenticate", true, reauthenticate},
-      {"POST", "/logout", true, logout},
-      {"GET", "/settings", true, settings},
-      {"GET", "/.well-known/jwks.json", false, jwks},
-      {"GET", "/health", false, project_health},
-  };
-  for (const Entry& e : entries) {
-    routes.add({e.method, base + e.path, e.execution, project_route(s, e.needs_key, e.flow), e.execution_for});
-  }
-  routes.add({"OPTIONS", base + "/*", Execution::blocking, project_route(s, false, preflight)});
-  routes.add({"POST", "/projects/{ref}/rest/v1/rpc/{function}", Execution::blocking, project_route(s, true, rpc)});
-  routes.add({"OPTIONS", "/projects/{ref}/rest/v1/*", Execution::blocking, project_route(s, false, preflight)});
+  register_project_routes(routes, s);
 }
 
 }  // namespace orbitnest::authd

@@ -55,7 +55,16 @@ std::int64_t unix_now();
 std::string api_key_of(const Request& req);
 // Throws ApiError 429 when the caller's IP used up this endpoint class
 // (counted in memory, shared through Postgres: SharedRateLimiter).
-void limit_ip(AuthServices& s, const ProjectCall& c, const char* endpoint_class);
+void limit_ip(AuthServices& s, const ProjectCall& c, std::string_view endpoint_class);
+// Wrong passwords per account and hour, sign-ins and a password change's
+// current_password counted together (the same guess, the same budget):
+// past it, 429.
+inline constexpr int kPasswordFailuresPerHour = 20;
+std::string password_failure_key(const Project& p, const std::string& email);
+// Throws ApiError 429 when the account has used up its wrong passwords;
+// count_password_failure() counts one (in a statement of its own).
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Project& p, const std::string& email);
+void count_password_failure(pqxx::connection& conn, const Project& p, const std::string& email);
 // Throws ApiError 422 weak_password unless `password` meets the policy.
 void check_password_policy(const Project& project, const std::string& password);
 
@@ -80,11 +89,11 @@ Response resend(AuthServices& s, const ProjectCall& c);
 Response recover(AuthServices& s, const ProjectCall& c);
 Response verify(AuthServices& s, const ProjectCall& c);
 Response token(AuthServices& s, const ProjectCall& c);
-Response get_user(AuthServices& s, const ProjectCall& c);
-Response put_user(AuthServices& s, const ProjectCall& c);
+Response get_user(AuthServices& s, const ProjectCall& c, const Authenticated& a);
+Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a);
 // GET /reauthenticate: mails the signed-in user a code to send as `nonce`
 // with a password change (PUT /user).
-Response reauthenticate(AuthServices& s, const ProjectCall& c);
+Response reauthenticate(AuthServices& s, const ProjectCall& c, const Authenticated& a);
 // PUT /user with a new email: stores it as pending and mails a code to it
 // (and, with secure_email_change, one to the current address). Throws
 // ApiError 422 email_exists, or 429 from the send limits.
@@ -96,7 +105,7 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
 // email change) and the answer, a session or email change's interim one.
 Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash);
-Response logout(AuthServices& s, const ProjectCall& c);
+Response logout(AuthServices& s, const ProjectCall& c, const Authenticated& a);
 Response settings(AuthServices& s, const ProjectCall& c);
 Response jwks(AuthServices& s, const ProjectCall& c);
 

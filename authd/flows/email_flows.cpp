@@ -130,6 +130,27 @@ std::string send_code(AuthServices& s, pqxx::connection& conn, const Project& p,
   return id;
 }
 
+// The id /signup answers for an address that already has an account: not
+// the account's, and the same at every call, as a pending sign-up's id is
+// (a fresh random one each time would tell the two apart). A keyd MAC of
+// project and address: nobody can compute it, or link it to the account.
+std::string stand_in_id(AuthServices& s, const Project& p, const std::string& email) {
+  int version = 0;
+  std::string bytes = s.keyd.mac("signup_id", p.ref + '\0' + email, 1, &version).substr(0, 16);
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      id += '-';
+    }
+    id += kHex[(static_cast<unsigned char>(bytes[i]) >> 4) & 0xf];
+    id += kHex[static_cast<unsigned char>(bytes[i]) & 0xf];
+  }
+  return id;
+}
+
 // What /signup answers: the same shape whether or not the address already
 // has an account; `id` is the id the account will have (a random one for
 // an address that has an account, as GoTrue obfuscates).
@@ -264,7 +285,6 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
   check_user_metadata(pending.data);
   const EmailLink link = email_link_for(c.project, c.req, body);
-  limit_ip(s, c, "signup");
   PgPool::Lease conn = s.pg.lease();
   if (password) {
     check_password_policy(c.project, *password);
@@ -273,7 +293,7 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   std::string id;
   if (has_account(*conn, c.project, email)) {
     send_code(s, *conn, c.project, email, "email", link, Letter::already_registered);
-    id = uuid_v4();
+    id = stand_in_id(s, c.project, email);
   } else {
     id = send_code(s, *conn, c.project, email, "signup", link, Letter::code, &pending);
   }
@@ -291,7 +311,6 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   const PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
   check_user_metadata(pending.data);
   const EmailLink link = email_link_for(c.project, c.req, body);
-  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
   if (has_account(*conn, c.project, email)) {
     send_code(s, *conn, c.project, email, "email", link, Letter::code);
@@ -314,7 +333,6 @@ Response resend(AuthServices& s, const ProjectCall& c) {
   }
   const std::string email = canonical_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
-  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
   std::optional<UserRecord> user;
   bool pending = false;
@@ -348,7 +366,6 @@ Response recover(AuthServices& s, const ProjectCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string email = canonical_email(body.required_string("email"));
   const EmailLink link = email_link_for(c.project, c.req, body);
-  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
   // An unknown address gets a notice instead of a code (the code stored
   // beside it can reset nothing: there is no account).
@@ -357,14 +374,8 @@ Response recover(AuthServices& s, const ProjectCall& c) {
   return json_response(200, boost::json::object{});
 }
 
-Response reauthenticate(AuthServices& s, const ProjectCall& c) {
-  limit_ip(s, c, "otp");
+Response reauthenticate(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
   PgPool::Lease conn = s.pg.lease();
-  Authenticated a;
-  {
-    pqxx::read_transaction q(*conn);
-    a = authenticate(s, q, c);
-  }
   if (a.user.email.empty() || !a.user.email_confirmed_at) {
     throw ApiError(422, "email_not_confirmed", "Email not confirmed");
   }
@@ -384,8 +395,7 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     if (body.string("email") || body.string("token") || body.string("password")) {
       throw ApiError(400, "validation_failed", "Only the token_hash and type should be provided");
     }
-    limit_ip(s, c, "verify");
-    PgPool::Lease conn = s.pg.lease();
+      PgPool::Lease conn = s.pg.lease();
     pqxx::work tx(*conn);
     const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project, kinds, *token_hash);
     return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
@@ -403,7 +413,6 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     check_password_policy(c.project, *password);
     hash = s.passwords.hash(*password);
   }
-  limit_ip(s, c, "verify");
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   const std::string kind = s.codes.consume(*conn, tx, c.project, kinds, email, code);

@@ -132,12 +132,17 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
     e.retry_after = 3600;
     throw e;
   }
-  const pqxx::result locked = tx.exec_params(
-      "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM auth.code_lockouts "
-      "WHERE project_ref = $1 AND recipient = $2 AND locked_until > now()",
+  // The address's lockout row, locked: concurrent guesses at one address
+  // (at its sign-in and reset codes alike) take turns, and each sees the
+  // failures counted before it.
+  tx.exec_params("INSERT INTO auth.code_lockouts (project_ref, recipient) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                 project.ref, recipient);
+  const pqxx::row lock = tx.exec_params1(
+      "SELECT coalesce(locked_until > now(), false), ceil(extract(epoch FROM locked_until - now()))::bigint "
+      "FROM auth.code_lockouts WHERE project_ref = $1 AND recipient = $2 FOR UPDATE",
       project.ref, recipient);
-  if (!locked.empty()) {
-    const std::int64_t wait = std::max<std::int64_t>(1, locked[0][0].as<std::int64_t>());
+  if (lock[0].as<bool>()) {
+    const std::int64_t wait = std::max<std::int64_t>(1, lock[1].as<std::int64_t>());
     ApiError e(429, "over_request_rate_limit",
                "Too many wrong codes for this address; try again in " + std::to_string((wait + 59) / 60) + " minutes");
     e.retry_after = static_cast<int>(std::min<std::int64_t>(wait, 86400 * 365));
@@ -166,16 +171,19 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
   if (!live.empty()) {
     tx.exec_params("UPDATE auth.one_time_codes SET attempts = attempts + 1 WHERE id = $1::uuid",
                    live[0][0].as<std::string>());
+    // Every kLockoutEvery wrong guesses at a live code lock the address for
+    // kFirstLockout, doubling each time, until a code is verified. (Guesses
+    // with no live code guess nothing, and lock nobody out.)
+    tx.exec_params(
+        "UPDATE auth.code_lockouts SET failures = failures + 1, updated_at = now(), "
+        "locked_until = CASE WHEN (failures + 1) % $3 = 0 "
+        "  THEN now() + make_interval(secs => $4 * power(2, least((failures + 1) / $3 - 1, 20))) "
+        "  ELSE locked_until END WHERE project_ref = $1 AND recipient = $2",
+        project.ref, recipient, kLockoutEvery, static_cast<int>(kFirstLockout.count()));
+  } else {
+    tx.exec_params("DELETE FROM auth.code_lockouts WHERE project_ref = $1 AND recipient = $2 AND failures = 0",
+                   project.ref, recipient);
   }
-  // Every kLockoutEvery wrong codes lock the address for kFirstLockout,
-  // doubling each time, until a code is verified.
-  tx.exec_params(
-      "INSERT INTO auth.code_lockouts AS l (project_ref, recipient, failures) VALUES ($1, $2, 1) "
-      "ON CONFLICT (project_ref, recipient) DO UPDATE SET failures = l.failures + 1, updated_at = now(), "
-      "locked_until = CASE WHEN (l.failures + 1) % $3 = 0 "
-      "  THEN now() + make_interval(secs => $4 * power(2, least((l.failures + 1) / $3 - 1, 20))) "
-      "  ELSE l.locked_until END",
-      project.ref, recipient, kLockoutEvery, static_cast<int>(kFirstLockout.count()));
   tx.commit();
   try {
     rate_limit_hit(conn, fail_key, kFailuresPerDay, 86400, "over_request_rate_limit",

@@ -8,8 +8,6 @@
 namespace orbitnest::authd {
 namespace {
 
-constexpr int kPasswordFailuresPerHour = 20;
-
 std::string user_agent(const Request& req) {
   const auto it = req.headers.find("User-Agent");
   return it == req.headers.end() ? std::string() : it->second;
@@ -30,17 +28,11 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
   }
   const std::string email = canonical_email(*raw_email);
   s.passwords.admit();  // a flood is refused before it costs keyd and Postgres anything
-  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
-  const std::string fail_key = "pwfail:" + c.project.ref + ":" + email;
   std::optional<UserRecord> user;
   {
     pqxx::nontransaction q(*conn);
-    if (rate_limit_reached(q, fail_key, kPasswordFailuresPerHour, 3600)) {
-      ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
-      e.retry_after = 900;
-      throw e;
-    }
+    refuse_if_password_failures_reached(q, c.project, email);
     user = find_user_by_email(q, c.project.ref, email);
   }
   bool needs_rehash = false;
@@ -50,11 +42,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     s.passwords.dummy_verify(*password);  // same time whether or not the account exists
   }
   if (!ok) {
-    try {
-      rate_limit_hit(*conn, fail_key, kPasswordFailuresPerHour, 3600, "over_request_rate_limit",
-                     "Too many failed sign-ins for this account; try again later");
-    } catch (const ApiError&) {
-    }
+    count_password_failure(*conn, c.project, email);
     invalid_credentials();
   }
   refuse_banned(*user, 400);  // GoTrue: 400 user_banned, once the credentials are right
@@ -80,7 +68,6 @@ Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& bo
   if (!token || token->empty()) {
     throw ApiError(400, "validation_failed", "refresh_token required");
   }
-  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
   return json_response(200, s.sessions.refresh(*conn, c.project, *token));
 }
@@ -93,7 +80,6 @@ Response pkce_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body)
   if (!auth_code || !verifier) {
     throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
   }
-  limit_ip(s, c, "token");
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project, *auth_code, *verifier);

@@ -42,9 +42,14 @@ void require_reauthentication(AuthServices& s, pqxx::connection& conn, const Pro
     return;
   }
   if (const std::optional<std::string> current = body.string("current_password")) {
+    {
+      pqxx::nontransaction q(conn);
+      refuse_if_password_failures_reached(q, c.project, a.user.email);  // a stolen token is no guessing oracle
+    }
     bool ignored = false;
     if (!a.user.encrypted_password ||
         !s.passwords.verify(*current, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
+      count_password_failure(conn, c.project, a.user.email);
       throw ApiError(400, "current_password_invalid", "Current password is not correct");
     }
     return;
@@ -69,14 +74,11 @@ void require_reauthentication(AuthServices& s, pqxx::connection& conn, const Pro
   }
 }
 
-Response get_user(AuthServices& s, const ProjectCall& c) {
-  PgPool::Lease conn = s.pg.lease();
-  pqxx::nontransaction tx(*conn);  // one read: no BEGIN/COMMIT round trips
-  const Authenticated a = authenticate(s, tx, c);
-  return json_response(200, user_json(a.user));
+Response get_user(AuthServices&, const ProjectCall&, const Authenticated& a) {
+  return json_response(200, user_json(a.user));  // read when the route authenticated the caller
 }
 
-Response put_user(AuthServices& s, const ProjectCall& c) {
+Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
   const JsonBody body = JsonBody::parse(c.req);
   if (body.string("phone")) {
     throw ApiError(422, "validation_failed", "Changing the phone number is not available yet");
@@ -87,14 +89,7 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   if (data) {
     check_user_metadata(*data);  // before anything is counted or stored
   }
-  limit_ip(s, c, "otp");
   PgPool::Lease conn = s.pg.lease();
-  Authenticated a;
-  {
-    pqxx::read_transaction q(*conn);
-    a = authenticate(s, q, c);
-  }
-  // Checked once signed in, as every other field: 401/403 come first.
   const std::optional<std::string> email =
       raw_email ? std::optional<std::string>(canonical_email(*raw_email)) : std::nullopt;
   const EmailLink link = email_link_for(c.project, c.req, body);
@@ -142,14 +137,13 @@ Response put_user(AuthServices& s, const ProjectCall& c) {
   return json_response(200, user_json(*updated));
 }
 
-Response logout(AuthServices& s, const ProjectCall& c) {
+Response logout(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
   const std::string scope = query_param(c.req, "scope").value_or("global");
   if (scope != "global" && scope != "local" && scope != "others") {
     throw ApiError(400, "validation_failed", "scope must be global, local or others");
   }
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
-  const Authenticated a = authenticate(s, tx, c);
   if (scope == "local") {
     tx.exec_params("DELETE FROM auth.sessions WHERE id = $1::uuid", a.token.session_id);
   } else if (scope == "others") {

@@ -25,6 +25,18 @@ ConnectionLimiter::Slot::Key ConnectionLimiter::key_of(const boost::asio::ip::ad
   return key;
 }
 
+std::string ConnectionLimiter::network_name(const boost::asio::ip::address& address) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const Slot::Key key = key_of(address);
+  const std::size_t bytes = key[15] == 6 ? 8 : 4;
+  std::string out = key[15] == 6 ? "v6/64:" : "v4:";
+  for (std::size_t i = 0; i < bytes; ++i) {
+    out += kHex[key[i] >> 4];
+    out += kHex[key[i] & 0xf];
+  }
+  return out;
+}
+
 ConnectionLimiter::Slot ConnectionLimiter::acquire(const boost::asio::ip::address& address, Refusal* refusal) {
   const Slot::Key key = key_of(address);
   const std::lock_guard lock(m_mutex);

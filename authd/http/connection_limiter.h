@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace orbitnest::authd {
 
@@ -41,6 +42,11 @@ class ConnectionLimiter final {
   // A slot for a new connection from `address`, or an empty one and why not.
   Slot acquire(const boost::asio::ip::address& address, Refusal* refusal);
   int open() const;
+  // The client network an address counts as, printable, for per-client
+  // limits elsewhere (the per-IP request budgets): an IPv4 address (also
+  // v4-mapped), or an IPv6 /64 — rotating addresses inside one's own
+  // prefix buys nothing.
+  static std::string network_name(const boost::asio::ip::address& address);
   // True once at least `min_closes` connections closed and no more than
   // half of the most open at once since the last true are still open: the
   // moment to give freed memory back to the system (steady churn, where

@@ -133,9 +133,9 @@ struct HttpServer::Impl {
 // handshake; the request deadline a whole request, from its first byte.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
-  Session(Impl& server, tcp::socket&& socket, ConnectionLimiter::Slot slot, std::string remote)
+  Session(Impl& server, tcp::socket&& socket, ConnectionLimiter::Slot slot, std::string remote, std::string network)
       : m_server(server), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
-        m_remote(std::move(remote)) {}
+        m_remote(std::move(remote)), m_network(std::move(network)) {}
 
   ~Session() {
     if (m_server.draining.load() && !m_server.ioc.stopped()) {
@@ -231,10 +231,30 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
                               });
   }
 
+  // The header first: its route says how large a body it takes, and a
+  // larger one is refused (413) before it is read.
   void read_request() {
     tcp().expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
-    http::async_read(*m_stream, m_buffer, *m_parser,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read_header(*m_stream, m_buffer, *m_parser,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                return self->on_read(ec);
+                              }
+                              self->limit_body_to_route();
+                              http::async_read(*self->m_stream, self->m_buffer, *self->m_parser,
+                                               [self](beast::error_code read_ec, std::size_t) { self->on_read(read_ec); });
+                            });
+  }
+
+  void limit_body_to_route() {
+    const auto& header = m_parser->get();
+    const std::string_view target = header.target();
+    const RouteMatch match = m_server.routes.match(std::string(header.method_string()),
+                                                   std::string(target.substr(0, target.find('?'))));
+    if (match.route != nullptr && match.route->body_limit) {
+      m_parser->body_limit(static_cast<std::uint64_t>(
+          std::min<std::size_t>(*match.route->body_limit, static_cast<std::size_t>(m_server.cfg.http.body_limit_bytes))));
+    }
   }
 
   void on_read(beast::error_code ec) {
@@ -270,6 +290,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     req.body = std::move(msg.body());
     req.request_id = new_request_id();
     req.remote_address = m_remote;
+    req.remote_network = m_network;
     dispatch(std::move(req));
   }
 
@@ -393,6 +414,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
   std::string m_remote;
+  std::string m_network;  // what per-client limits count by
   bool m_keep_alive = false;
   bool m_in_request = false;
   bool m_linger = false;
@@ -428,7 +450,8 @@ void HttpServer::Impl::do_accept() {
       }
       return do_accept();  // socket closes as it goes out of scope
     }
-    auto session = std::make_shared<Session>(*this, std::move(socket), std::move(slot), remote.address().to_string());
+    auto session = std::make_shared<Session>(*this, std::move(socket), std::move(slot), remote.address().to_string(),
+                                             ConnectionLimiter::network_name(remote.address()));
     {
       const std::lock_guard lock(sessions_mutex);
       sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });

@@ -23,6 +23,9 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string remote_address;
+  // What per-client limits count by: the IPv4 address, or the IPv6 /64
+  // (ConnectionLimiter::network_name); empty outside the HTTP server.
+  std::string remote_network;
 };
 
 struct Response {

@@ -28,6 +28,10 @@ struct Route {
   // When set, picks the execution per request instead (POST /token: a
   // password grant hashes, a refresh does not).
   Execution (*execution_for)(const Request&) = nullptr;
+  std::string name = {};  // for logs and metrics; the path when empty
+  // The largest body this route reads, checked once the header is in and
+  // before the body is read (never above http.body_limit_bytes); 0: none.
+  std::optional<std::size_t> body_limit = std::nullopt;
 };
 
 struct RouteMatch {
