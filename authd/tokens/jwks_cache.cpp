@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "keyd/keyring/jwk.h"
+#include "keyd/keyring/jwk_public_key.h"
 
 namespace orbitnest::authd {
 namespace {

@@ -1,11 +1,6 @@
 #include "keyd/keyring/jwk.h"
 
-#include <botan/bigint.h>
-#include <botan/ec_group.h>
-#include <botan/ecdsa.h>
-#include <botan/ed25519.h>
 #include <botan/hash.h>
-#include <botan/rsa.h>
 
 #include <stdexcept>
 
@@ -28,38 +23,7 @@ std::string canonical_members(const p11::PublicKey& key) {
   return "";
 }
 
-std::string member(const boost::json::object& jwk, const char* name) {
-  const boost::json::value* v = jwk.if_contains(name);
-  const std::optional<std::string> raw =
-      v != nullptr && v->is_string() ? base64url_decode(v->as_string()) : std::nullopt;
-  if (!raw) {
-    throw std::runtime_error(std::string("JWK member ") + name + " is missing or not base64url");
-  }
-  return *raw;
-}
-
-Botan::BigInt big(const std::string& bytes) {
-  return Botan::BigInt(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
 }  // namespace
-
-std::unique_ptr<Botan::Public_Key> public_key_from_jwk(const boost::json::object& jwk) {
-  const boost::json::value* kty = jwk.if_contains("kty");
-  const std::string type = kty != nullptr && kty->is_string() ? std::string(kty->as_string()) : "";
-  if (type == "EC") {
-    static const Botan::EC_Group group("secp256r1");
-    return std::make_unique<Botan::ECDSA_PublicKey>(group, group.point(big(member(jwk, "x")), big(member(jwk, "y"))));
-  }
-  if (type == "RSA") {
-    return std::make_unique<Botan::RSA_PublicKey>(big(member(jwk, "n")), big(member(jwk, "e")));
-  }
-  if (type == "OKP") {
-    const std::string x = member(jwk, "x");
-    return std::make_unique<Botan::Ed25519_PublicKey>(std::vector<std::uint8_t>(x.begin(), x.end()));
-  }
-  throw std::runtime_error("unsupported JWK kty '" + type + "'");
-}
 
 std::string jwk_thumbprint(const p11::PublicKey& key) {
   const std::string members = canonical_members(key);

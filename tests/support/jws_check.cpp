@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "keyd/keyring/base64url.h"
-#include "keyd/keyring/jwk.h"
+#include "keyd/keyring/jwk_public_key.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
