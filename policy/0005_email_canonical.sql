@@ -25,3 +25,9 @@ CREATE TABLE IF NOT EXISTS auth.code_lockouts (
 -- code it carries: past expires_at the body is blanked, sent or not.
 ALTER TABLE auth.outbox ADD COLUMN IF NOT EXISTS expires_at timestamptz;
 CREATE INDEX IF NOT EXISTS outbox_expiry ON auth.outbox (expires_at) WHERE body <> '';
+
+-- A pending sign-up that a password-less request (a sign-in code, or a
+-- sign-up without a password) has touched can gain no password until it
+-- is verified: otherwise a stranger's later sign-up with a password would
+-- become the account's password when the owner enters the newest code.
+ALTER TABLE auth.pending_signups ADD COLUMN IF NOT EXISTS password_locked boolean NOT NULL DEFAULT false;

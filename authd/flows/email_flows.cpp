@@ -106,18 +106,25 @@ std::string send_code(AuthServices& s, pqxx::connection& conn, const Project& p,
   pqxx::work tx(conn);
   std::string id;
   if (pending != nullptr) {
-    // The password is always the one of the request that issues this code:
-    // a sign-up without one (or a sign-in code request) drops a password an
-    // earlier request left, so a stranger's pending password can never
-    // become the account's when its owner signs in with a code. The row's
+    // A stranger's password must never become the account's when its owner
+    // signs in with a code. So a password-less request (a sign-in code, a
+    // sign-up without a password) drops a pending password and locks the
+    // row against later ones until it is verified or expires; otherwise the
+    // password is the one of the request that issues this code. The row's
     // id stays: it is the id the account gets.
     id = tx.exec_params1(
-               "INSERT INTO auth.pending_signups (id, project_ref, email, encrypted_password, pepper_version, "
-               "raw_user_meta_data, expires_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, now() + interval '1 day') "
-               "ON CONFLICT (project_ref, email) DO UPDATE SET encrypted_password = EXCLUDED.encrypted_password, "
-               "pepper_version = EXCLUDED.pepper_version, raw_user_meta_data = EXCLUDED.raw_user_meta_data, "
-               "expires_at = EXCLUDED.expires_at, "
-               "id = CASE WHEN auth.pending_signups.expires_at > now() THEN auth.pending_signups.id ELSE EXCLUDED.id END "
+               "INSERT INTO auth.pending_signups AS p (id, project_ref, email, encrypted_password, pepper_version, "
+               "raw_user_meta_data, password_locked, expires_at) "
+               "VALUES ($1::uuid, $2, $3, $4::text, $5::int, $6::jsonb, $4::text IS NULL, now() + interval '1 day') "
+               "ON CONFLICT (project_ref, email) DO UPDATE SET "
+               "encrypted_password = CASE WHEN p.expires_at > now() AND p.password_locked THEN NULL "
+               "  ELSE EXCLUDED.encrypted_password END, "
+               "pepper_version = CASE WHEN p.expires_at > now() AND p.password_locked THEN NULL "
+               "  ELSE EXCLUDED.pepper_version END, "
+               "password_locked = CASE WHEN p.expires_at > now() THEN p.password_locked OR EXCLUDED.password_locked "
+               "  ELSE EXCLUDED.password_locked END, "
+               "raw_user_meta_data = EXCLUDED.raw_user_meta_data, expires_at = EXCLUDED.expires_at, "
+               "id = CASE WHEN p.expires_at > now() THEN p.id ELSE EXCLUDED.id END "
                "RETURNING id::text",
                uuid_v4(), p.ref, email, pending->hash ? std::optional<std::string>(pending->hash->phc) : std::nullopt,
                pending->hash ? std::optional<int>(pending->hash->pepper_version) : std::nullopt,

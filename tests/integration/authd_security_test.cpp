@@ -132,6 +132,23 @@ TEST_F(AuthdSecurity, AStrangersPendingPasswordNeverBecomesTheAccountsPassword) 
   EXPECT_EQ(scalar("SELECT count(*) FROM auth.users WHERE email = 'victim@example.com' AND encrypted_password IS NULL"),
             "1");
 
+  // The other order: the owner asks for a code first; a stranger's sign-up
+  // with a password, later, adds no password to that pending sign-up, so
+  // the owner's newest code (the stranger's mail) signs in without it.
+  ASSERT_EQ(call(debug, "POST", "/otp", R"({"email": "first@example.com"})").status, 200);
+  a.db->exec("DELETE FROM auth.one_time_codes");  // past the resend interval
+  ASSERT_EQ(call(debug, "POST", "/signup",
+                 R"({"email": "first@example.com", "password": ")" + attacker_password + "\"}").status,
+            200);
+  EXPECT_EQ(scalar("SELECT count(*) FROM auth.pending_signups WHERE email = 'first@example.com' AND "
+                   "encrypted_password IS NULL AND password_locked"),
+            "1");
+  ASSERT_EQ(call(debug, "POST", "/verify", R"({"type": "signup", "email": "first@example.com", "token": "1234"})").status,
+            200);
+  EXPECT_EQ(call(debug, "POST", "/token?grant_type=password",
+                 R"({"email": "first@example.com", "password": ")" + attacker_password + "\"}").status,
+            400);
+
   // A passwordless sign-up drops a pending password too.
   ASSERT_EQ(call(debug, "POST", "/signup", R"({"email": "v2@example.com", "password": ")" + attacker_password + "\"}")
                 .status,
