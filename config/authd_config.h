@@ -42,7 +42,7 @@ struct AuthdHttpConfig {
   int max_connections = 4096;
   // One address (an IPv6 /64) may hold this many of them; a quarter of
   // max_connections leaves room for a large office behind one NAT.
-  int max_connections_per_ip = 1024;
+  int max_connections_per_ip = 256;
   // A new connection must complete its TLS handshake within this.
   int handshake_timeout_seconds = 5;
   int drain_timeout_seconds = 10;

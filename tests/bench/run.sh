@@ -99,6 +99,9 @@ workers:
   max_queue_wait_ms: 200
 passwords:
   max_concurrent_hashes: ${BENCH_HASHES:-0}
+http:
+  # Every load generator connects from localhost (up to 512 connections).
+  max_connections_per_ip: 4096
 log:
   level: warning
 YAML
