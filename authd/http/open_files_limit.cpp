@@ -17,7 +17,8 @@ constexpr long kFixedAllowance = 64;
 long open_files_needed(const config::AuthdConfig& cfg) {
   // KeydLink keeps at most one connection per worker thread, capped at 16 (authd_main.cpp).
   const long keyd_links = std::min(cfg.workers.threads, 16);
-  return static_cast<long>(cfg.http.max_connections) + cfg.database.pool_size + keyd_links + kFixedAllowance;
+  return static_cast<long>(cfg.http.max_connections) + cfg.database.pool_size + cfg.rest.pool_size + keyd_links +
+         kFixedAllowance;
 }
 
 std::string fit_open_files_limit(const config::AuthdConfig& cfg) {
@@ -36,7 +37,7 @@ std::string fit_open_files_limit(const config::AuthdConfig& cfg) {
   const long needed = open_files_needed(cfg);
   if (limit.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(needed) > limit.rlim_cur) {
     return std::to_string(cfg.http.max_connections) + " connections need " + std::to_string(needed) +
-           " open files with the database pool, keyd links and other files, but RLIMIT_NOFILE is " +
+           " open files with the database pools, keyd links and other files, but RLIMIT_NOFILE is " +
            std::to_string(limit.rlim_cur) + "; raise LimitNOFILE= or lower http.max_connections";
   }
   return "";
