@@ -157,7 +157,7 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
     }
     if (custody.keyrings && Clock::now() >= next_schedule) {
       next_schedule = Clock::now() + kScheduleInterval;
-      custody.keyrings->run_schedule(unix_now());
+      custody.keyrings->rotator().run_schedule(unix_now());
     }
     if (custody.keyrings && Clock::now() >= next_summary) {
       next_summary = Clock::now() + std::chrono::seconds(cfg.audit_summary_seconds);

@@ -54,12 +54,12 @@ OpAnswer status(const OpCall& call) {
 
 OpAnswer sign_jwt(const OpCall& call) {
   const auto r = call.request<SignJwtRequest>();
-  return answer(SignJwtAnswer{keyrings(call).sign_jwt(r.keyring, r.claims)});
+  return answer(SignJwtAnswer{keyrings(call).signer().sign(r.keyring, r.claims)});
 }
 
 OpAnswer jwks(const OpCall& call) {
   const auto r = call.request<JwksRequest>();
-  return answer(JwksAnswer{keyrings(call).jwks(r.keyring)});
+  return answer(JwksAnswer{keyrings(call).jwks().jwks(r.keyring)});
 }
 
 OpAnswer seal(const OpCall& call) {
@@ -95,18 +95,18 @@ OpAnswer mac(const OpCall& call) {
 
 OpAnswer ensure_keyring(const OpCall& call) {
   const auto r = call.request<EnsureKeyringRequest>();
-  const std::string issuer = keyrings(call).ensure_project_keyring(r.ref, call.requested_by);
+  const std::string issuer = keyrings(call).registry().ensure_project_keyring(r.ref, call.requested_by);
   return answer(EnsureKeyringAnswer{"project:" + r.ref, issuer});
 }
 
 OpAnswer rotate(const OpCall& call) {
   const auto r = call.request<RotateRequest>();
-  return answer(KeysAnswer{keys_json(keyrings(call).rotate(r.keyring, r.force, call.requested_by))});
+  return answer(KeysAnswer{keys_json(keyrings(call).rotator().rotate(r.keyring, r.force, call.requested_by))});
 }
 
 OpAnswer list_keys(const OpCall& call) {
   const auto r = call.request<ListKeysRequest>();
-  return answer(KeysAnswer{keys_json(keyrings(call).list(r.keyring))});
+  return answer(KeysAnswer{keys_json(keyrings(call).listing().list(r.keyring))});
 }
 
 OpAnswer audit_head(const OpCall& call) {
@@ -116,7 +116,7 @@ OpAnswer audit_head(const OpCall& call) {
 
 OpAnswer audit_pubkey(const OpCall& call) {
   call.request<AuditPubkeyRequest>();
-  return answer(AuditPubkeyAnswer{keyrings(call).audit_public_key_pem()});
+  return answer(AuditPubkeyAnswer{keyrings(call).audit_signer().public_key_pem()});
 }
 
 }  // namespace orbitnest::keyd::handlers

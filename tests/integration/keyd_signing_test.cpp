@@ -97,6 +97,54 @@ TEST(KeydSigning, RefusesClaimsOutsideTheKeyringRules) {
   EXPECT_EQ(conn.call(Op::status, {}).status, Status::ok);
 }
 
+// Token isolation at the signature: each keyring kind signs only its own
+// issuer, audiences and roles, so authd cannot mint an admin token with a
+// project's claims, nor a project token that a database treats as privileged.
+TEST(KeydSigning, EachKeyringKindSignsOnlyItsOwnIssuerAudienceAndRoles) {
+  Appliance a(false);
+  auto keyd = a.start_keyd();
+  keyd::KeydConnection conn = connect_when_ready(a);
+  conn.call(Op::ensure_keyring, {"demo"});
+  const std::string project_issuer = "https://localhost/projects/demo/auth/v1";
+  const std::string admin_issuer = "https://localhost/admin";
+  const auto claims = [](const std::string& iss, const std::string& aud, const std::string& role) {
+    const std::int64_t now = unix_now();
+    return R"({"iss":")" + iss + R"(","sub":"a1","aud":")" + aud + R"(","role":")" + role + R"(","iat":)" +
+           std::to_string(now) + R"(,"exp":)" + std::to_string(now + 60) + "}";
+  };
+  const auto refusal = [&](const std::string& keyring, const std::string& c) -> std::string {
+    try {
+      conn.call(Op::sign_jwt, {keyring, c});
+    } catch (const keyd::KeydError& e) {
+      EXPECT_EQ(e.status(), Status::bad_request);
+      return e.what();
+    }
+    return "signed";
+  };
+  const auto refused_for = [&](const std::string& keyring, const std::string& c, const std::string& why) {
+    const std::string answer = refusal(keyring, c);
+    EXPECT_NE(answer.find(why), std::string::npos) << keyring << " " << c << ": " << answer;
+  };
+
+  // The admin keyring: admin issuer, admin audience, admin role, or nothing.
+  EXPECT_NO_THROW(conn.call(Op::sign_jwt, {"admin", claims(admin_issuer, "orbitnest-admin", "admin")}));
+  refused_for("admin", claims(project_issuer, "orbitnest-admin", "admin"), "iss is not this keyring's issuer");
+  refused_for("admin", claims(admin_issuer, "authenticated", "admin"), "aud is not allowed");
+  refused_for("admin", claims(project_issuer, "authenticated", "authenticated"), "iss is not");
+  for (const char* role : {"authenticated", "anon", "service_role"}) {
+    refused_for("admin", claims(admin_issuer, "orbitnest-admin", role), "role is not allowed");
+  }
+
+  // A project keyring: never an admin or database role, never the admin issuer or audience.
+  EXPECT_NO_THROW(conn.call(Op::sign_jwt, {"project:demo", claims(project_issuer, "authenticated", "anon")}));
+  for (const char* role : {"admin", "service_role"}) {
+    refused_for("project:demo", claims(project_issuer, "authenticated", role), "role is not allowed");
+  }
+  refused_for("project:demo", claims(admin_issuer, "authenticated", "authenticated"), "iss is not");
+  refused_for("project:demo", claims(project_issuer, "orbitnest-admin", "authenticated"), "aud is not allowed");
+  EXPECT_EQ(conn.call(Op::status, {}).status, Status::ok);
+}
+
 TEST(KeydSigning, KeysAreGeneratedInsideTheTokenAndNeverExtractable) {
   Appliance a(false);
   {

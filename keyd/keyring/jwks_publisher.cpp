@@ -1,0 +1,44 @@
+#include "keyd/keyring/jwks_publisher.h"
+
+#include <boost/json.hpp>
+
+#include "keyd/keyring/jwk.h"
+#include "keyd/pkcs11/signing_key.h"
+
+namespace orbitnest::keyd {
+
+std::string JwksPublisher::jwks(const std::string& keyring) {
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto cached = m_cache.find(keyring);
+    if (cached != m_cache.end()) {
+      return cached->second;
+    }
+  }
+  return m_registry.read([&](const KeydStateFile& state) {
+    const Keyring& ring = keyring_named(state, keyring);
+    boost::json::array keys;
+    for (const KeyState wanted : {KeyState::current, KeyState::next, KeyState::previous}) {
+      for (const KeyVersion& v : ring.versions) {
+        if (v.state != wanted) {
+          continue;
+        }
+        const CK_OBJECT_HANDLE pub = m_handles.find(CKO_PUBLIC_KEY, signing_key_label(ring.name, v.version));
+        const p11::PublicKey key =
+            m_token.with_session([&](p11::Session& s) { return p11::read_public_key(s, ring.algorithm, pub); });
+        keys.push_back(to_jwk(key, v.kid));
+      }
+    }
+    std::string out = boost::json::serialize(boost::json::object{{"keys", keys}});
+    const std::lock_guard lock(m_mutex);
+    m_cache[keyring] = out;
+    return out;
+  });
+}
+
+void JwksPublisher::invalidate(const std::string& keyring) {
+  const std::lock_guard lock(m_mutex);
+  m_cache.erase(keyring);
+}
+
+}  // namespace orbitnest::keyd
