@@ -49,6 +49,18 @@ constexpr ProjectRouteSpec kRoutes[] = {
 };
 // clang-format on
 
+// libpqxx 6 often leaves sqlstate() empty for these: the message says it.
+bool database_going_away(const pqxx::sql_error& e) {
+  const std::string state = e.sqlstate();
+  if (state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0) {
+    return true;
+  }
+  const std::string_view what = e.what();
+  return what.find("terminating connection") != std::string_view::npos ||
+         what.find("server closed the connection") != std::string_view::npos ||
+         what.find("the database system is") != std::string_view::npos;
+}
+
 ApiError unavailable(const char* message, int retry_after) {
   ApiError e(503, "service_unavailable", message);
   e.retry_after = retry_after;
@@ -114,6 +126,20 @@ Handler adapt(AuthServices& s, const ProjectRouteSpec& row) {
     } catch (const pqxx::broken_connection& e) {
       log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
       r = render_error(req, row.errors, unavailable("The database is unavailable; retry shortly", 5));
+    } catch (const pqxx::in_doubt_error& e) {
+      // The connection broke during COMMIT: nothing known to have changed
+      // that a retry could not repeat safely (rotation, codes are atomic).
+      log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
+      r = render_error(req, row.errors, unavailable("The database is unavailable; retry shortly", 1));
+    } catch (const pqxx::sql_error& e) {
+      if (!database_going_away(e)) {
+        throw;  // a real failure: 500, logged by the HTTP layer
+      }
+      // A server shutting down or crashing ends its sessions with an error
+      // first (SQLSTATE 57P01/57P02/57P03): a 503, which clients retry —
+      // a 500 would make auth-js sign its user out.
+      log::error("authd.database_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});
+      r = render_error(req, row.errors, unavailable("The database is unavailable; retry shortly", 1));
     }
     if (project && row.project_cors) {
       add_cors(req, project->settings, r);
