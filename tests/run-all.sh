@@ -38,6 +38,9 @@ cmake --build "$SRC/build-fuzz" -j "$(nproc)" --target orbitnest_fuzzers -- --no
 
 ORBITNEST_PG_FSYNC=off start_postgres "$PG_DIR"
 psql_admin "$PG_DIR" -c "DO \$\$ BEGIN CREATE ROLE root SUPERUSER LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+# The client roles and the RPC endpoint's login role, as the start command
+# makes them: the e2e appliances log in as it (the C++ fixtures make it too).
+make_client_roles "$PG_DIR"
 export ORBITNEST_TEST_PGHOST="$PG_DIR/run"
 
 failed=0
