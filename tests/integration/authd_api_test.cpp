@@ -143,11 +143,7 @@ TEST_F(AuthdApi, TlsCertificateReloadsOnSighup) {
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health",
                           a.dir.file("old.crt")).status, 200) << "old certificate until SIGHUP";
   ::kill(authd->pid(), SIGHUP);
-  HttpResult fresh;
-  for (int i = 0; i < 50 && fresh.status != 200; ++i) {
-    std::this_thread::sleep_for(50ms);
-    fresh = a.get("/auth/v1/health");
-  }
+  const HttpResult fresh = a.wait_for_status("/auth/v1/health", 200, 2500ms);
   EXPECT_EQ(fresh.status, 200) << fresh.error;
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health",
                           a.dir.file("old.crt")).status, 0) << "the old certificate is gone";

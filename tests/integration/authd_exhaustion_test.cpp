@@ -316,11 +316,7 @@ TEST_F(AuthdExhaustion, TlsReloadRefusesAKeyOthersCanRead) {
   // Fixed, the same files load.
   ASSERT_EQ(::chmod(a.key_file.c_str(), 0600), 0);
   ::kill(authd->pid(), SIGHUP);
-  HttpResult fresh;
-  for (int i = 0; i < 50 && fresh.status != 200; ++i) {
-    std::this_thread::sleep_for(50ms);
-    fresh = a.get("/auth/v1/health");
-  }
+  const HttpResult fresh = a.wait_for_status("/auth/v1/health", 200, 2500ms);
   EXPECT_EQ(fresh.status, 200) << fresh.error;
 }
 
