@@ -143,23 +143,11 @@ std::string send_code(AuthServices& s, pqxx::connection& conn, const Project& p,
 // project and address: nobody can compute it, or link it to the account.
 std::string stand_in_id(AuthServices& s, const Project& p, const std::string& email) {
   int version = 0;
-  std::string bytes = s.keyd.mac("signup_id", p.ref + '\0' + email, 1, &version).substr(0, 16);
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      id += '-';
-    }
-    id += kHex[(static_cast<unsigned char>(bytes[i]) >> 4) & 0xf];
-    id += kHex[static_cast<unsigned char>(bytes[i]) & 0xf];
-  }
-  return id;
+  return uuid_v4_of(s.keyd.mac("signup_id", p.ref + '\0' + email, 1, &version));
 }
 
 // What /signup answers: the same shape whether or not the address already
-// has an account; `id` is the id the account will have (a random one for
+// has an account; `id` is the id the account will have (a stand-in for
 // an address that has an account, as GoTrue obfuscates).
 boost::json::object pending_user(pqxx::transaction_base& tx, const std::string& id, const std::string& email,
                                  const boost::json::object& data) {

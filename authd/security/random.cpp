@@ -15,8 +15,10 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string uuid_v4() {
-  std::string b = random_bytes(16);
+std::string uuid_v4() { return uuid_v4_of(random_bytes(16)); }
+
+std::string uuid_v4_of(std::string b) {
+  b.resize(16);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
