@@ -240,21 +240,32 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
                               if (ec) {
                                 return self->on_read(ec);
                               }
-                              self->limit_body_to_route();
+                              if (!self->match_route()) {
+                                return self->on_read(http::error::body_limit);
+                              }
                               http::async_read(*self->m_stream, self->m_buffer, *self->m_parser,
                                                [self](beast::error_code read_ec, std::size_t) { self->on_read(read_ec); });
                             });
   }
 
-  void limit_body_to_route() {
+  // Matched once, from the header: the route bounds the body, then
+  // dispatch() runs it. False when the declared Content-Length is already
+  // over the route's limit (Beast compares it with body_limit only while
+  // parsing the header, before this runs; a chunked body is checked as it
+  // is read).
+  bool match_route() {
     const auto& header = m_parser->get();
     const std::string_view target = header.target();
-    const RouteMatch match = m_server.routes.match(std::string(header.method_string()),
-                                                   std::string(target.substr(0, target.find('?'))));
-    if (match.route != nullptr && match.route->body_limit) {
-      m_parser->body_limit(static_cast<std::uint64_t>(
-          std::min<std::size_t>(*match.route->body_limit, static_cast<std::size_t>(m_server.cfg.http.body_limit_bytes))));
+    m_match = m_server.routes.match(std::string(header.method_string()),
+                                    std::string(target.substr(0, target.find('?'))));
+    if (m_match.route == nullptr || !m_match.route->body_limit) {
+      return true;
     }
+    const std::uint64_t limit = static_cast<std::uint64_t>(
+        std::min<std::size_t>(*m_match.route->body_limit, static_cast<std::size_t>(m_server.cfg.http.body_limit_bytes)));
+    m_parser->body_limit(limit);
+    const boost::optional<std::uint64_t> declared = m_parser->content_length();
+    return !declared || *declared <= limit;
   }
 
   void on_read(beast::error_code ec) {
@@ -295,7 +306,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   }
 
   void dispatch(Request req) {
-    const RouteMatch match = m_server.routes.match(req.method, req.path);
+    const RouteMatch match = std::move(m_match);
     if (match.route == nullptr) {
       return send(req, m_server.routes.no_route(req, match));
     }
@@ -415,6 +426,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   std::optional<http::request_parser<http::string_body>> m_parser;
   std::string m_remote;
   std::string m_network;  // what per-client limits count by
+  RouteMatch m_match;     // the current request's, from its header
   bool m_keep_alive = false;
   bool m_in_request = false;
   bool m_linger = false;

@@ -296,6 +296,19 @@ TEST_F(AuthdSecurity, UserMetadataIsBoundedAtTheDoorAndChangesNothing) {
   EXPECT_EQ(used.status, 200) << used.body.substr(0, 200);
 }
 
+// Each route reads at most its own body limit, refused from the header
+// before the body is read: 16 KiB for the auth routes, none for GETs, the
+// server's 64 KiB for RPC.
+TEST_F(AuthdSecurity, EachRouteReadsAtMostItsOwnBodyLimit) {
+  const std::string padded = R"({"email": "body@example.com", "pad": ")" + std::string(20 * 1024, 'x') + "\"}";
+  EXPECT_EQ(call(debug, "POST", "/signup", padded).status, 413);
+  EXPECT_EQ(call(debug, "GET", "/settings", "{}").status, 413) << "a GET takes no body";
+  const HttpResult rpc = api(a, "POST", "/projects/demo/rest/v1/rpc/nothing_here", padded,
+                             {"apikey: " + debug.publishable_key});
+  EXPECT_NE(rpc.status, 413) << rpc.body;
+  EXPECT_EQ(call(debug, "POST", "/signup", R"({"email": "body@example.com"})").status, 200);
+}
+
 // Items 14–16: GoTrue's sign-up answers.
 TEST_F(AuthdSecurity, SignUpAnswersTheIdTheAccountGetsAndItsEmailIdentity) {
   const HttpResult s = call(debug, "POST", "/signup", R"({"email": "id@example.com", "password": "Good-password-1"})");
