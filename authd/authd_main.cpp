@@ -7,12 +7,14 @@
 #include <vector>
 #include <string>
 
+#include "authd/admin/admin_routes.h"
 #include "authd/blocking_pool.h"
 #include "authd/cli/project_cli.h"
 #include "authd/db/migrations.h"
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox_mailer.h"
 #include "authd/projects/project_store.h"
+#include "authd/realms/admin_realm.h"
 #include "authd/security/password_hasher.h"
 #include "authd/tokens/jwks_cache.h"
 #include "authd/db/pg_pool.h"
@@ -99,6 +101,7 @@ int run(const config::AuthdConfig& cfg) {
   authd::RpcPool rpc(build_conninfo(rpc_db) + " application_name=orbitnest-authd-rpc", cfg.rest.pool_size,
                      std::chrono::milliseconds(cfg.rest.statement_timeout_ms));
   const auto health = [&] { return authd::health_response(keyd.check(), authd::check_postgres(pg)); };
+  const authd::Realm admin_realm = authd::make_admin_realm(cfg.admin);
   authd::AuthServices services{pg,
                                keyd,
                                jwks,
@@ -110,19 +113,31 @@ int run(const config::AuthdConfig& cfg) {
                                authd::OneTimeCodes(keyd),
                                authd::SessionIssuer(keyd),
                                health,
-                               rpc};
+                               rpc,
+                               admin_realm};
 
   authd::RouteTable routes;
-  routes.set_error_renderer([](const authd::Request& req, int status, std::string_view code, std::string_view message) {
+  const authd::ErrorRenderer routes_error_renderer = [](const authd::Request& req, int status, std::string_view code,
+                                                         std::string_view message) {
     return authd::render_error(req, status, code, message);
-  });
+  };
+  routes.set_error_renderer(routes_error_renderer);
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});
   authd::register_auth_routes(routes, services);
+  // The admin API: a table of its own on a listener of its own.
+  authd::RouteTable admin_routes;
+  admin_routes.set_error_renderer(routes_error_renderer);
+  authd::register_admin_routes(admin_routes, services);
+  std::vector<authd::HttpListener> listeners{
+      {"api", cfg.listen.address, cfg.listen.port, &routes, /*systemd_socket=*/true}};
+  if (cfg.admin.enabled) {
+    listeners.push_back({"admin", cfg.admin.listen.address, cfg.admin.listen.port, &admin_routes, false});
+  }
 
   // Sign-ins, sign-ups and password changes wait for Argon2id here, never
   // on the workers above (see Execution::password).
   authd::BlockingPool password_workers(authd::PasswordHasher::waiting_limit(hashes), 256);
-  authd::HttpServer server(cfg, routes, workers, password_workers);
+  authd::HttpServer server(cfg, std::move(listeners), workers, password_workers);
   server.listen();
 
   // READY=1 once keyd has answered a handshake and Postgres a query: until

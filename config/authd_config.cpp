@@ -123,6 +123,35 @@ AuthdConfig read(YamlMapReader& root) {
     r.finish();
   }
   {
+    YamlMapReader a = root.map("admin");
+    cfg.admin.enabled = a.boolean_or("enabled", cfg.admin.enabled);
+    {
+      YamlMapReader l = a.map("listen");
+      cfg.admin.listen.address = l.string_or("address", cfg.admin.listen.address);
+      if (!is_ip_literal(cfg.admin.listen.address)) {
+        l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.admin.listen.address + "'");
+      }
+      cfg.admin.listen.port = int_or(l, "port", cfg.admin.listen.port, 1, 65535);
+      if (cfg.admin.enabled && cfg.admin.listen.port == cfg.listen.port &&
+          cfg.admin.listen.address == cfg.listen.address) {
+        l.fail("port", "must differ from listen.port: the admin API has a listener of its own");
+      }
+      l.finish();
+    }
+    cfg.admin.issuer = a.string_or("issuer", cfg.admin.issuer);
+    cfg.admin.audience = a.string_or("audience", cfg.admin.audience);
+    cfg.admin.role = a.string_or("role", cfg.admin.role);
+    if (cfg.admin.role == "authenticated" || cfg.admin.role == "anon" || cfg.admin.role == "service_role") {
+      a.fail("role", "must not be a database role of the project API ('" + cfg.admin.role + "')");
+    }
+    cfg.admin.access_token_ttl_seconds =
+        int_or(a, "access_token_ttl_seconds", cfg.admin.access_token_ttl_seconds, 60, 900);
+    cfg.admin.password_min_length = int_or(a, "password_min_length", cfg.admin.password_min_length, 12, 1024);
+    cfg.admin.ip_requests_per_hour = int_or(a, "ip_requests_per_hour", cfg.admin.ip_requests_per_hour, 1, 1000000);
+    cfg.admin.allowed_origins = a.string_list_or("allowed_origins", {});
+    a.finish();
+  }
+  {
     YamlMapReader pw = root.map("passwords");
     cfg.passwords.argon2_memory_kib = int_or(pw, "argon2_memory_kib", cfg.passwords.argon2_memory_kib, 19456, 4194304);
     cfg.passwords.argon2_iterations = int_or(pw, "argon2_iterations", cfg.passwords.argon2_iterations, 2, 100);

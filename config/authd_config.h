@@ -85,8 +85,28 @@ struct AuthdRestConfig {
   int statement_timeout_ms = 8000;
 };
 
+// The admin user system (the people who run the appliance): its own
+// listener, off the project API's, and its token rules, which must match
+// keyd's admin keyring (keyd.yaml keyrings.admin).
+struct AuthdAdminConfig {
+  bool enabled = true;
+  AuthdListenConfig listen{"127.0.0.1", 8444};
+  std::string issuer = "https://localhost:8443/admin";
+  std::string audience = "orbitnest-admin";
+  std::string role = "admin";
+  // keyd's rotate_by_admin accepts only tokens living at most 900 s.
+  int access_token_ttl_seconds = 900;
+  int password_min_length = 12;
+  int ip_requests_per_hour = 300;  // per endpoint class and client address
+  // Origins whose pages may call the admin API (the Studio page served
+  // from the admin listener itself). A request whose Origin is not listed
+  // is refused (403); none by default: tools without a browser send none.
+  std::vector<std::string> allowed_origins;
+};
+
 struct AuthdConfig {
   AuthdListenConfig listen;
+  AuthdAdminConfig admin;
   AuthdTlsConfig tls;
   AuthdKeydConfig keyd;
   AuthdDatabaseConfig database;

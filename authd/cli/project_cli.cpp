@@ -5,6 +5,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 
+#include "authd/cli/admin_cli.h"
 #include "authd/db/migrations.h"
 #include "authd/db/pg_pool.h"
 #include "authd/keyd/keyd_link.h"
@@ -22,7 +23,9 @@ constexpr const char* kUsage =
     "  project list\n"
     "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
     "  project smtp-password REF               seal the SMTP password read from stdin (keyd)\n"
-    "  outbox list                             mail waiting to be sent\n";
+    "  outbox list                             mail waiting to be sent\n"
+    "  admin create EMAIL                      make an admin; the password is read from stdin\n"
+    "  admin list\n";
 
 int usage() {
   std::cerr << kUsage;
@@ -66,6 +69,9 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
     PgPool pg(conninfo, 2, std::chrono::milliseconds(5000));
     KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
                   std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms), 2);
+    if (args[0] == "admin") {
+      return run_admin_cli(cfg, pg, keyd, args);
+    }
     ProjectStore projects(pg, keyd);
     if (args[0] == "project" && args.size() >= 3 && args[1] == "create") {
       std::string name = args[2];

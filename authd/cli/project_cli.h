@@ -1,6 +1,6 @@
 #pragma once
-// authd's operator commands (until the admin API exists): migrate, project
-// create|list|settings, outbox list. Each prints for people, exits 0 on
+// authd's operator commands: migrate, project create|list|settings,
+// outbox list, admin create|list (admin_cli.h). Each prints for people, exits 0 on
 // success, 1 on failure, 64 on a usage error.
 #include <string>
 #include <vector>

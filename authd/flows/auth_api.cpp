@@ -1,11 +1,14 @@
 #include "authd/flows/auth_api.h"
 
 #include <chrono>
+#include <stdexcept>
 
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/project_routes.h"
 #include "authd/security/rate_limiter.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
 
 namespace orbitnest::authd {
 std::string api_key_of(const Request& req) {
@@ -27,34 +30,36 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void limit_ip(AuthServices& s, const ProjectCall& c, std::string_view endpoint_class) {
+void limit_ip(AuthServices& s, const RealmCall& c, std::string_view endpoint_class) {
   const std::string& client = c.req.remote_network.empty() ? c.req.remote_address : c.req.remote_network;
-  s.ip_limits.hit("ip:" + std::string(endpoint_class) + ":" + c.project.ref + ":" + client,
-                  c.project.settings.ip_requests_per_hour, 3600, "over_request_rate_limit", "Request rate limit reached");
+  s.ip_limits.hit("ip:" + std::string(endpoint_class) + ":" + c.realm.limit_scope() + ":" + client,
+                  c.realm.settings.ip_requests_per_hour, 3600, "over_request_rate_limit", "Request rate limit reached");
 }
 
-std::string password_failure_key(const Project& p, const std::string& email) { return "pwfail:" + p.ref + ":" + email; }
+std::string password_failure_key(const Realm& realm, const std::string& email) {
+  return "pwfail:" + realm.limit_scope() + ":" + email;
+}
 
-void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Project& p, const std::string& email) {
-  if (rate_limit_reached(q, password_failure_key(p, email), kPasswordFailuresPerHour, 3600)) {
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Realm& realm, const std::string& email) {
+  if (rate_limit_reached(q, password_failure_key(realm, email), kPasswordFailuresPerHour, 3600)) {
     ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
     e.retry_after = 900;
     throw e;
   }
 }
 
-void count_password_failure(pqxx::connection& conn, const Project& p, const std::string& email) {
+void count_password_failure(pqxx::connection& conn, const Realm& realm, const std::string& email) {
   // Counted, not checked: the answer stays "wrong password"; the next try
   // is refused up front.
-  add_hits(conn, {{password_failure_key(p, email), 1}}, 3600);
+  add_hits(conn, {{password_failure_key(realm, email), 1}}, 3600);
 }
 
-void check_password_policy(const Project& project, const std::string& password) {
+void check_password_policy(const Realm& realm, const std::string& password) {
   boost::json::array reasons;
-  if (static_cast<int>(password.size()) < project.settings.password_min_length) {
+  if (static_cast<int>(password.size()) < realm.settings.password_min_length) {
     reasons.push_back("length");
   }
-  if (project.settings.password_require_mixed) {
+  if (realm.settings.password_require_mixed) {
     bool lower = false, upper = false, digit = false;
     for (const char ch : password) {
       lower = lower || (ch >= 'a' && ch <= 'z');
@@ -69,43 +74,51 @@ void check_password_policy(const Project& project, const std::string& password) 
     throw ApiError(400, "validation_failed", "Password is longer than 1024 bytes");
   }
   if (!reasons.empty()) {
-    std::string message = "Password should be at least " + std::to_string(project.settings.password_min_length) +
+    std::string message = "Password should be at least " + std::to_string(realm.settings.password_min_length) +
                           " characters" +
-                          (project.settings.password_require_mixed ? " and contain lower, upper case and digits." : ".");
+                          (realm.settings.password_require_mixed ? " and contain lower, upper case and digits." : ".");
     ApiError e(422, "weak_password", message);
     e.extra["weak_password"] = boost::json::object{{"message", message}, {"reasons", reasons}};
     throw e;
   }
 }
 
-Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const ProjectCall& c) {
+const Project& RealmCall::project() const {
+  if (project_ == nullptr) {
+    throw std::logic_error("a project-only flow was called for realm " + realm.name());
+  }
+  return *project_;
+}
+
+SignedIn authenticate(AuthServices& s, pqxx::transaction_base& tx, const RealmCall& c) {
   const std::optional<std::string> bearer = bearer_token(c.req);
   if (!bearer) {
     throw ApiError(401, "no_authorization", "This endpoint requires a valid Bearer token");
   }
-  Authenticated a{s.verifier.verify(*bearer, c.project.keyring, c.project.issuer, "authenticated", unix_now()), {}};
-  if (!is_uuid(a.token.user_id) || !is_uuid(a.token.session_id)) {
+  // The realm's keyring, issuer and audience: a token of another realm or
+  // project fails here (403 bad_jwt), whatever its claims say.
+  SignedIn who{s.verifier.verify(*bearer, c.realm.keyring, c.realm.issuer, c.realm.audience, unix_now()), {}};
+  if (who.token.role != c.realm.role) {
+    throw ApiError(403, "bad_jwt", "invalid JWT: this endpoint takes a signed-in user's token");
+  }
+  if (!is_uuid(who.token.user_id) || !is_uuid(who.token.session_id)) {
     throw ApiError(403, "bad_jwt", "invalid JWT: sub and session_id must be UUIDs");
   }
   // One round trip: the user, if the session still exists (sessions go with
   // their user, so no row means the session is gone).
-  const pqxx::result r =
-      tx.exec_prepared("authenticated_user", c.project.ref, a.token.user_id, a.token.session_id);
-  if (r.empty()) {
+  std::optional<UserRecord> user = UserStore(c.realm).find_signed_in(tx, who.token.user_id, who.token.session_id);
+  if (!user) {
     throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
   }
-  a.user = user_from_row(r[0]);
-  refuse_banned(a.user);
-  return a;
+  who.user = std::move(*user);
+  refuse_banned(who.user);
+  return who;
 }
 
 void register_auth_routes(RouteTable& routes, AuthServices& s) {
-  s.pg.prepare("authenticated_user",
-               std::string("SELECT ") + kUserColumns +
-                   " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid AND EXISTS "
-                   "(SELECT 1 FROM auth.sessions s WHERE s.id = $3::uuid AND s.user_id = auth.users.id)");
+  UserStore::prepare_statements(s.pg);
+  SessionStore::prepare_statements(s.pg);
   prepare_rate_limiter(s.pg);
-  SessionIssuer::prepare_statements(s.pg);
   register_project_routes(routes, s);
 }
 

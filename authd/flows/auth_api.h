@@ -1,7 +1,9 @@
 #pragma once
-// The project API (/projects/{ref}/auth/v1/...), wire-compatible with
-// Supabase Auth (GoTrue) where the flows overlap. register_auth_routes()
-// adds every route; each handler runs on the blocking worker pool.
+// The flows of every realm: the project API (/projects/{ref}/auth/v1/...),
+// wire-compatible with Supabase Auth (GoTrue) where the flows overlap, and
+// the admin API (/admin/v1/...) — one implementation per flow, handed the
+// realm of the call. The route tables (project_routes.h, admin_routes.h)
+// say who may call each one.
 #include <functional>
 #include <string>
 #include <vector>
@@ -9,7 +11,7 @@
 #include "authd/api/json_body.h"
 #include "authd/db/pg_pool.h"
 #include "authd/flows/email_links.h"
-#include "authd/flows/one_time_codes.h"
+#include "authd/stores/one_time_codes.h"
 #include "authd/flows/session_issuer.h"
 #include "authd/flows/user_record.h"
 #include "authd/http/route_table.h"
@@ -19,6 +21,7 @@
 #include "authd/security/password_hasher.h"
 #include "authd/security/shared_rate_limiter.h"
 #include "authd/tokens/access_token_verifier.h"
+#include "authd/tokens/principal.h"
 
 namespace orbitnest::authd {
 
@@ -37,13 +40,20 @@ struct AuthServices {
   std::function<Response()> health;
   // POST /rest/v1/rpc/{function}: its own connections and login role.
   RpcPool& rpc;
+  // The admins' user system (authd.yaml's admin section).
+  const Realm& admin_realm;
 };
 
-// One request to a project's API.
-struct ProjectCall {
+// One request to one realm's API.
+struct RealmCall {
   const Request& req;
-  const Project& project;
-  ApiKeyKind key;
+  const Realm& realm;
+  ApiKeyKind key;                    // the project API's key; none on the admin API
+  const Project* project_ = nullptr; // set on the project API
+
+  // The project of a project-only flow; throws std::logic_error elsewhere
+  // (a route table wiring such a flow to another realm is a bug).
+  const Project& project() const;
 };
 
 void register_auth_routes(RouteTable& routes, AuthServices& s);
@@ -55,45 +65,42 @@ std::int64_t unix_now();
 std::string api_key_of(const Request& req);
 // Throws ApiError 429 when the caller's IP used up this endpoint class
 // (counted in memory, shared through Postgres: SharedRateLimiter).
-void limit_ip(AuthServices& s, const ProjectCall& c, std::string_view endpoint_class);
+void limit_ip(AuthServices& s, const RealmCall& c, std::string_view endpoint_class);
 // Wrong passwords per account and hour, sign-ins and a password change's
 // current_password counted together (the same guess, the same budget):
 // past it, 429.
 inline constexpr int kPasswordFailuresPerHour = 20;
-std::string password_failure_key(const Project& p, const std::string& email);
+std::string password_failure_key(const Realm& realm, const std::string& email);
 // Throws ApiError 429 when the account has used up its wrong passwords;
 // count_password_failure() counts one (in a statement of its own).
-void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Project& p, const std::string& email);
-void count_password_failure(pqxx::connection& conn, const Project& p, const std::string& email);
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Realm& realm, const std::string& email);
+void count_password_failure(pqxx::connection& conn, const Realm& realm, const std::string& email);
 // Throws ApiError 422 weak_password unless `password` meets the policy.
-void check_password_policy(const Project& project, const std::string& password);
+void check_password_policy(const Realm& realm, const std::string& password);
 
-struct Authenticated {
-  VerifiedToken token;
-  UserRecord user;
-};
-// The signed-in caller: 401 no_authorization, 403 bad_jwt,
-// 403 session_not_found, 403 user_not_found.
-Authenticated authenticate(AuthServices& s, pqxx::transaction_base& tx, const ProjectCall& c);
+// The signed-in caller of the call's realm (principal.h): 401
+// no_authorization, 403 bad_jwt (a token of another realm, project or
+// audience among them), 403 session_not_found, 403 user_banned.
+SignedIn authenticate(AuthServices& s, pqxx::transaction_base& tx, const RealmCall& c);
 
 // PUT /user with a password: throws 400 reauthentication_needed, 400
 // current_password_invalid or 422 reauthentication_not_valid unless the
 // request proves the user (project setting secure_password_change).
-void require_reauthentication(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const Authenticated& a,
+void require_reauthentication(AuthServices& s, pqxx::connection& conn, const RealmCall& c, const SignedIn& a,
                               const JsonBody& body);
 
 // Flow handlers (email_flows.cpp, token_flows.cpp, user_flows.cpp).
-Response signup(AuthServices& s, const ProjectCall& c);
-Response otp(AuthServices& s, const ProjectCall& c);
-Response resend(AuthServices& s, const ProjectCall& c);
-Response recover(AuthServices& s, const ProjectCall& c);
-Response verify(AuthServices& s, const ProjectCall& c);
-Response token(AuthServices& s, const ProjectCall& c);
-Response get_user(AuthServices& s, const ProjectCall& c, const Authenticated& a);
-Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a);
+Response signup(AuthServices& s, const RealmCall& c);
+Response otp(AuthServices& s, const RealmCall& c);
+Response resend(AuthServices& s, const RealmCall& c);
+Response recover(AuthServices& s, const RealmCall& c);
+Response verify(AuthServices& s, const RealmCall& c);
+Response token(AuthServices& s, const RealmCall& c);
+Response get_user(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response put_user(AuthServices& s, const RealmCall& c, const SignedIn& a);
 // GET /reauthenticate: mails the signed-in user a code to send as `nonce`
 // with a password change (PUT /user).
-Response reauthenticate(AuthServices& s, const ProjectCall& c, const Authenticated& a);
+Response reauthenticate(AuthServices& s, const RealmCall& c, const SignedIn& a);
 // PUT /user with a new email: stores it as pending and mails a code to it
 // (and, with secure_email_change, one to the current address). Throws
 // ApiError 422 email_exists, or 429 from the send limits.
@@ -103,10 +110,13 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
 // or the PKCE exchange): what verifying it means (the user made from the
 // pending sign-up, the address confirmed, a password set, one side of an
 // email change) and the answer, a session or email change's interim one.
-Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& kind,
+Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash);
-Response logout(AuthServices& s, const ProjectCall& c, const Authenticated& a);
-Response settings(AuthServices& s, const ProjectCall& c);
-Response jwks(AuthServices& s, const ProjectCall& c);
+Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// GET .../sessions and DELETE .../sessions/{id}: the caller's own sessions.
+Response list_sessions(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response revoke_session(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response settings(AuthServices& s, const RealmCall& c);
+Response jwks(AuthServices& s, const RealmCall& c);
 
 }  // namespace orbitnest::authd

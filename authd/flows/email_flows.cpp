@@ -10,6 +10,9 @@
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox.h"
 #include "authd/security/random.h"
+#include "authd/stores/pending_signup_store.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
 #include "systemd/log.h"
 
 namespace orbitnest::authd {
@@ -86,8 +89,7 @@ void store_and_mail_code(AuthServices& s, pqxx::work& tx, const Project& p, cons
 // (reading and parsing the user row would make the first slower).
 bool has_account(pqxx::connection& conn, const Project& p, const std::string& email) {
   pqxx::nontransaction q(conn);
-  return q.exec_params1("SELECT EXISTS (SELECT 1 FROM auth.users WHERE project_ref = $1 AND email = $2)", p.ref, email)[0]
-      .as<bool>();
+  return UserStore(p).has_email(q, email);
 }
 
 // A pending sign-up to store (or refresh) with the code.
@@ -112,24 +114,10 @@ std::string send_code(AuthServices& s, pqxx::connection& conn, const Project& p,
     // row against later ones until it is verified or expires; otherwise the
     // password is the one of the request that issues this code. The row's
     // id stays: it is the id the account gets.
-    id = tx.exec_params1(
-               "INSERT INTO auth.pending_signups AS p (id, project_ref, email, encrypted_password, pepper_version, "
-               "raw_user_meta_data, password_locked, expires_at) "
-               "VALUES ($1::uuid, $2, $3, $4::text, $5::int, $6::jsonb, $4::text IS NULL, now() + interval '1 day') "
-               "ON CONFLICT (project_ref, email) DO UPDATE SET "
-               "encrypted_password = CASE WHEN p.expires_at > now() AND p.password_locked THEN NULL "
-               "  ELSE EXCLUDED.encrypted_password END, "
-               "pepper_version = CASE WHEN p.expires_at > now() AND p.password_locked THEN NULL "
-               "  ELSE EXCLUDED.pepper_version END, "
-               "password_locked = CASE WHEN p.expires_at > now() THEN p.password_locked OR EXCLUDED.password_locked "
-               "  ELSE EXCLUDED.password_locked END, "
-               "raw_user_meta_data = EXCLUDED.raw_user_meta_data, expires_at = EXCLUDED.expires_at, "
-               "id = CASE WHEN p.expires_at > now() THEN p.id ELSE EXCLUDED.id END "
-               "RETURNING id::text",
-               uuid_v4(), p.ref, email, pending->hash ? std::optional<std::string>(pending->hash->phc) : std::nullopt,
-               pending->hash ? std::optional<int>(pending->hash->pepper_version) : std::nullopt,
-               boost::json::serialize(pending->data))[0]
-             .as<std::string>();
+    id = PendingSignupStore(p).upsert(tx, uuid_v4(), email,
+                                      pending->hash ? std::optional<std::string>(pending->hash->phc) : std::nullopt,
+                                      pending->hash ? std::optional<int>(pending->hash->pepper_version) : std::nullopt,
+                                      boost::json::serialize(pending->data));
   }
   store_and_mail_code(s, tx, p, email, kind, code, link, letter);
   tx.commit();
@@ -183,46 +171,28 @@ constexpr const char* kOtherSideMessage =
 // of the change (the new address, or with secure email change also the
 // current one); the change applies once every side needed has confirmed,
 // and then answers a new session.
-Response confirm_email_change_side(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& email) {
-  const pqxx::result r = tx.exec_params(
-      "SELECT id::text, email_change = $2 AS is_new, coalesce(email, '') = '' AS no_current "
-      "FROM auth.users WHERE project_ref = $1 AND email_change IS NOT NULL "
-      "AND (email_change = $2 OR email = $2) ORDER BY email_change_sent_at DESC LIMIT 1 FOR UPDATE",
-      c.project.ref, email);
-  if (r.empty()) {
+Response confirm_email_change_side(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& email) {
+  const UserStore users(c.realm);
+  const std::optional<EmailChangeMatch> match = users.lock_email_change(tx, email);
+  if (!match) {
     throw ApiError(403, "otp_expired", "Token has expired or is invalid");
   }
-  const std::string id = r[0][0].as<std::string>();
-  const int side = r[0][1].as<bool>() ? 2 : 1;
-  const int needed = c.project.settings.secure_email_change && !r[0][2].as<bool>() ? 3 : 2;
-  const int confirmed = tx.exec_params1(
-                              "UPDATE auth.users SET email_change_confirmed = email_change_confirmed | $2 "
-                              "WHERE id = $1::uuid RETURNING email_change_confirmed",
-                              id, side)[0]
-                            .as<int>();
+  const std::string& id = match->user_id;
+  const int side = match->is_new_address ? 2 : 1;
+  const int needed = c.realm.settings.secure_email_change && !match->no_current_address ? 3 : 2;
+  const int confirmed = users.confirm_email_change_side(tx, id, side);
   if ((confirmed & needed) != needed) {
     tx.commit();
     return json_response(200, boost::json::object{{"msg", kOtherSideMessage}, {"code", 200}});
   }
-  if (!tx.exec_params("SELECT 1 FROM auth.users u JOIN auth.users me ON me.id = $1::uuid "
-                      "WHERE u.project_ref = me.project_ref AND u.email = me.email_change AND u.id <> me.id",
-                      id)
-           .empty()) {
+  if (users.new_email_taken(tx, id)) {
     throw ApiError(422, "email_exists", "A user with this email address has already been registered");
   }
-  const std::string new_email =
-      tx.exec_params1("UPDATE auth.users SET email = email_change, email_change = NULL, email_change_sent_at = NULL, "
-                      "email_change_confirmed = 0, email_confirmed_at = now(), updated_at = now() "
-                      "WHERE id = $1::uuid RETURNING email",
-                      id)[0]
-          .as<std::string>();
-  tx.exec_params("UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', $2::text), "
-                 "updated_at = now() WHERE user_id = $1::uuid AND provider = 'email'",
-                 id, new_email);
-  const NewSession session = s.sessions.create_session(tx, id, "email_change", "", c.req.remote_address);
-  const std::optional<UserRecord> user = find_user_by_id(tx, c.project.ref, id);
+  users.apply_email_change(tx, id);
+  const NewSession session = s.sessions.create_session(tx, c.realm, id, "email_change", "", c.req.remote_address);
+  const std::optional<UserRecord> user = users.find_by_id(tx, id);
   const boost::json::object response =
-      s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);
+      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
   tx.commit();
   return json_response(200, response);
 }
@@ -254,9 +224,7 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
   const std::string to_new = s.codes.issue(conn, p, "email_change", new_email);
   const std::string to_current = both ? s.codes.issue(conn, p, "email_change", user.email) : "";
   pqxx::work tx(conn);
-  tx.exec_params("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), email_change_confirmed = 0, "
-                 "updated_at = now() WHERE id = $1::uuid",
-                 user.id, new_email);
+  UserStore(p).begin_email_change(tx, user.id, new_email);
   store_and_mail_code(s, tx, p, new_email, "email_change", to_new, link);
   if (both) {
     store_and_mail_code(s, tx, p, user.email, "email_change", to_current, link);
@@ -265,7 +233,7 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
   s.mailer.wake();
 }
 
-Response signup(AuthServices& s, const ProjectCall& c) {
+Response signup(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone sign-ups are not enabled for this project");
@@ -279,24 +247,24 @@ Response signup(AuthServices& s, const ProjectCall& c) {
   const std::optional<std::string> password = body.string("password");
   PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
   check_user_metadata(pending.data);
-  const EmailLink link = email_link_for(c.project, c.req, body);
+  const EmailLink link = email_link_for(c.project(), c.req, body);
   PgPool::Lease conn = s.pg.lease();
   if (password) {
-    check_password_policy(c.project, *password);
+    check_password_policy(c.project(), *password);
     pending.hash = s.passwords.hash(*password);  // for registered addresses too: same time
   }
   std::string id;
-  if (has_account(*conn, c.project, email)) {
-    send_code(s, *conn, c.project, email, "email", link, Letter::already_registered);
-    id = stand_in_id(s, c.project, email);
+  if (has_account(*conn, c.project(), email)) {
+    send_code(s, *conn, c.project(), email, "email", link, Letter::already_registered);
+    id = stand_in_id(s, c.project(), email);
   } else {
-    id = send_code(s, *conn, c.project, email, "signup", link, Letter::code, &pending);
+    id = send_code(s, *conn, c.project(), email, "signup", link, Letter::code, &pending);
   }
   pqxx::nontransaction q(*conn);
   return json_response(200, pending_user(q, id, email, pending.data));
 }
 
-Response otp(AuthServices& s, const ProjectCall& c) {
+Response otp(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
@@ -305,19 +273,19 @@ Response otp(AuthServices& s, const ProjectCall& c) {
   const bool create_user = body.boolean("create_user").value_or(true);
   const PendingSignup pending{std::nullopt, body.object("data").value_or(boost::json::object{})};
   check_user_metadata(pending.data);
-  const EmailLink link = email_link_for(c.project, c.req, body);
+  const EmailLink link = email_link_for(c.project(), c.req, body);
   PgPool::Lease conn = s.pg.lease();
-  if (has_account(*conn, c.project, email)) {
-    send_code(s, *conn, c.project, email, "email", link, Letter::code);
+  if (has_account(*conn, c.project(), email)) {
+    send_code(s, *conn, c.project(), email, "email", link, Letter::code);
   } else if (create_user) {
-    send_code(s, *conn, c.project, email, "signup", link, Letter::code, &pending);
+    send_code(s, *conn, c.project(), email, "signup", link, Letter::code, &pending);
   } else {
     throw ApiError(422, "otp_disabled", "Signups not allowed for otp");
   }
   return json_response(200, boost::json::object{});
 }
 
-Response resend(AuthServices& s, const ProjectCall& c) {
+Response resend(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("type");
   if (type == "sms" || type == "phone_change" || body.string("phone")) {
@@ -327,59 +295,56 @@ Response resend(AuthServices& s, const ProjectCall& c) {
     throw ApiError(400, "validation_failed", "Resend type must be signup or email_change");
   }
   const std::string email = canonical_email(body.required_string("email"));
-  const EmailLink link = email_link_for(c.project, c.req, body);
+  const EmailLink link = email_link_for(c.project(), c.req, body);
   PgPool::Lease conn = s.pg.lease();
   std::optional<UserRecord> user;
   bool pending = false;
   {
     pqxx::nontransaction q(*conn);
-    user = find_user_by_email(q, c.project.ref, email);
-    pending = !user && !q.exec_params("SELECT 1 FROM auth.pending_signups WHERE project_ref = $1 AND email = $2 "
-                                      "AND expires_at > now()",
-                                      c.project.ref, email)
-                           .empty();
+    user = UserStore(c.realm).find_by_email(q, email);
+    pending = !user && PendingSignupStore(c.project()).is_live(q, email);
   }
   if (type == "email_change") {
     // `email` is the current address, as GoTrue reads it: the pending
     // change is mailed again (fresh codes to both sides, which start over).
     if (user && !user->new_email.empty()) {
-      request_email_change(s, *conn, c.project, *user, user->new_email, link);
+      request_email_change(s, *conn, c.project(), *user, user->new_email, link);
     }
     return json_response(200, boost::json::object{});  // also when there is nothing to resend
   }
   if (pending) {
-    send_code(s, *conn, c.project, email, "signup", link, Letter::code);  // the pending password stays
+    send_code(s, *conn, c.project(), email, "signup", link, Letter::code);  // the pending password stays
   } else if (user) {
-    send_code(s, *conn, c.project, user->email, "email", link, Letter::already_registered);
+    send_code(s, *conn, c.project(), user->email, "email", link, Letter::already_registered);
   } else {
-    send_code(s, *conn, c.project, email, "signup", link, Letter::no_pending_signup);
+    send_code(s, *conn, c.project(), email, "signup", link, Letter::no_pending_signup);
   }
   return json_response(200, boost::json::object{});
 }
 
-Response recover(AuthServices& s, const ProjectCall& c) {
+Response recover(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string email = canonical_email(body.required_string("email"));
-  const EmailLink link = email_link_for(c.project, c.req, body);
+  const EmailLink link = email_link_for(c.project(), c.req, body);
   PgPool::Lease conn = s.pg.lease();
   // An unknown address gets a notice instead of a code (the code stored
   // beside it can reset nothing: there is no account).
-  send_code(s, *conn, c.project, email, "recovery", link,
-            has_account(*conn, c.project, email) ? Letter::code : Letter::no_account);
+  send_code(s, *conn, c.project(), email, "recovery", link,
+            has_account(*conn, c.project(), email) ? Letter::code : Letter::no_account);
   return json_response(200, boost::json::object{});
 }
 
-Response reauthenticate(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
+Response reauthenticate(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   PgPool::Lease conn = s.pg.lease();
   if (a.user.email.empty() || !a.user.email_confirmed_at) {
     throw ApiError(422, "email_not_confirmed", "Email not confirmed");
   }
-  const EmailLink no_link{c.project.settings.site_url, "", ""};
-  send_code(s, *conn, c.project, a.user.email, "reauthentication", no_link, Letter::code);
+  const EmailLink no_link{c.project().settings.site_url, "", ""};
+  send_code(s, *conn, c.project(), a.user.email, "reauthentication", no_link, Letter::code);
   return json_response(200, boost::json::object{});
 }
 
-Response verify(AuthServices& s, const ProjectCall& c) {
+Response verify(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("type");
   if (body.string("phone")) {
@@ -392,7 +357,7 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     }
       PgPool::Lease conn = s.pg.lease();
     pqxx::work tx(*conn);
-    const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project, kinds, *token_hash);
+    const OneTimeCodes::Consumed used = s.codes.consume_link(tx, c.project(), kinds, *token_hash);
     return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
   }
   const std::string email = canonical_email(body.required_string("email"));
@@ -405,65 +370,47 @@ Response verify(AuthServices& s, const ProjectCall& c) {
     if (type == "email_change") {
       throw ApiError(400, "validation_failed", "A password can be set with a signup, email or recovery code only");
     }
-    check_password_policy(c.project, *password);
+    check_password_policy(c.project(), *password);
     hash = s.passwords.hash(*password);
   }
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
-  const std::string kind = s.codes.consume(*conn, tx, c.project, kinds, email, code);
+  const std::string kind = s.codes.consume(*conn, tx, c.project(), kinds, email, code);
   return complete_verification(s, c, tx, kind, email, hash);
 }
 
-Response complete_verification(AuthServices& s, const ProjectCall& c, pqxx::work& tx, const std::string& kind,
+Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash) {
   if (kind == "email_change") {
     return confirm_email_change_side(s, c, tx, email);
   }
-  std::optional<UserRecord> user = find_user_by_email(tx, c.project.ref, email);
+  const UserStore users(c.realm);
+  std::optional<UserRecord> user = users.find_by_email(tx, email);
   std::string amr = kind == "recovery" ? "recovery" : "otp";
   if (kind == "signup" && !user) {
-    const pqxx::result pending = tx.exec_params(
-        "DELETE FROM auth.pending_signups WHERE project_ref = $1 AND email = $2 AND expires_at > now() "
-        "RETURNING encrypted_password, pepper_version, raw_user_meta_data::text, id::text",
-        c.project.ref, email);
-    if (pending.empty()) {
+    const std::optional<PendingSignupRow> pending = PendingSignupStore(c.project()).take_live(tx, email);
+    if (!pending) {
       throw ApiError(403, "otp_expired", "Token has expired or is invalid");
     }
-    const std::string id = pending[0][3].as<std::string>();  // the id /signup answered
-    const std::optional<std::string> stored_hash =
-        hash ? std::optional<std::string>(hash->phc)
-             : (pending[0][0].is_null() ? std::nullopt : std::optional<std::string>(pending[0][0].as<std::string>()));
-    const std::optional<int> pepper =
-        hash ? std::optional<int>(hash->pepper_version)
-             : (pending[0][1].is_null() ? std::nullopt : std::optional<int>(pending[0][1].as<int>()));
-    tx.exec_params(
-        "INSERT INTO auth.users (id, project_ref, email, encrypted_password, pepper_version, email_confirmed_at, "
-        "raw_app_meta_data, raw_user_meta_data) VALUES ($1::uuid, $2, $3, $4, $5, now(), "
-        "'{\"provider\":\"email\",\"providers\":[\"email\"]}'::jsonb, $6::jsonb)",
-        id, c.project.ref, email, stored_hash, pepper, pending[0][2].as<std::string>());
-    tx.exec_params(
-        "INSERT INTO auth.identities (id, user_id, provider, provider_id, identity_data) "
-        "VALUES ($1::uuid, $1::uuid, 'email', $1::text, jsonb_build_object('sub', $1::text, 'email', $2::text, "
-        "'email_verified', true))",
-        id, email);
-    user = find_user_by_id(tx, c.project.ref, id);
+    // The id /signup answered; a password sent with the code wins.
+    users.create_confirmed(tx, pending->id, email,
+                           hash ? std::optional<std::string>(hash->phc) : pending->encrypted_password,
+                           hash ? std::optional<int>(hash->pepper_version) : pending->pepper_version,
+                           pending->user_metadata_json);
+    user = users.find_by_id(tx, pending->id);
   } else if (!user) {
     throw ApiError(403, "otp_expired", "Token has expired or is invalid");
   } else if (hash) {
     // A new password ends every other session, as a password change does.
-    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3, updated_at = now() "
-                   "WHERE id = $1::uuid",
-                   user->id, hash->phc, hash->pepper_version);
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user->id);
+    users.set_password(tx, user->id, *hash);
+    SessionStore(c.realm).delete_all(tx, user->id);
   }
   refuse_banned(*user);
-  if (!user->email_confirmed_at) {
-    tx.exec_params("UPDATE auth.users SET email_confirmed_at = now() WHERE id = $1::uuid", user->id);
-  }
-  const NewSession session = s.sessions.create_session(tx, user->id, amr, "", c.req.remote_address);
-  user = find_user_by_id(tx, c.project.ref, user->id);
-  const boost::json::object response = s.sessions.session_response(tx, c.project, *user, session.session_id,
-                                                                    session.refresh_token);
+  users.confirm_email(tx, user->id);
+  const NewSession session = s.sessions.create_session(tx, c.realm, user->id, amr, "", c.req.remote_address);
+  user = users.find_by_id(tx, user->id);
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
   tx.commit();
   return json_response(200, response);
 }

@@ -6,6 +6,8 @@
 
 #include "authd/api/api_error.h"
 #include "authd/security/random.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
 #include "keyd/keyring/base64url.h"
 
 namespace orbitnest::authd {
@@ -17,44 +19,8 @@ std::int64_t unix_now() {
 
 constexpr std::size_t kRefreshTokenBytes = 32;
 
-// Revokes the old token if it is still live (recording the MAC key version
-// that made its child), inserts the child, touches the session, and returns
-// the user and the session's methods: a whole rotation in one round trip.
-std::string rotate_sql() {
-  return std::string("WITH old AS ("
-                    "  UPDATE auth.refresh_tokens t SET revoked = true, updated_at = now(), child_mac_version = $4"
-                    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
-                    "  WHERE t.token_hash = $1 AND t.revoked = false AND s.id = t.session_id AND u.project_ref = $3"
-                    "  RETURNING t.id, t.session_id, t.user_id), "
-                    "ins AS ("
-                    "  INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)"
-                    "  SELECT $2, session_id, user_id, id FROM old RETURNING session_id, user_id), "
-                    "touch AS ("
-                    "  UPDATE auth.sessions SET refreshed_at = now(), updated_at = now()"
-                    "  WHERE id IN (SELECT session_id FROM ins) RETURNING id) "
-                    "SELECT ") +
-            kUserColumns +
-            ", ins.session_id::text AS rotated_session, "
-            "(SELECT coalesce(json_agg(json_build_object('method', c.method, 'timestamp', "
-            "extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC), '[]'::json) "
-            "FROM auth.mfa_amr_claims c WHERE c.session_id = ins.session_id)::text AS amr "
-            "FROM ins JOIN auth.users ON auth.users.id = ins.user_id";
-}
-
 [[noreturn]] void not_found() {
   throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
-}
-
-// The session's authentication methods, newest first, as the amr claim.
-boost::json::array load_amr(pqxx::transaction_base& tx, const std::string& session_id) {
-  boost::json::array amr;
-  for (const pqxx::row& r : tx.exec_params(
-           "SELECT method, extract(epoch FROM created_at)::bigint FROM auth.mfa_amr_claims "
-           "WHERE session_id = $1::uuid ORDER BY created_at DESC",
-           session_id)) {
-    amr.push_back(boost::json::object{{"method", r[0].as<std::string>()}, {"timestamp", r[1].as<std::int64_t>()}});
-  }
-  return amr;
 }
 
 }  // namespace
@@ -66,21 +32,13 @@ std::string sha256_bytes(const std::string& data) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-void SessionIssuer::prepare_statements(PgPool& pg) { pg.prepare("rotate_refresh_token", rotate_sql()); }
-
-NewSession SessionIssuer::create_session(pqxx::work& tx, const std::string& user_id, const std::string& amr_method,
-                                         const std::string& user_agent, const std::string& ip) const {
+NewSession SessionIssuer::create_session(pqxx::work& tx, const Realm& realm, const std::string& user_id,
+                                         const std::string& amr_method, const std::string& user_agent,
+                                         const std::string& ip) const {
   NewSession s;
   s.session_id = uuid_v4();
   s.refresh_token = random_token(kRefreshTokenBytes);
-  tx.exec_params(
-      "INSERT INTO auth.sessions (id, user_id, user_agent, ip) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::inet)",
-      s.session_id, user_id, user_agent.substr(0, 512), ip);
-  tx.exec_params("INSERT INTO auth.mfa_amr_claims (session_id, method) VALUES ($1::uuid, $2)", s.session_id,
-                 amr_method);
-  tx.exec_params("INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id) VALUES ($1, $2::uuid, $3::uuid)",
-                 pqxx::binarystring(sha256_bytes(s.refresh_token)), s.session_id, user_id);
-  tx.exec_params("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1::uuid", user_id);
+  SessionStore(realm).create(tx, s.session_id, user_id, amr_method, user_agent, ip, sha256_bytes(s.refresh_token));
   return s;
 }
 
@@ -88,7 +46,7 @@ std::string SessionIssuer::derive_child(const std::string& parent, int version, 
   return keyd::base64url_encode(m_keyd.mac("refresh_token", parent, version, used_version));
 }
 
-boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Project& project,
+boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Realm& realm,
                                            const std::string& refresh_token) const {
   if (refresh_token.size() < 12 || refresh_token.size() > 128) {
     throw ApiError(400, "validation_failed", "Refresh token is not valid");
@@ -98,16 +56,13 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Project
   const std::string child = derive_child(refresh_token, 0, &child_version);
   {
     pqxx::work tx(conn);
-    const pqxx::result r = tx.exec_prepared("rotate_refresh_token", pqxx::binarystring(sha256_bytes(refresh_token)),
-                                            pqxx::binarystring(sha256_bytes(child)), project.ref, child_version);
-    if (!r.empty()) {
+    const std::optional<Rotation> rotated =
+        SessionStore(realm).rotate(tx, sha256_bytes(refresh_token), sha256_bytes(child), child_version);
+    if (rotated) {
       // Signed before the commit: if keyd fails now, the transaction rolls
       // back and the client's retry of the same token simply rotates.
-      const UserRecord user = user_from_row(r[0]);
-      refuse_banned(user, 400);  // GoTrue's 400 user_banned; rolls back, changes nothing
-      const boost::json::object answer =
-          response(project, user, r[0]["rotated_session"].as<std::string>(), child,
-                   boost::json::parse(r[0]["amr"].as<std::string>()).as_array());
+      refuse_banned(rotated->user, 400);  // GoTrue's 400 user_banned; rolls back, changes nothing
+      const boost::json::object answer = response(realm, rotated->user, rotated->session_id, child, rotated->amr);
       try {
         tx.commit();
       } catch (const pqxx::in_doubt_error&) {
@@ -121,52 +76,42 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Project
       return answer;
     }
   }
-  return reuse_or_revoke(conn, project, refresh_token, child, child_version);
+  return reuse_or_revoke(conn, realm, refresh_token, child, child_version);
 }
 
-boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const Project& project,
+boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const Realm& realm,
                                                    const std::string& token, const std::string& child,
                                                    int child_version) const {
+  const SessionStore sessions(realm);
   pqxx::nontransaction q(conn);
-  const pqxx::result used = q.exec_params(
-      "SELECT t.id, t.user_id::text, t.session_id::text, t.child_mac_version, "
-      "now() - t.updated_at < make_interval(secs => $3) AS in_window "
-      "FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id "
-      "WHERE t.token_hash = $1 AND t.revoked = true AND u.project_ref = $2",
-      pqxx::binarystring(sha256_bytes(token)), project.ref, project.settings.refresh_reuse_seconds);
-  if (used.empty()) {
+  const std::optional<UsedRefreshToken> used =
+      sessions.find_used(q, sha256_bytes(token), realm.settings.refresh_reuse_seconds);
+  if (!used) {
     not_found();
   }
-  const pqxx::row parent = used[0];
-  const std::string user_id = parent[1].as<std::string>();
-  const std::string session_id = parent[2].as<std::string>();
-  if (parent[4].as<bool>() && !parent[3].is_null()) {
+  if (used->in_reuse_window && used->child_mac_version) {
     // A client that lost the answer, or lost a race with its own other tab:
-    // its child is handed out again if nobody has used it yet. FOR SHARE
-    // waits for a rotation of that child in flight, so "unused" is judged
-    // on what committed.
-    const int version = parent[3].as<int>();
+    // its child is handed out again if nobody has used it yet ("unused" is
+    // judged on what committed: child_unused waits for a rotation in flight).
+    const int version = *used->child_mac_version;
     int unused = 0;
     const std::string same = version == child_version ? child : derive_child(token, version, &unused);
-    const pqxx::result c = q.exec_params(
-        "SELECT revoked FROM auth.refresh_tokens WHERE token_hash = $1 AND parent_id = $2 FOR SHARE",
-        pqxx::binarystring(sha256_bytes(same)), parent[0].as<std::int64_t>());
-    if (!c.empty() && !c[0][0].as<bool>()) {
-      std::optional<UserRecord> user = find_user_by_id(q, project.ref, user_id);
+    if (sessions.child_unused(q, sha256_bytes(same), used->id)) {
+      const std::optional<UserRecord> user = UserStore(realm).find_by_id(q, used->user_id);
       if (!user) {
         not_found();
       }
       refuse_banned(*user, 400);
-      return response(project, *user, session_id, same, load_amr(q, session_id));
+      return response(realm, *user, used->session_id, same, sessions.amr(q, used->session_id));
     }
   }
   // A replay: whoever holds this token is not the rightful client, or is
   // racing it. Every session of the user goes, at once.
-  q.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", user_id);
+  sessions.delete_all(q, used->user_id);
   throw ApiError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
 }
 
-std::string SessionIssuer::sign_access_token(const Project& project, const UserRecord& user,
+std::string SessionIssuer::sign_access_token(const Realm& realm, const UserRecord& user,
                                              const std::string& session_id, const boost::json::array& amr,
                                              std::int64_t now, std::int64_t exp) const {
   std::string aal = "aal1";
@@ -176,30 +121,32 @@ std::string SessionIssuer::sign_access_token(const Project& project, const UserR
       aal = "aal2";
     }
   }
-  const boost::json::object claims{{"iss", project.issuer},
-                                   {"sub", user.id},
-                                   {"aud", "authenticated"},
-                                   {"exp", exp},
-                                   {"iat", now},
-                                   {"email", user.email},
-                                   {"phone", user.phone},
-                                   {"app_metadata", user.app_metadata},
-                                   {"user_metadata", user.user_metadata},
-                                   {"role", "authenticated"},
-                                   {"aal", aal},
-                                   {"amr", amr},
-                                   {"session_id", session_id},
-                                   {"is_anonymous", user.is_anonymous},
-                                   {"ref", project.ref}};  // auth.project() (policy 0006)
-  return m_keyd.client().sign_jwt(project.keyring, boost::json::serialize(claims));
+  boost::json::object claims{{"iss", realm.issuer},
+                             {"sub", user.id},
+                             {"aud", realm.audience},
+                             {"exp", exp},
+                             {"iat", now},
+                             {"email", user.email},
+                             {"phone", user.phone},
+                             {"app_metadata", user.app_metadata},
+                             {"user_metadata", user.user_metadata},
+                             {"role", realm.role},
+                             {"aal", aal},
+                             {"amr", amr},
+                             {"session_id", session_id},
+                             {"is_anonymous", user.is_anonymous}};
+  if (realm.kind == RealmKind::project) {
+    claims["ref"] = realm.ref;  // auth.project() (policy 0006)
+  }
+  return m_keyd.client().sign_jwt(realm.keyring, boost::json::serialize(claims));
 }
 
-boost::json::object SessionIssuer::response(const Project& project, const UserRecord& user,
+boost::json::object SessionIssuer::response(const Realm& realm, const UserRecord& user,
                                             const std::string& session_id, const std::string& refresh_token,
                                             const boost::json::array& amr) const {
   const std::int64_t now = unix_now();
-  const std::int64_t exp = now + project.settings.access_token_ttl_seconds;
-  return boost::json::object{{"access_token", sign_access_token(project, user, session_id, amr, now, exp)},
+  const std::int64_t exp = now + realm.settings.access_token_ttl_seconds;
+  return boost::json::object{{"access_token", sign_access_token(realm, user, session_id, amr, now, exp)},
                              {"token_type", "bearer"},
                              {"expires_in", exp - now},
                              {"expires_at", exp},
@@ -207,10 +154,10 @@ boost::json::object SessionIssuer::response(const Project& project, const UserRe
                              {"user", user_json(user)}};
 }
 
-boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Project& project,
+boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Realm& realm,
                                                     const UserRecord& user, const std::string& session_id,
                                                     const std::string& refresh_token) const {
-  return response(project, user, session_id, refresh_token, load_amr(tx, session_id));
+  return response(realm, user, session_id, refresh_token, SessionStore(realm).amr(tx, session_id));
 }
 
 }  // namespace orbitnest::authd

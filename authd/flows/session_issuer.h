@@ -1,5 +1,5 @@
 #pragma once
-// Sessions and their tokens: a session row per sign-in, opaque refresh
+// Sessions and their tokens, for every realm (SessionStore holds the SQL): a session row per sign-in, opaque refresh
 // tokens (stored as SHA-256) that rotate on every use, and access tokens
 // signed by keyd with the claims GoTrue's clients expect.
 //
@@ -9,7 +9,7 @@
 // rotate), the access token is signed by keyd inside that transaction, and
 // only then does it commit. A child is not random: it is keyd's MAC of its
 // parent (purpose "refresh_token"), so a client that retries a refresh
-// whose answer it lost gets the same child back, within the project's
+// whose answer it lost gets the same child back, within the realm's
 // refresh_reuse_seconds of the rotation and while that child is unused.
 // Any other used token is a replay: every session of the user is deleted
 // and the caller gets refresh_token_already_used.
@@ -22,7 +22,7 @@
 #include "authd/db/pg_pool.h"
 #include "authd/flows/user_record.h"
 #include "authd/keyd/keyd_link.h"
-#include "authd/projects/project.h"
+#include "authd/realms/realm.h"
 
 namespace orbitnest::authd {
 
@@ -34,34 +34,31 @@ struct NewSession {
 class SessionIssuer final {
  public:
   explicit SessionIssuer(KeydLink& keyd) : m_keyd(keyd) {}
-  // Registers the rotation statement (prepared once per connection).
-  static void prepare_statements(PgPool& pg);
-
-  NewSession create_session(pqxx::work& tx, const std::string& user_id, const std::string& amr_method,
+  NewSession create_session(pqxx::work& tx, const Realm& realm, const std::string& user_id, const std::string& amr_method,
                             const std::string& user_agent, const std::string& ip) const;
   // The refresh grant: rotates `refresh_token` (or hands back its unused
   // child, see above) and answers the session response. Throws ApiError
   // (validation_failed, refresh_token_not_found, refresh_token_already_used
   // after committing the revocation of a replay, 503 when the commit's
   // outcome is unknown: retrying the same token is then safe).
-  boost::json::object refresh(pqxx::connection& conn, const Project& project, const std::string& refresh_token) const;
+  boost::json::object refresh(pqxx::connection& conn, const Realm& realm, const std::string& refresh_token) const;
 
   // The session response: access token (signed by keyd), refresh token,
   // expiry, and the user.
-  boost::json::object session_response(pqxx::transaction_base& tx, const Project& project, const UserRecord& user,
+  boost::json::object session_response(pqxx::transaction_base& tx, const Realm& realm, const UserRecord& user,
                                        const std::string& session_id, const std::string& refresh_token) const;
 
  private:
-  std::string sign_access_token(const Project& project, const UserRecord& user, const std::string& session_id,
+  std::string sign_access_token(const Realm& realm, const UserRecord& user, const std::string& session_id,
                                 const boost::json::array& amr, std::int64_t now, std::int64_t exp) const;
-  boost::json::object response(const Project& project, const UserRecord& user, const std::string& session_id,
+  boost::json::object response(const Realm& realm, const UserRecord& user, const std::string& session_id,
                                const std::string& refresh_token, const boost::json::array& amr) const;
   // keyd's MAC of `parent` with key `version` (0 = current; the one used is
   // set): the child token, the same every time for one parent and key.
   std::string derive_child(const std::string& parent, int version, int* used_version) const;
   // The refresh of a token that did not rotate: unknown, a retry in the
   // reuse window (the same child again), or a replay.
-  boost::json::object reuse_or_revoke(pqxx::connection& conn, const Project& project, const std::string& token,
+  boost::json::object reuse_or_revoke(pqxx::connection& conn, const Realm& realm, const std::string& token,
                                       const std::string& child, int child_version) const;
   KeydLink& m_keyd;
 };

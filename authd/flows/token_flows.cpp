@@ -1,9 +1,11 @@
-// POST /token: the password, refresh-token and PKCE grants.
+// POST /token: the password and refresh-token grants (every realm) and the
+// PKCE grant (projects: it completes an email link).
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
 #include "authd/flows/email_address.h"
 #include "authd/security/rate_limiter.h"
+#include "authd/stores/user_store.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -17,7 +19,7 @@ std::string user_agent(const Request& req) {
   throw ApiError(400, "invalid_credentials", "Invalid login credentials");
 }
 
-Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+Response password_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {
   if (body.string("phone")) {
     throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
   }
@@ -32,8 +34,8 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
   std::optional<UserRecord> user;
   {
     pqxx::nontransaction q(*conn);
-    refuse_if_password_failures_reached(q, c.project, email);
-    user = find_user_by_email(q, c.project.ref, email);
+    refuse_if_password_failures_reached(q, c.realm, email);
+    user = UserStore(c.realm).find_by_email(q, email);
   }
   bool needs_rehash = false;
   const bool ok = user && user->encrypted_password &&
@@ -42,7 +44,7 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     s.passwords.dummy_verify(*password);  // same time whether or not the account exists
   }
   if (!ok) {
-    count_password_failure(*conn, c.project, email);
+    count_password_failure(*conn, c.realm, email);
     invalid_credentials();
   }
   refuse_banned(*user, 400);  // GoTrue: 400 user_banned, once the credentials are right
@@ -51,30 +53,31 @@ Response password_grant(AuthServices& s, const ProjectCall& c, const JsonBody& b
     rehash = s.passwords.hash(*password);  // parameters changed since this hash was made
   }
   pqxx::work tx(*conn);
+  const UserStore users(c.realm);
   if (rehash) {
-    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3 WHERE id = $1::uuid", user->id,
-                   rehash->phc, rehash->pepper_version);
+    users.set_password(tx, user->id, *rehash);
   }
-  const NewSession session = s.sessions.create_session(tx, user->id, "password", user_agent(c.req), c.req.remote_address);
-  user = find_user_by_id(tx, c.project.ref, user->id);
+  const NewSession session =
+      s.sessions.create_session(tx, c.realm, user->id, "password", user_agent(c.req), c.req.remote_address);
+  user = users.find_by_id(tx, user->id);
   const boost::json::object response =
-      s.sessions.session_response(tx, c.project, *user, session.session_id, session.refresh_token);
+      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
   tx.commit();
   return json_response(200, response);
 }
 
-Response refresh_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+Response refresh_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {
   const std::optional<std::string> token = body.string("refresh_token");
   if (!token || token->empty()) {
     throw ApiError(400, "validation_failed", "refresh_token required");
   }
   PgPool::Lease conn = s.pg.lease();
-  return json_response(200, s.sessions.refresh(*conn, c.project, *token));
+  return json_response(200, s.sessions.refresh(*conn, c.realm, *token));
 }
 
 // exchangeCodeForSession(): the code an email link carried, with the
 // verifier only the browser that began the flow holds.
-Response pkce_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body) {
+Response pkce_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {
   const std::optional<std::string> auth_code = body.string("auth_code");
   const std::optional<std::string> verifier = body.string("code_verifier");
   if (!auth_code || !verifier) {
@@ -82,13 +85,13 @@ Response pkce_grant(AuthServices& s, const ProjectCall& c, const JsonBody& body)
   }
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
-  const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project, *auth_code, *verifier);
+  const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project(), *auth_code, *verifier);
   return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
 }
 
 }  // namespace
 
-Response token(AuthServices& s, const ProjectCall& c) {
+Response token(AuthServices& s, const RealmCall& c) {
   const std::optional<std::string> grant = query_param(c.req, "grant_type");
   const JsonBody body = JsonBody::parse(c.req);
   if (grant == "password") {
@@ -97,10 +100,13 @@ Response token(AuthServices& s, const ProjectCall& c) {
   if (grant == "refresh_token") {
     return refresh_grant(s, c, body);
   }
-  if (grant == "pkce") {
+  if (grant == "pkce" && c.realm.kind == RealmKind::project) {
     return pkce_grant(s, c, body);
   }
-  throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password, refresh_token or pkce");
+  throw ApiError(400, "validation_failed",
+                 c.realm.kind == RealmKind::project
+                     ? "unsupported_grant_type: use grant_type=password, refresh_token or pkce"
+                     : "unsupported_grant_type: use grant_type=password or refresh_token");
 }
 
 }  // namespace orbitnest::authd

@@ -5,6 +5,8 @@
 #include "authd/api/user_metadata.h"
 #include "authd/flows/email_address.h"
 #include "authd/flows/auth_api.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -36,20 +38,20 @@ bool proved_mailbox_recently(const VerifiedToken& token) {
 // the user with the current password, or with a reauthenticate code
 // (nonce), or comes from a session a mailed code began minutes ago (the
 // password-reset flow).
-void require_reauthentication(AuthServices& s, pqxx::connection& conn, const ProjectCall& c, const Authenticated& a,
+void require_reauthentication(AuthServices& s, pqxx::connection& conn, const RealmCall& c, const SignedIn& a,
                               const JsonBody& body) {
-  if (!c.project.settings.secure_password_change) {
+  if (!c.realm.settings.secure_password_change) {
     return;
   }
   if (const std::optional<std::string> current = body.string("current_password")) {
     {
       pqxx::nontransaction q(conn);
-      refuse_if_password_failures_reached(q, c.project, a.user.email);  // a stolen token is no guessing oracle
+      refuse_if_password_failures_reached(q, c.realm, a.user.email);  // a stolen token is no guessing oracle
     }
     bool ignored = false;
     if (!a.user.encrypted_password ||
         !s.passwords.verify(*current, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
-      count_password_failure(conn, c.project, a.user.email);
+      count_password_failure(conn, c.realm, a.user.email);
       throw ApiError(400, "current_password_invalid", "Current password is not correct");
     }
     return;
@@ -57,7 +59,7 @@ void require_reauthentication(AuthServices& s, pqxx::connection& conn, const Pro
   if (const std::optional<std::string> nonce = body.string("nonce")) {
     try {
       pqxx::work tx(conn);
-      s.codes.consume(conn, tx, c.project, {"reauthentication"}, a.user.email, *nonce);
+      s.codes.consume(conn, tx, c.project(), {"reauthentication"}, a.user.email, *nonce);
       tx.commit();
     } catch (const ApiError& e) {
       if (e.code() != "otp_expired") {
@@ -74,11 +76,11 @@ void require_reauthentication(AuthServices& s, pqxx::connection& conn, const Pro
   }
 }
 
-Response get_user(AuthServices&, const ProjectCall&, const Authenticated& a) {
+Response get_user(AuthServices&, const RealmCall&, const SignedIn& a) {
   return json_response(200, user_json(a.user));  // read when the route authenticated the caller
 }
 
-Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
+Response put_user(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   const JsonBody body = JsonBody::parse(c.req);
   if (body.string("phone")) {
     throw ApiError(422, "validation_failed", "Changing the phone number is not available yet");
@@ -92,10 +94,10 @@ Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a)
   PgPool::Lease conn = s.pg.lease();
   const std::optional<std::string> email =
       raw_email ? std::optional<std::string>(canonical_email(*raw_email)) : std::nullopt;
-  const EmailLink link = email_link_for(c.project, c.req, body);
+  const EmailLink link = email_link_for(c.project(), c.req, body);
   std::optional<PasswordHash> hash;
   if (password) {
-    check_password_policy(c.project, *password);
+    check_password_policy(c.realm, *password);
     require_reauthentication(s, *conn, c, a, body);
     bool ignored = false;
     if (a.user.encrypted_password &&
@@ -105,19 +107,15 @@ Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a)
     hash = s.passwords.hash(*password);
   }
   if (email && *email != a.user.email) {
-    request_email_change(s, *conn, c.project, a.user, *email, link);
+    request_email_change(s, *conn, c.project(), a.user, *email, link);
   }
+  const UserStore users(c.realm);
   pqxx::work tx(*conn);
   if (hash) {
-    tx.exec_params("UPDATE auth.users SET encrypted_password = $2, pepper_version = $3, updated_at = now() "
-                   "WHERE id = $1::uuid",
-                   a.user.id, hash->phc, hash->pepper_version);
+    users.set_password(tx, a.user.id, *hash);
     // A new password ends every other session and every pending code.
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id <> $2::uuid", a.user.id,
-                   a.token.session_id);
-    tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE project_ref = $1 AND recipient = $2 "
-                   "AND consumed_at IS NULL",
-                   c.project.ref, a.user.email);
+    SessionStore(c.realm).delete_others(tx, a.user.id, a.token.session_id);
+    s.codes.void_pending(tx, c.project(), a.user.email);
   }
   if (data) {
     boost::json::object merged = a.user.user_metadata;
@@ -129,28 +127,27 @@ Response put_user(AuthServices& s, const ProjectCall& c, const Authenticated& a)
       }
     }
     check_user_metadata(merged);
-    tx.exec_params("UPDATE auth.users SET raw_user_meta_data = $2::jsonb, updated_at = now() WHERE id = $1::uuid",
-                   a.user.id, boost::json::serialize(merged));
+    users.set_user_metadata(tx, a.user.id, merged);
   }
-  const std::optional<UserRecord> updated = find_user_by_id(tx, c.project.ref, a.user.id);
+  const std::optional<UserRecord> updated = users.find_by_id(tx, a.user.id);
   tx.commit();
   return json_response(200, user_json(*updated));
 }
 
-Response logout(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
+Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   const std::string scope = query_param(c.req, "scope").value_or("global");
   if (scope != "global" && scope != "local" && scope != "others") {
     throw ApiError(400, "validation_failed", "scope must be global, local or others");
   }
+  const SessionStore sessions(c.realm);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   if (scope == "local") {
-    tx.exec_params("DELETE FROM auth.sessions WHERE id = $1::uuid", a.token.session_id);
+    sessions.delete_one(tx, a.user.id, a.token.session_id);
   } else if (scope == "others") {
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid AND id <> $2::uuid", a.user.id,
-                   a.token.session_id);
+    sessions.delete_others(tx, a.user.id, a.token.session_id);
   } else {
-    tx.exec_params("DELETE FROM auth.sessions WHERE user_id = $1::uuid", a.user.id);
+    sessions.delete_all(tx, a.user.id);
   }
   tx.commit();
   Response r;
@@ -159,7 +156,7 @@ Response logout(AuthServices& s, const ProjectCall& c, const Authenticated& a) {
   return r;
 }
 
-Response settings(AuthServices&, const ProjectCall& c) {
+Response settings(AuthServices&, const RealmCall& c) {
   return json_response(
       200, boost::json::object{{"external", boost::json::object{{"email", true}, {"phone", false},
                                                                 {"anonymous_users", false}, {"google", false},
@@ -170,13 +167,13 @@ Response settings(AuthServices&, const ProjectCall& c) {
                                {"sms_provider", "twilio"},
                                {"saml_enabled", false},
                                {"passkeys_enabled", false},
-                               {"mailer_otp_length", c.project.settings.otp_length},
-                               {"mailer_otp_exp", c.project.settings.otp_ttl_seconds}});
+                               {"mailer_otp_length", c.realm.settings.otp_length},
+                               {"mailer_otp_exp", c.realm.settings.otp_ttl_seconds}});
 }
 
-Response jwks(AuthServices& s, const ProjectCall& c) {
+Response jwks(AuthServices& s, const RealmCall& c) {
   Response r;
-  r.body = s.jwks.jwks_json(c.project.keyring);
+  r.body = s.jwks.jwks_json(c.realm.keyring);
   r.headers.emplace_back("Cache-Control", "public, max-age=600");
   return r;
 }

@@ -28,7 +28,7 @@ bool is_uuid(std::string_view s) {
 UserRecord user_from_row(const pqxx::row& r) {
   UserRecord u;
   u.id = r["id"].as<std::string>();
-  u.project_ref = r["project_ref"].as<std::string>();
+  u.realm_ref = r["realm_ref"].as<std::string>();
   u.aud = r["aud"].as<std::string>();
   u.role = r["role"].as<std::string>();
   u.email = r["email"].as<std::string>();
@@ -46,30 +46,6 @@ UserRecord user_from_row(const pqxx::row& r) {
   u.is_anonymous = r["is_anonymous"].as<bool>();
   u.banned = r["banned"].as<bool>();
   return u;
-}
-
-std::optional<UserRecord> find_user_by_email(pqxx::transaction_base& tx, const std::string& ref,
-                                             const std::string& email) {
-  const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
-                                            " FROM auth.users WHERE project_ref = $1 AND email = $2",
-                                        ref, email);
-  if (r.empty()) {
-    return std::nullopt;
-  }
-  return user_from_row(r[0]);
-}
-
-std::optional<UserRecord> find_user_by_id(pqxx::transaction_base& tx, const std::string& ref, const std::string& id) {
-  if (!is_uuid(id)) {
-    return std::nullopt;
-  }
-  const pqxx::result r = tx.exec_params(std::string("SELECT ") + kUserColumns +
-                                            " FROM auth.users WHERE project_ref = $1 AND id = $2::uuid",
-                                        ref, id);
-  if (r.empty()) {
-    return std::nullopt;
-  }
-  return user_from_row(r[0]);
 }
 
 boost::json::object user_json(const UserRecord& u) {

@@ -84,15 +84,24 @@ constexpr int kTrimAfterCloses = 256;
 struct HttpServer::Impl {
   class Session;
 
-  Impl(const config::AuthdConfig& c, const RouteTable& r, BlockingPool& p, BlockingPool& pp)
-      : cfg(c), routes(r), pool(p), password_pool(pp), limiter(c.http.max_connections, c.http.max_connections_per_ip),
-        tls(std::make_shared<ssl::context>(make_tls_context(c.tls))), ioc(c.http.io_threads), acceptor(ioc),
-        accept_timer(ioc), signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP), tick_timer(ioc), drain_timer(ioc) {}
+  // One per listening socket: the project API's, the admin API's.
+  struct Listener {
+    Listener(net::io_context& ioc, HttpListener s) : spec(std::move(s)), acceptor(ioc), accept_timer(ioc) {}
+    HttpListener spec;
+    tcp::acceptor acceptor;
+    // After accept() failed for lack of resources: 50 ms, doubling to 1 s.
+    net::steady_timer accept_timer;
+    std::chrono::milliseconds accept_backoff{0};
+  };
+
+  Impl(const config::AuthdConfig& c, BlockingPool& p, BlockingPool& pp)
+      : cfg(c), pool(p), password_pool(pp), limiter(c.http.max_connections, c.http.max_connections_per_ip),
+        tls(std::make_shared<ssl::context>(make_tls_context(c.tls))), ioc(c.http.io_threads),
+        signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP), tick_timer(ioc), drain_timer(ioc) {}
 
   // Declared before ioc so that they outlive it: sessions still owned by
   // pending handlers are destroyed with ioc and touch these on the way.
   const config::AuthdConfig& cfg;
-  const RouteTable& routes;
   BlockingPool& pool;
   BlockingPool& password_pool;
   std::atomic<bool> draining{false};
@@ -107,17 +116,14 @@ struct HttpServer::Impl {
   std::mutex tls_mutex;
   std::shared_ptr<ssl::context> tls;
   net::io_context ioc;
-  tcp::acceptor acceptor;
-  // After accept() failed for lack of resources: 50 ms, doubling to 1 s.
-  net::steady_timer accept_timer;
-  std::chrono::milliseconds accept_backoff{0};
+  std::vector<std::unique_ptr<Listener>> listeners;
   net::signal_set signals;
   net::signal_set reload_signal;
   net::steady_timer tick_timer;
   net::steady_timer drain_timer;
 
-  void do_accept();
-  void on_accept_failed(const beast::error_code& ec);
+  void do_accept(Listener& l);
+  void on_accept_failed(Listener& l, const beast::error_code& ec);
   void wait_for_reload();
   std::shared_ptr<ssl::context> current_tls() {
     const std::lock_guard lock(tls_mutex);
@@ -134,8 +140,9 @@ struct HttpServer::Impl {
 // handshake; the request deadline a whole request, from its first byte.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
-  Session(Impl& server, tcp::socket&& socket, ConnectionLimiter::Slot slot, std::string remote, std::string network)
-      : m_server(server), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
+  Session(Impl& server, const RouteTable& routes, tcp::socket&& socket, ConnectionLimiter::Slot slot,
+          std::string remote, std::string network)
+      : m_server(server), m_routes(routes), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
         m_remote(std::move(remote)), m_network(std::move(network)) {}
 
   ~Session() {
@@ -257,7 +264,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   bool match_route() {
     const auto& header = m_parser->get();
     const std::string_view target = header.target();
-    m_match = m_server.routes.match(std::string(header.method_string()),
+    m_match = m_routes.match(std::string(header.method_string()),
                                     std::string(target.substr(0, target.find('?'))));
     if (m_match.route == nullptr || !m_match.route->body_limit) {
       return true;
@@ -317,7 +324,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   void dispatch(Request req) {
     const RouteMatch match = std::move(m_match);
     if (match.route == nullptr) {
-      return send(req, m_server.routes.no_route(req, match));
+      return send(req, m_routes.no_route(req, match));
     }
     const Execution execution =
         match.route->execution_for != nullptr ? match.route->execution_for(req) : match.route->execution;
@@ -425,6 +432,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   }
 
   Impl& m_server;
+  const RouteTable& m_routes;  // the routes of the listener that accepted it
   ConnectionLimiter::Slot m_slot;       // the place this connection takes, given back with it
   std::shared_ptr<ssl::context> m_tls;  // outlives m_stream, which refers to it
   beast::tcp_stream m_tcp;              // moved into m_stream once the client speaks
@@ -446,16 +454,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   unsigned m_requests = 0;
 };
 
-void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+void HttpServer::Impl::do_accept(Listener& l) {
+  l.acceptor.async_accept(net::make_strand(ioc), [this, &l](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      return on_accept_failed(ec);
+      return on_accept_failed(l, ec);
     }
-    accept_backoff = std::chrono::milliseconds(0);
+    l.accept_backoff = std::chrono::milliseconds(0);
     beast::error_code remote_ec;
     const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
     if (remote_ec) {
-      return do_accept();  // gone already
+      return do_accept(l);  // gone already
     }
     ConnectionLimiter::Refusal refusal = ConnectionLimiter::Refusal::none;
     ConnectionLimiter::Slot slot = limiter.acquire(remote.address(), &refusal);
@@ -469,9 +477,10 @@ void HttpServer::Impl::do_accept() {
                       {"remote", remote.address().to_string()},
                       {"suppressed", suppressed}});
       }
-      return do_accept();  // socket closes as it goes out of scope
+      return do_accept(l);  // socket closes as it goes out of scope
     }
-    auto session = std::make_shared<Session>(*this, std::move(socket), std::move(slot), remote.address().to_string(),
+    auto session = std::make_shared<Session>(*this, *l.spec.routes, std::move(socket), std::move(slot),
+                                             remote.address().to_string(),
                                              ConnectionLimiter::network_name(remote.address()));
     {
       const std::lock_guard lock(sessions_mutex);
@@ -479,32 +488,34 @@ void HttpServer::Impl::do_accept() {
       sessions.push_back(session);
     }
     session->run();
-    do_accept();
+    do_accept(l);
   });
 }
 
-void HttpServer::Impl::on_accept_failed(const beast::error_code& ec) {
+void HttpServer::Impl::on_accept_failed(Listener& l, const beast::error_code& ec) {
   if (ec == net::error::operation_aborted || draining.load()) {
     return;
   }
   const bool back_off = out_of_resources(ec);
   if (back_off) {
-    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+    l.accept_backoff =
+        std::clamp(l.accept_backoff * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
   }
   std::int64_t suppressed = 0;
   if (accept_failed_log.should_log(&suppressed)) {
     log::warning("authd.accept_failed", {{"reason", ec.message()},
-                                         {"retry_ms", back_off ? accept_backoff.count() : 0},
+                                         {"retry_ms", back_off ? l.accept_backoff.count() : 0},
+                                         {"listener", l.spec.name},
                                          {"connections", limiter.open()},
                                          {"suppressed", suppressed}});
   }
   if (!back_off) {
-    return do_accept();  // the peer's problem (it reset): the next one is fine
+    return do_accept(l);  // the peer's problem (it reset): the next one is fine
   }
-  accept_timer.expires_after(accept_backoff);
-  accept_timer.async_wait([this](beast::error_code timer_ec) {
+  l.accept_timer.expires_after(l.accept_backoff);
+  l.accept_timer.async_wait([this, &l](beast::error_code timer_ec) {
     if (!timer_ec && !draining.load()) {
-      do_accept();
+      do_accept(l);
     }
   });
 }
@@ -552,8 +563,10 @@ void HttpServer::Impl::start_drain() {
   sd::notify_stopping();
   log::notice("authd.draining", {{"connections", limiter.open()}});
   beast::error_code ignored;
-  acceptor.close(ignored);
-  accept_timer.cancel();
+  for (const std::unique_ptr<Listener>& l : listeners) {
+    l->acceptor.close(ignored);
+    l->accept_timer.cancel();
+  }
   signals.cancel();
   reload_signal.cancel();
   tick_timer.cancel();
@@ -582,28 +595,35 @@ void HttpServer::Impl::check_drained() {
   }
 }
 
-HttpServer::HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool,
+HttpServer::HttpServer(const config::AuthdConfig& cfg, std::vector<HttpListener> listeners, BlockingPool& pool,
                        BlockingPool& password_pool)
-    : m_impl(std::make_unique<Impl>(cfg, routes, pool, password_pool)) {}
+    : m_impl(std::make_unique<Impl>(cfg, pool, password_pool)) {
+  for (HttpListener& l : listeners) {
+    m_impl->listeners.push_back(std::make_unique<Impl::Listener>(m_impl->ioc, std::move(l)));
+  }
+}
 
 HttpServer::~HttpServer() = default;
 
 void HttpServer::listen() {
   Impl& s = *m_impl;
   std::optional<UniqueFd> passed = sd::take_stream_listener();
-  if (passed) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    ::getsockname(passed->get(), reinterpret_cast<sockaddr*>(&addr), &len);
-    s.acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), passed->release());
-    log::info("authd.listening", {{"socket", "systemd"}});
-  } else {
-    const tcp::endpoint ep(net::ip::make_address(s.cfg.listen.address), static_cast<unsigned short>(s.cfg.listen.port));
-    s.acceptor.open(ep.protocol());
-    s.acceptor.set_option(net::socket_base::reuse_address(true));
-    s.acceptor.bind(ep);
-    s.acceptor.listen(net::socket_base::max_listen_connections);
-    log::info("authd.listening", {{"address", s.cfg.listen.address}, {"port", s.cfg.listen.port}});
+  for (const std::unique_ptr<Impl::Listener>& l : s.listeners) {
+    if (passed && l->spec.systemd_socket) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof(addr);
+      ::getsockname(passed->get(), reinterpret_cast<sockaddr*>(&addr), &len);
+      l->acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), passed->release());
+      passed.reset();
+      log::info("authd.listening", {{"listener", l->spec.name}, {"socket", "systemd"}});
+      continue;
+    }
+    const tcp::endpoint ep(net::ip::make_address(l->spec.address), static_cast<unsigned short>(l->spec.port));
+    l->acceptor.open(ep.protocol());
+    l->acceptor.set_option(net::socket_base::reuse_address(true));
+    l->acceptor.bind(ep);
+    l->acceptor.listen(net::socket_base::max_listen_connections);
+    log::info("authd.listening", {{"listener", l->spec.name}, {"address", l->spec.address}, {"port", l->spec.port}});
   }
 }
 
@@ -617,7 +637,9 @@ void HttpServer::run(std::chrono::milliseconds tick, std::function<void()> on_ti
       s.start_drain();
     }
   });
-  s.do_accept();
+  for (const std::unique_ptr<Impl::Listener>& l : s.listeners) {
+    s.do_accept(*l);
+  }
   s.wait_for_reload();
   s.schedule_tick();
   std::vector<std::thread> threads;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "authd/blocking_pool.h"
 #include "authd/http/route_table.h"
@@ -14,9 +15,20 @@
 
 namespace orbitnest::authd {
 
+// One listening socket and the routes it serves: each surface (project
+// API, admin API) has its own, so a route of one is never reachable on the
+// other's port. Connection limits count across all of them.
+struct HttpListener {
+  std::string name;  // "api", "admin": for logs
+  std::string address;
+  int port = 0;
+  const RouteTable* routes = nullptr;
+  bool systemd_socket = false;  // takes the socket systemd passed, if any
+};
+
 class HttpServer final {
  public:
-  HttpServer(const config::AuthdConfig& cfg, const RouteTable& routes, BlockingPool& pool,
+  HttpServer(const config::AuthdConfig& cfg, std::vector<HttpListener> listeners, BlockingPool& pool,
              BlockingPool& password_pool);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -18,6 +18,8 @@ Project from_row(const pqxx::row& r) {
   p.publishable_key = r["publishable_key"].as<std::string>();
   p.issuer = r["issuer"].as<std::string>();
   p.keyring = r["keyring"].as<std::string>();
+  p.audience = kProjectAudience;
+  p.role = kProjectUserRole;
   p.settings = ProjectSettings::from_json(boost::json::parse(r["settings"].as<std::string>()).as_object());
   return p;
 }
@@ -95,6 +97,8 @@ CreatedProject ProjectStore::create(const std::string& ref, const std::string& n
   out.project.name = name;
   out.project.keyring = ring.keyring;
   out.project.issuer = ring.issuer;
+  out.project.audience = kProjectAudience;
+  out.project.role = kProjectUserRole;
   out.project.publishable_key = "sb_publishable_" + random_token(18);
   out.project.settings = settings;
   out.secret_key = "sb_secret_" + random_token(24);

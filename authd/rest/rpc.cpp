@@ -78,8 +78,8 @@ std::optional<std::string> parameter_text(const boost::json::value& v) {
 
 }  // namespace
 
-Response rpc(AuthServices& s, const ProjectCall& c) {
-  const std::vector<std::string>& exposed = c.project.settings.exposed_schemas;
+Response rpc(AuthServices& s, const RealmCall& c) {
+  const std::vector<std::string>& exposed = c.project().settings.exposed_schemas;
   const std::string& path = c.req.path;
   std::string name = path.substr(path.rfind('/') + 1);
   std::string schema = exposed.empty() ? std::string() : exposed.front();
@@ -114,7 +114,7 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
   if (bearer && *bearer != api_key_of(c.req)) {
     PgPool::Lease auth_conn = s.pg.lease();
     pqxx::read_transaction auth_tx(*auth_conn);
-    const Authenticated a = authenticate(s, auth_tx, c);  // 401/403
+    const SignedIn a = authenticate(s, auth_tx, c);  // 401/403
     role = a.token.role;
     claims = a.token.claims;
   }
@@ -124,7 +124,7 @@ Response rpc(AuthServices& s, const ProjectCall& c) {
   // auth.project(): the project the call is made for. A user token was
   // checked against this project's keys and issuer, so this is its ref
   // too (tokens from before the claim existed get it here).
-  claims["ref"] = c.project.ref;
+  claims["ref"] = c.project().ref;
 
   std::string call = "\"" + schema + "\".\"" + name + "\"(";
   std::vector<std::optional<std::string>> params;

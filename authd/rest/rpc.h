@@ -13,6 +13,6 @@
 
 namespace orbitnest::authd {
 
-Response rpc(AuthServices& s, const ProjectCall& c);
+Response rpc(AuthServices& s, const RealmCall& c);
 
 }  // namespace orbitnest::authd

@@ -6,11 +6,13 @@
 # keyd and authd in the foreground as their own users until Ctrl-C.
 #   ORBITNEST_STATE  state folder (default /var/lib/orbitnest-local)
 #   ORBITNEST_PORT   HTTPS port (default 8443)
+#   ORBITNEST_ADMIN_PORT  the admin API's HTTPS port (default 8444, 127.0.0.1)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STATE="${ORBITNEST_STATE:-/var/lib/orbitnest-local}"
 PORT="${ORBITNEST_PORT:-8443}"
+ADMIN_PORT="${ORBITNEST_ADMIN_PORT:-8444}"
 
 require_root
 install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
@@ -72,6 +74,11 @@ cat >"$STATE/etc/authd.yaml" <<YAML
 listen:
   address: 127.0.0.1
   port: $PORT
+admin:
+  listen:
+    address: 127.0.0.1
+    port: $ADMIN_PORT
+  issuer: https://localhost:$PORT/admin
 tls:
   cert_file: $STATE/tls/tls.crt
   key_file: $STATE/tls/tls.key

@@ -84,6 +84,10 @@ chmod 0600 "$dir/tls.key"
 cat >"$dir/authd.yaml" <<YAML
 listen:
   port: 18443
+admin:
+  listen:
+    port: 18444
+  issuer: https://localhost/admin
 tls:
   cert_file: $dir/tls.crt
   key_file: $dir/tls.key

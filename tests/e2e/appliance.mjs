@@ -152,8 +152,13 @@ keyrings:
 clients:
   authd_user: ${user}
 `);
+  const adminPort = await freePort();
   writeFileSync(join(dir, 'authd.yaml'), `listen:
   port: ${port}
+admin:
+  listen:
+    port: ${adminPort}
+  issuer: https://localhost:${port}/admin
 tls:
   cert_file: ${dir}/tls.crt
   key_file: ${dir}/tls.key

@@ -258,6 +258,9 @@ TEST_F(AuthdApi, PerIpLimitsHoldOnOneNodeAndAreSharedThroughPostgres) {
   const std::string port_line = "port: " + std::to_string(a.port);
   const int second_port = free_tcp_port();
   second_yaml.replace(second_yaml.find(port_line), port_line.size(), "port: " + std::to_string(second_port));
+  const std::string admin_port_line = "port: " + std::to_string(a.admin_port);
+  second_yaml.replace(second_yaml.find(admin_port_line), admin_port_line.size(),
+                      "port: " + std::to_string(free_tcp_port()));
   // (A node also deletes counters of windows long over: once at start, then every few minutes.)
   a.db->exec("INSERT INTO auth.rate_limits VALUES ('ip:otp:limited:stale', now() - interval '2 days', 5), "
              "('ip:otp:limited:recent', now() - interval '2 hours', 5)");

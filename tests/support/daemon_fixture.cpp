@@ -52,7 +52,7 @@ bool wait_for_socket(const std::string& path, std::chrono::milliseconds timeout)
   return false;
 }
 
-Appliance::Appliance(bool with_database) : token(dir), port(free_tcp_port()) {
+Appliance::Appliance(bool with_database) : token(dir), port(free_tcp_port()), admin_port(free_tcp_port()) {
   if (with_database) {
     db.emplace();
   }
@@ -93,7 +93,9 @@ std::string Appliance::authd_yaml() const {
          "tls:\n  cert_file: " + cert_file + "\n  key_file: " + key_file + "\n" +
          "keyd:\n  socket_path: " + keyd_socket() + "\n  reconnect_max_backoff_ms: 200\n" +
          "database:\n  conninfo: " + (db ? db->conninfo() : std::string("host=/nonexistent dbname=none")) +
-         "\n  pool_size: 4\n" + "http:\n  drain_timeout_seconds: 5\n" + "log:\n  level: debug\n";
+         "\n  pool_size: 4\n" + "http:\n  drain_timeout_seconds: 5\n" + "log:\n  level: debug\n" +
+         "admin:\n  listen:\n    address: 127.0.0.1\n    port: " + std::to_string(admin_port) +
+         "\n  issuer: https://localhost/admin\n";
 }
 
 std::string Appliance::write_config(const std::string& name, const std::string& text) const {

@@ -43,6 +43,7 @@ class Appliance final {
   std::string cert_file;
   std::string key_file;
   int port;
+  int admin_port;  // the admin API's listener
 
   std::string keyd_socket() const { return dir.file("keyd.sock"); }
   std::string keyd_yaml(const KeydOptions& o = {}) const;

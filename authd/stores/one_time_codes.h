@@ -60,6 +60,8 @@ class OneTimeCodes final {
                         const std::string& token);
   Consumed consume_pkce(pqxx::work& tx, const Project& project, const std::string& auth_code,
                         const std::string& verifier);
+  // Every live code for `recipient` dies (a new password was set).
+  void void_pending(pqxx::transaction_base& tx, const Project& project, const std::string& recipient);
 
  private:
   std::string mac(const Project& project, const std::string& kind, const std::string& recipient,

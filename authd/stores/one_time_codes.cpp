@@ -1,4 +1,4 @@
-#include "authd/flows/one_time_codes.h"
+#include "authd/stores/one_time_codes.h"
 
 #include <botan/mem_ops.h>
 
@@ -189,6 +189,12 @@ std::string OneTimeCodes::consume(pqxx::connection& conn, pqxx::work& tx, const 
   // refused up front.
   add_hits(conn, {{fail_key, 1}}, 86400);
   invalid_code();
+}
+
+void OneTimeCodes::void_pending(pqxx::transaction_base& tx, const Project& project, const std::string& recipient) {
+  tx.exec_params("UPDATE auth.one_time_codes SET consumed_at = now() WHERE project_ref = $1 AND recipient = $2 "
+                 "AND consumed_at IS NULL",
+                 project.ref, recipient);
 }
 
 }  // namespace orbitnest::authd

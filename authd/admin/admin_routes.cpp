@@ -1,0 +1,74 @@
+#include "authd/admin/admin_routes.h"
+
+#include <algorithm>
+#include <string>
+
+#include "authd/api/api_error.h"
+
+namespace orbitnest::authd {
+namespace {
+
+Response admin_health(AuthServices& s, const RealmCall&) { return s.health(); }
+
+Execution token_execution(const Request& req) {
+  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
+}
+
+// A flow written once for every realm, served here to admins.
+template <Response (*Flow)(AuthServices&, const RealmCall&, const SignedIn&)>
+Response as_admin(AuthServices& s, const RealmCall& c, const AdminUser& who) {
+  return Flow(s, c, who);
+}
+
+constexpr ErrorShape kGoTrue = ErrorShape::gotrue_legacy;
+constexpr Execution kWorkers = Execution::blocking;
+constexpr CorsPolicy kSameOrigin = CorsPolicy::same_origin;
+
+// clang-format off
+constexpr RouteSpec kRoutes[] = {
+//  name                    method    path                        access          rate              body           cors        errors   pool      open flow      project-user flow  admin flow                        execution_for
+  {"admin.token",          "POST",   "/token",                     Access::none,   RateClass::token, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, token,         nullptr,           nullptr,                          token_execution},
+  {"admin.logout",         "POST",   "/logout",                    Access::admin,  RateClass::none,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<logout>},
+  {"admin.me",             "GET",    "/me",                        Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<get_user>},
+  {"admin.sessions.list",  "GET",    "/sessions",                  Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<list_sessions>},
+  {"admin.sessions.revoke","DELETE", "/sessions/{id}",             Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<revoke_session>},
+  {"admin.jwks",           "GET",    "/.well-known/jwks.json",     Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, jwks,          nullptr,           nullptr},
+  {"admin.health",         "GET",    "/health",                    Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, admin_health,  nullptr,           nullptr},
+};
+// clang-format on
+
+// Same origin only: a page of another origin gets no CORS answer (so the
+// browser shows it nothing), and its request is refused before it acts.
+void refuse_foreign_origin(const Realm& admin, const Request& req) {
+  const auto it = req.headers.find("Origin");
+  if (it == req.headers.end()) {
+    return;  // not a browser's cross-origin request
+  }
+  const std::vector<std::string>& allowed = admin.settings.cors_allowed_origins;
+  if (std::find(allowed.begin(), allowed.end(), it->second) == allowed.end()) {
+    throw ApiError(403, "origin_not_allowed", "The admin API answers only its own origin");
+  }
+}
+
+Handler adapt(AuthServices& s, const RouteSpec& row) {
+  return [&s, &row](const Request& req) {
+    return answer_errors(s, row, req, [&] {
+      refuse_foreign_origin(s.admin_realm, req);
+      return run_route(s, row, RealmCall{req, s.admin_realm, ApiKeyKind::none, nullptr});
+    });
+  };
+}
+
+}  // namespace
+
+std::span<const RouteSpec> admin_route_specs() { return kRoutes; }
+
+void register_admin_routes(RouteTable& routes, AuthServices& s) {
+  for (const RouteSpec& row : kRoutes) {
+    check_route_spec(Surface::admin, row);
+    routes.add(Route{std::string(row.method), "/admin/v1" + std::string(row.path), row.execution, adapt(s, row),
+                     row.execution_for, std::string(row.name), row.body_limit});
+  }
+}
+
+}  // namespace orbitnest::authd

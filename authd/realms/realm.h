@@ -1,0 +1,58 @@
+#pragma once
+// A realm is one user system: a project's users ("project:<ref>") or the
+// people who run the appliance ("admin"). It names everything that keeps
+// two user systems apart — keyd keyring, issuer, audience, settings and
+// the tables its users live in — so a flow is written once, takes a realm,
+// and cannot mix one system's users, tokens or rows with another's.
+#include <string>
+#include <string_view>
+
+#include "authd/realms/realm_settings.h"
+
+namespace orbitnest::authd {
+
+enum class RealmKind { project, admin };
+
+// The tables of one user system. Admins have their own (policy 0008), so
+// isolation holds in SQL as well: no admin row is ever a project user's.
+// `realm_column` is the users table's column naming the realm (its value
+// is Realm::ref); stores put it in every WHERE.
+struct RealmTables {
+  std::string_view users;
+  std::string_view identities;
+  std::string_view sessions;
+  std::string_view refresh_tokens;
+  std::string_view amr_claims;
+  std::string_view realm_column;
+};
+
+inline constexpr RealmTables kProjectTables{"auth.users",          "auth.identities",         "auth.sessions",
+                                            "auth.refresh_tokens", "auth.mfa_amr_claims",     "project_ref"};
+inline constexpr RealmTables kAdminTables{"auth.admin_users",          "auth.admin_identities",     "auth.admin_sessions",
+                                          "auth.admin_refresh_tokens", "auth.admin_mfa_amr_claims", "realm"};
+
+// A project user's access token: GoTrue's aud and role, which RLS reads.
+inline constexpr const char* kProjectAudience = "authenticated";
+inline constexpr const char* kProjectUserRole = "authenticated";
+
+// What the admin realm's rows carry in their realm column.
+inline constexpr std::string_view kAdminRealmRef = "admin";
+
+struct Realm {
+  RealmKind kind = RealmKind::project;
+  std::string ref;       // project ref, or "admin"
+  std::string issuer;    // iss of its tokens
+  std::string keyring;   // keyd keyring that signs them
+  std::string audience;  // aud of its access tokens
+  std::string role;      // role claim of its access tokens
+  ProjectSettings settings;
+
+  const RealmTables& tables() const { return kind == RealmKind::admin ? kAdminTables : kProjectTables; }
+  // "project:<ref>" or "admin": for logs and metrics.
+  std::string name() const { return kind == RealmKind::admin ? std::string(kAdminRealmRef) : "project:" + ref; }
+  // Prefix of this realm's rate-limit keys. A project ref cannot hold "@",
+  // so no project named "admin" shares the admins' budgets.
+  std::string limit_scope() const { return kind == RealmKind::admin ? "@admin" : ref; }
+};
+
+}  // namespace orbitnest::authd
