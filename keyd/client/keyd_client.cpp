@@ -56,4 +56,8 @@ AuditHeadAnswer KeydClient::audit_head() { return ask(AuditHeadRequest{}); }
 
 std::string KeydClient::audit_pubkey() { return ask(AuditPubkeyRequest{}).pem; }
 
+RotateByAdminAnswer KeydClient::rotate_by_admin(std::string_view admin_token, std::string_view keyring) {
+  return ask(RotateByAdminRequest{std::string(admin_token), std::string(keyring)});
+}
+
 }  // namespace orbitnest::keyd

@@ -5,6 +5,7 @@
 // no caller builds or reads a field vector. Errors as KeydConnection's.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "keyd/client/keyd_transport.h"
 #include "keyd/protocol/messages.h"
@@ -42,6 +43,9 @@ class KeydClient final {
   std::string list_keys(const std::string& keyring);           // JSON; "" = every keyring
   AuditHeadAnswer audit_head();
   std::string audit_pubkey();
+  // An admin's rotation (authd only): keyd checks `admin_token` itself
+  // (admin keyring, at most 15 minutes long) and audits in its sub's name.
+  RotateByAdminAnswer rotate_by_admin(std::string_view admin_token, std::string_view keyring);
 
  private:
   // A malformed answer is keyd speaking another protocol: KeydError.

@@ -20,7 +20,7 @@ std::vector<KeyInfo> KeyRotator::rotate(const std::string& keyring, bool force, 
   AuditEvent intent = requested_by;
   intent.event = "rotate_requested";
   intent.keyring = keyring;
-  intent.detail = boost::json::object{{"force", force}};
+  intent.detail["force"] = force;  // beside what the requester put there (an admin's name)
   m_audit.append(intent);  // fail closed: no record, no rotation
   std::vector<KeyInfo> result = rotate_locked(x, ring, now);
   retire_expired_locked(x, now);
@@ -28,6 +28,11 @@ std::vector<KeyInfo> KeyRotator::rotate(const std::string& keyring, bool force, 
 }
 
 std::vector<KeyInfo> KeyRotator::rotate_locked(KeyringRegistry::Exclusive& x, Keyring& ring, std::int64_t now) {
+  // A rotation ends with a signed checkpoint. Sign one now, before any key
+  // moves: an HSM that cannot sign (or an audit log that cannot be
+  // written) refuses the rotation here, instead of failing once the state
+  // has changed and answering "refused" for a rotation that happened.
+  m_audit.checkpoint();
   fault_point("rotate.after_intent");
   const KeyVersion fresh = m_registry.generate_version(ring.name, ring.algorithm, ring.highest_version() + 1, now);
   fault_point("rotate.after_generate");

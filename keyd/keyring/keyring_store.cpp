@@ -11,7 +11,8 @@ KeyringStore::KeyringStore(p11::Token& token, AuditLog& audit, const config::Key
       m_signer(token, m_handles, m_registry, m_counter, cfg),
       m_jwks(token, m_handles, m_registry),
       m_listing(m_registry, m_counter, cfg),
-      m_rotator(m_registry, m_jwks, m_handles, m_listing, audit, cfg) {}
+      m_rotator(m_registry, m_jwks, m_handles, m_listing, audit, cfg),
+      m_admin_tokens(m_registry, m_jwks, cfg) {}
 
 void KeyringStore::open() {
   m_registry.load();

@@ -10,11 +10,11 @@
 //   SignCounter      signatures per key, audit summaries (sign_counter.h)
 //   SymmetricKeys    sealing and pepper keys by purpose (symmetric_keys.h)
 //   AuditSigner      the audit log's checkpoint key (audit_signer.h)
+//   AdminTokenVerifier  admin access tokens keyd acts on (admin_token_verifier.h)
 //   HandleCache      PKCS#11 handles by label (handle_cache.h)
-#include <optional>
-
 #include "config/keyd_config.h"
 #include "keyd/audit/audit_log.h"
+#include "keyd/keyring/admin_token_verifier.h"
 #include "keyd/keyring/audit_signer.h"
 #include "keyd/keyring/handle_cache.h"
 #include "keyd/keyring/jwks_publisher.h"
@@ -46,21 +46,11 @@ class KeyringStore final {
   KeyListing& listing() { return m_listing; }
   SymmetricKeys& symmetric_keys() { return m_symmetric; }
   AuditSigner& audit_signer() { return m_audit_signer; }
+  AdminTokenVerifier& admin_tokens() { return m_admin_tokens; }
   // Writes one audit record per key that signed since the last call.
   void flush_sign_summaries() { m_counter.flush(m_audit); }
 
-  // SecretVault's interface (it selects the purpose by bool); the purpose
-  // enum is SymmetricKeys'. To go once SecretVault takes SymmetricKeys.
-  SymmetricKey current_symmetric(bool sealing) { return m_symmetric.current(purpose(sealing)); }
-  std::optional<SymmetricKey> symmetric(bool sealing, int version) {
-    return m_symmetric.find(purpose(sealing), version);
-  }
-
  private:
-  static SymmetricPurpose purpose(bool sealing) {
-    return sealing ? SymmetricPurpose::sealing : SymmetricPurpose::pepper;
-  }
-
   AuditLog& m_audit;
   // Declared in the order they depend on each other.
   HandleCache m_handles;
@@ -72,6 +62,7 @@ class KeyringStore final {
   JwksPublisher m_jwks;
   KeyListing m_listing;
   KeyRotator m_rotator;
+  AdminTokenVerifier m_admin_tokens;
 };
 
 }  // namespace orbitnest::keyd

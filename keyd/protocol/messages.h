@@ -156,6 +156,21 @@ struct RotateRequest {
   bool force = false;
   template <class Self> static auto members(Self& s) { return std::tie(s.keyring, s.force); }
 };
+// An admin's rotation, asked by authd: keyd verifies the admin's access
+// token itself (admin keyring, short-lived) and audits the rotation in the
+// admin's name. No force: rotation.min_prepublish_seconds always holds.
+struct RotateByAdminAnswer {
+  std::string keys;   // JSON array, as KeysAnswer
+  std::string actor;  // "admin:<sub>", as keyd recorded it
+  template <class Self> static auto members(Self& s) { return std::tie(s.keys, s.actor); }
+};
+struct RotateByAdminRequest {
+  static constexpr Op kOp = Op::rotate_by_admin;
+  using Answer = RotateByAdminAnswer;
+  std::string admin_token;  // compact JWS signed with the admin keyring
+  std::string keyring;
+  template <class Self> static auto members(Self& s) { return std::tie(s.admin_token, s.keyring); }
+};
 struct ListKeysRequest {
   static constexpr Op kOp = Op::list_keys;
   using Answer = KeysAnswer;

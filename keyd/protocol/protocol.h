@@ -39,6 +39,8 @@ enum class Op : std::uint16_t {
   list_keys = 65,     // [keyring or empty] -> [JSON: keys]
   audit_head = 66,    // [] -> [u64 seq][hash hex]
   audit_pubkey = 67,  // [] -> [PEM]
+  // authd's, appended after the operators' block (numbers are append-only)
+  rotate_by_admin = 68,  // [admin access token][keyring] -> [JSON: keys after rotation][actor]
 };
 
 enum class Status : std::uint16_t {

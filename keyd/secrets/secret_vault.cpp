@@ -45,7 +45,7 @@ std::string SecretVault::seal(std::string_view purpose, std::string_view aad, st
   if (plaintext.size() > kMaxPlaintext) {
     throw VaultRefused("at most 8 KiB can be sealed");
   }
-  const SymmetricKey key = m_store.current_symmetric(true);
+  const SymmetricKey key = m_keys.current(SymmetricPurpose::sealing);
   const std::vector<std::uint8_t> iv_bytes = m_token.random_bytes(kIvBytes);
   const std::string iv(iv_bytes.begin(), iv_bytes.end());
   const std::string ad = associated_data("orbitnest-seal-v1", purpose, aad);
@@ -62,7 +62,7 @@ std::string SecretVault::open_blob(std::string_view purpose, std::string_view aa
                                 (static_cast<std::uint32_t>(static_cast<std::uint8_t>(blob[2])) << 16) |
                                 (static_cast<std::uint32_t>(static_cast<std::uint8_t>(blob[3])) << 8) |
                                 static_cast<std::uint8_t>(blob[4]);
-  const std::optional<SymmetricKey> key = m_store.symmetric(true, static_cast<int>(version));
+  const std::optional<SymmetricKey> key = m_keys.find(SymmetricPurpose::sealing, static_cast<int>(version));
   if (!key) {
     throw VaultRefused("the blob was sealed with a key version keyd no longer has");
   }
@@ -91,13 +91,13 @@ MacResult SecretVault::mac(std::string_view purpose, std::string_view data, std:
   check_purpose(purpose);
   SymmetricKey key{0, 0};
   if (version) {
-    const std::optional<SymmetricKey> k = m_store.symmetric(false, *version);
+    const std::optional<SymmetricKey> k = m_keys.find(SymmetricPurpose::pepper, *version);
     if (!k) {
       throw VaultRefused("no pepper version " + std::to_string(*version));
     }
     key = *k;
   } else {
-    key = m_store.current_symmetric(false);
+    key = m_keys.current(SymmetricPurpose::pepper);
   }
   const std::string input = associated_data("orbitnest-mac-v1", purpose, data);
   const std::string mac =

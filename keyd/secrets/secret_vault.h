@@ -13,7 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "keyd/keyring/keyring_store.h"
+#include "keyd/keyring/symmetric_keys.h"
+#include "keyd/pkcs11/token.h"
 
 namespace orbitnest::keyd {
 
@@ -34,7 +35,8 @@ struct MacResult {
 
 class SecretVault final {
  public:
-  SecretVault(KeyringStore& store, p11::Token& token) : m_store(store), m_token(token) {}
+  // Sealing uses SymmetricPurpose::sealing, MACs SymmetricPurpose::pepper.
+  SecretVault(SymmetricKeys& keys, p11::Token& token) : m_keys(keys), m_token(token) {}
 
   std::string seal(std::string_view purpose, std::string_view aad, std::string_view plaintext);
   // "totp" blobs are never opened for a peer: TOTP is verified in keyd.
@@ -49,7 +51,7 @@ class SecretVault final {
  private:
   std::string open_blob(std::string_view purpose, std::string_view aad, std::string_view blob);
 
-  KeyringStore& m_store;
+  SymmetricKeys& m_keys;
   p11::Token& m_token;
 };
 

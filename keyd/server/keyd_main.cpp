@@ -123,7 +123,7 @@ int run(const config::KeydConfig& cfg, UniqueFd signals) {
                                         boost::json::object{{"version", std::string(kVersion)}}});
           audit.append(keyd::AuditEvent{"token_login", "", "", "", "ok", std::nullopt, "",
                                         boost::json::object{{"token", cfg.hsm.token_label}}});
-          custody.vault = std::make_unique<keyd::SecretVault>(*keyrings, *opened.token);
+          custody.vault = std::make_unique<keyd::SecretVault>(keyrings->symmetric_keys(), *opened.token);
           custody.keyrings = std::move(keyrings);
           custody.token = std::move(opened.token);
         } catch (const keyd::AuditLogRejected&) {

@@ -119,4 +119,18 @@ OpAnswer audit_pubkey(const OpCall& call) {
   return answer(AuditPubkeyAnswer{keyrings(call).audit_signer().public_key_pem()});
 }
 
+// authd relays an admin's request; keyd believes the admin's token, not
+// authd, and rotates with the operator op's own code (no force).
+OpAnswer rotate_by_admin(const OpCall& call) {
+  const auto r = call.request<RotateByAdminRequest>();
+  const AdminIdentity admin = keyrings(call).admin_tokens().verify(r.admin_token, now_seconds());
+  AuditEvent by = call.requested_by;  // authd's peer credentials, and the admin it spoke for
+  by.detail["actor"] = admin.actor();
+  if (!admin.session_id.empty()) {
+    by.detail["session_id"] = admin.session_id;
+  }
+  const std::vector<KeyInfo> keys = keyrings(call).rotator().rotate(r.keyring, false, by);
+  return answer(RotateByAdminAnswer{keys_json(keys), admin.actor()});
+}
+
 }  // namespace orbitnest::keyd::handlers

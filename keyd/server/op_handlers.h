@@ -20,5 +20,6 @@ OpAnswer rotate(const OpCall& call);
 OpAnswer list_keys(const OpCall& call);
 OpAnswer audit_head(const OpCall& call);
 OpAnswer audit_pubkey(const OpCall& call);
+OpAnswer rotate_by_admin(const OpCall& call);
 
 }  // namespace orbitnest::keyd::handlers

@@ -13,7 +13,7 @@ constexpr std::uint8_t kServe = needs_hello | needs_ready;
 // Append-only, like the Op numbers. Signing is audited on failure because a
 // refused claim set is what a subverted authd would try; administrative ops
 // (keys and keyrings change) always are.
-constexpr std::array<OpRow, 14> kRows = {{
+constexpr std::array<OpRow, 15> kRows = {{
     {Op::hello, "hello", Peers::both, 0, handlers::hello},
     {Op::status, "status", Peers::both, needs_hello, handlers::status},
     {Op::sign_jwt, "sign_jwt", Peers::authd, kServe | audited, handlers::sign_jwt},
@@ -28,6 +28,9 @@ constexpr std::array<OpRow, 14> kRows = {{
     {Op::list_keys, "list_keys", Peers::operators, kServe, handlers::list_keys},
     {Op::audit_head, "audit_head", Peers::operators, kServe, handlers::audit_head},
     {Op::audit_pubkey, "audit_pubkey", Peers::operators, kServe, handlers::audit_pubkey},
+    // An admin's rotation through authd: authd's uid never gets `rotate`
+    // itself; keyd verifies the admin's token (op_handlers.cpp).
+    {Op::rotate_by_admin, "rotate_by_admin", Peers::authd, kServe | administrative | audited, handlers::rotate_by_admin},
 }};
 
 bool has_class(Peers peers, PeerClass c) {

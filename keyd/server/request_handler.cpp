@@ -123,6 +123,14 @@ HandlerResult RequestHandler::dispatch(const Frame& req, const OpRow& row, Conne
       audit(s, requested_by, "op_failed", std::string(status_name(f.status)) + ": " + e.what());
     }
     return error(req, f.status, f.message, f.close);
+  } catch (...) {
+    // Nothing keyd throws is outside std::exception, but a library might:
+    // the op still fails closed and an audited one is still recorded.
+    log::error("keyd.op_failed", {{"op", row.name}, {"reason", "not a std::exception"}});
+    if (row.has(op_flag::audited)) {
+      audit(s, requested_by, "op_failed", "internal: an exception that is not a std::exception");
+    }
+    return error(req, Status::internal, "internal error", false);  // as classify() answers any other failure
   }
 }
 

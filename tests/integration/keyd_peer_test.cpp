@@ -2,10 +2,8 @@
 // before keyd reads a byte, and audited; authd's uid gets authd's
 // operations only; keyd stays up throughout.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <grp.h>
-#include <unistd.h>
 
+#include "tests/support/as_user.h"
 #include "tests/support/keyd_session.h"
 
 namespace orbitnest::test {
@@ -13,30 +11,6 @@ namespace {
 
 using keyd::Op;
 using namespace std::chrono_literals;
-
-constexpr uid_t kNobody = 65534;
-
-// Runs `body` in a child process as `uid` and returns its exit code.
-template <typename F>
-int as_user(uid_t uid, F body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setgroups(0, nullptr);
-    if (::setgid(kNobody) != 0 || ::setuid(uid) != 0) {
-      ::_exit(100);
-    }
-    int code = 101;
-    try {
-      code = body();
-    } catch (...) {
-      code = 102;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 TEST(KeydPeers, StrangerIsRefusedAndAudited) {
   Appliance a(false);

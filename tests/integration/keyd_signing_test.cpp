@@ -131,13 +131,13 @@ TEST(KeydSigning, EachKeyringKindSignsOnlyItsOwnIssuerAudienceAndRoles) {
   refused_for("admin", claims(project_issuer, "orbitnest-admin", "admin"), "iss is not this keyring's issuer");
   refused_for("admin", claims(admin_issuer, "authenticated", "admin"), "aud is not allowed");
   refused_for("admin", claims(project_issuer, "authenticated", "authenticated"), "iss is not");
-  for (const char* role : {"authenticated", "anon", "service_role"}) {
+  for (const char* role : {"authenticated", "anon", "service_role", "supabase_admin"}) {
     refused_for("admin", claims(admin_issuer, "orbitnest-admin", role), "role is not allowed");
   }
 
   // A project keyring: never an admin or database role, never the admin issuer or audience.
   EXPECT_NO_THROW(conn.call(Op::sign_jwt, {"project:demo", claims(project_issuer, "authenticated", "anon")}));
-  for (const char* role : {"admin", "service_role"}) {
+  for (const char* role : {"admin", "service_role", "supabase_admin", "postgres"}) {
     refused_for("project:demo", claims(project_issuer, "authenticated", role), "role is not allowed");
   }
   refused_for("project:demo", claims(admin_issuer, "authenticated", "authenticated"), "iss is not");
