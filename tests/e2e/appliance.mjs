@@ -199,6 +199,8 @@ passwords:
   return {
     url: base,
     authUrl: `${base}/auth/v1`,
+    adminUrl: `https://localhost:${adminPort}/admin/v1`,
+    adminIssuer: `https://localhost:${port}/admin`,
     issuer: `https://localhost:${port}/projects/e2e/auth/v1`,
     publishableKey,
     secretKey,
