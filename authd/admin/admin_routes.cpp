@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <string>
 
+#include "authd/admin/key_flows.h"
 #include "authd/api/api_error.h"
 
 namespace orbitnest::authd {
 namespace {
 
 Response admin_health(AuthServices& s, const RealmCall&) { return s.health(); }
-
-Execution token_execution(const Request& req) {
-  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
-}
-
-// A flow written once for every realm, served here to admins.
-template <Response (*Flow)(AuthServices&, const RealmCall&, const SignedIn&)>
-Response as_admin(AuthServices& s, const RealmCall& c, const AdminUser& who) {
-  return Flow(s, c, who);
-}
 
 constexpr ErrorShape kGoTrue = ErrorShape::gotrue_legacy;
 constexpr Execution kWorkers = Execution::blocking;
@@ -28,10 +19,11 @@ constexpr CorsPolicy kSameOrigin = CorsPolicy::same_origin;
 constexpr RouteSpec kRoutes[] = {
 //  name                    method    path                        access          rate              body           cors        errors   pool      open flow      project-user flow  admin flow                        execution_for
   {"admin.token",          "POST",   "/token",                     Access::none,   RateClass::token, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, token,         nullptr,           nullptr,                          token_execution},
-  {"admin.logout",         "POST",   "/logout",                    Access::admin,  RateClass::none,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<logout>},
-  {"admin.me",             "GET",    "/me",                        Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<get_user>},
-  {"admin.sessions.list",  "GET",    "/sessions",                  Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<list_sessions>},
-  {"admin.sessions.revoke","DELETE", "/sessions/{id}",             Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           as_admin<revoke_session>},
+  {"admin.logout",         "POST",   "/logout",                    Access::admin,  RateClass::none,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, logout>},
+  {"admin.me",             "GET",    "/me",                        Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, get_user>},
+  {"admin.sessions.list",  "GET",    "/sessions",                  Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, list_sessions>},
+  {"admin.sessions.revoke","DELETE", "/sessions/{id}",             Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, revoke_session>},
+  {"admin.keys.rotate",    "POST",   "/keys/rotate",               Access::admin,  RateClass::admin, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           rotate_keys},
   {"admin.jwks",           "GET",    "/.well-known/jwks.json",     Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, jwks,          nullptr,           nullptr},
   {"admin.health",         "GET",    "/health",                    Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, admin_health,  nullptr,           nullptr},
 };

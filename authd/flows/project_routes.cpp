@@ -14,17 +14,6 @@ Response preflight(AuthServices&, const RealmCall& c) { return preflight_respons
 
 Response project_health(AuthServices& s, const RealmCall&) { return s.health(); }
 
-// POST /token: only the password grant waits for Argon2id.
-Execution token_execution(const Request& req) {
-  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
-}
-
-// A flow written once for every realm, served here to a project's users.
-template <Response (*Flow)(AuthServices&, const RealmCall&, const SignedIn&)>
-Response as_project_user(AuthServices& s, const RealmCall& c, const ProjectUser& who) {
-  return Flow(s, c, who);
-}
-
 constexpr ErrorShape kGoTrue = ErrorShape::gotrue_legacy;
 constexpr ErrorShape kPostgrest = ErrorShape::postgrest;
 constexpr Execution kWorkers = Execution::blocking;
@@ -40,10 +29,10 @@ constexpr RouteSpec kRoutes[] = {
   {"recover",        "POST",    "/auth/v1/recover",                 Access::api_key,       RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, recover,         nullptr},
   {"verify",         "POST",    "/auth/v1/verify",                  Access::none,          RateClass::verify, kAuthJsonBody, kProject, kGoTrue,    kWorkers, verify,          nullptr},
   {"token",          "POST",    "/auth/v1/token",                   Access::api_key,       RateClass::token,  kAuthJsonBody, kProject, kGoTrue,    kWorkers, token,           nullptr,        nullptr, token_execution},
-  {"user.get",       "GET",     "/auth/v1/user",                    Access::project_user,  RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        as_project_user<get_user>},
-  {"user.update",    "PUT",     "/auth/v1/user",                    Access::project_user,  RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kHashing, nullptr,        as_project_user<put_user>},
-  {"reauthenticate", "GET",     "/auth/v1/reauthenticate",          Access::project_user,  RateClass::otp,    kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        as_project_user<reauthenticate>},
-  {"logout",         "POST",    "/auth/v1/logout",                  Access::project_user,  RateClass::none,   kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        as_project_user<logout>},
+  {"user.get",       "GET",     "/auth/v1/user",                    Access::project_user,  RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, get_user>},
+  {"user.update",    "PUT",     "/auth/v1/user",                    Access::project_user,  RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kHashing, nullptr,        served_to<ProjectUser, put_user>},
+  {"reauthenticate", "GET",     "/auth/v1/reauthenticate",          Access::project_user,  RateClass::otp,    kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, reauthenticate>},
+  {"logout",         "POST",    "/auth/v1/logout",                  Access::project_user,  RateClass::none,   kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, logout>},
   {"settings",       "GET",     "/auth/v1/settings",                Access::api_key,       RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, settings,        nullptr},
   {"jwks",           "GET",     "/auth/v1/.well-known/jwks.json",   Access::none,          RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, jwks,            nullptr},
   {"health",         "GET",     "/auth/v1/health",                  Access::none,          RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, project_health,  nullptr},

@@ -77,6 +77,10 @@ Response run_route(AuthServices& s, const RouteSpec& row, const RealmCall& call)
   return row.open_flow(s, call);
 }
 
+Execution token_execution(const Request& req) {
+  return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
+}
+
 std::string_view access_name(Access a) {
   switch (a) {
     case Access::none: return "none";

@@ -39,6 +39,17 @@ using OpenFlow = Response (*)(AuthServices&, const RealmCall&);
 using ProjectUserFlow = Response (*)(AuthServices&, const RealmCall&, const ProjectUser&);
 using AdminFlow = Response (*)(AuthServices&, const RealmCall&, const AdminUser&);
 
+// A flow written once for every realm, served by a table to one principal
+// type: served_to<ProjectUser, logout> in the project table,
+// served_to<AdminUser, logout> in the admin table.
+template <class Principal, Response (*Flow)(AuthServices&, const RealmCall&, const SignedIn&)>
+Response served_to(AuthServices& s, const RealmCall& c, const Principal& who) {
+  return Flow(s, c, who);
+}
+
+// POST /token on every surface: only the password grant waits for Argon2id.
+Execution token_execution(const Request& req);
+
 inline constexpr std::size_t kNoBody = 0;
 inline constexpr std::size_t kAuthJsonBody = 16 * 1024;  // user_metadata's 8 KiB and the rest
 

@@ -227,6 +227,37 @@ TEST_F(AuthdAdmin, TheAdminApiAnswersItsOwnOriginOnlyAndOnItsOwnPort) {
   EXPECT_EQ(admin("GET", "/health").status, 200);
 }
 
+// authd's uid may not rotate keys; an admin may, through keyd's
+// rotate_by_admin with the admin's own token, which keyd verifies and
+// audits with the admin's id.
+TEST_F(AuthdAdmin, AnAdminRotatesAKeyringAndKeydRecordsWho) {
+  const boost::json::object session = admin_sign_in();
+  const boost::json::object user = user_session(alpha, "rot@example.com");
+  const std::string kid_before = text(boost::json::parse(keyd::base64url_decode(
+      text(user.at("access_token")).substr(0, text(user.at("access_token")).find('.'))).value_or("{}")).at("kid"));
+  // A project user's token, a malformed keyring, a keyring that is no name: refused, nothing rotated.
+  EXPECT_EQ(admin("POST", "/keys/rotate", R"({"keyring": "project:alpha"})", {bearer(user)}).status, 403);
+  EXPECT_EQ(admin("POST", "/keys/rotate", R"({"keyring": "project:ALPHA;drop"})", {bearer(session)}).status, 400);
+  EXPECT_EQ(admin("POST", "/keys/rotate", R"({"keyring": "service"})", {bearer(session)}).status, 400);
+  const HttpResult unknown = admin("POST", "/keys/rotate", R"({"keyring": "project:nosuch"})", {bearer(session)});
+  EXPECT_EQ(unknown.status, 409) << unknown.body;
+
+  const HttpResult rotated = admin("POST", "/keys/rotate", R"({"keyring": "project:alpha"})", {bearer(session)});
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string admin_id = text(claims_of(text(session.at("access_token"))).at("sub"));
+  EXPECT_EQ(text(json(rotated).at("actor")), "admin:" + admin_id);
+  // New tokens of the project carry the new key; the old one still verifies.
+  const boost::json::object after = user_session(alpha, "rot2@example.com");
+  const std::string kid_after = text(boost::json::parse(keyd::base64url_decode(
+      text(after.at("access_token")).substr(0, text(after.at("access_token")).find('.'))).value_or("{}")).at("kid"));
+  EXPECT_NE(kid_after, kid_before);
+  EXPECT_EQ(project(alpha, "GET", "/auth/v1/user", "", {bearer(user)}).status, 200);
+  EXPECT_EQ(project(alpha, "GET", "/auth/v1/user", "", {bearer(after)}).status, 200);
+  // keyd's audit log names the admin.
+  const std::string audit = read_file(a.dir.file("audit.log"));
+  EXPECT_NE(audit.find("admin:" + admin_id), std::string::npos);
+}
+
 // Every route of both tables, walked: a token of the wrong realm or project
 // is refused wherever a signed-in caller is needed, and never acts.
 TEST_F(AuthdAdmin, EveryRouteRefusesATokenOfAnotherRealmOrProject) {
