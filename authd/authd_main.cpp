@@ -43,7 +43,7 @@ struct Args {
 };
 
 int usage() {
-  std::cerr << "usage: authd [--config FILE] [--check-config] [--version] [serve | migrate | project ... | outbox list]\n";
+  std::cerr << "usage: authd [--config FILE] [--check-config] [--version] [serve | migrate | project ... | admin ... | outbox list]\n";
   return 64;
 }
 
@@ -131,7 +131,8 @@ int run(const config::AuthdConfig& cfg) {
   std::vector<authd::HttpListener> listeners{
       {"api", cfg.listen.address, cfg.listen.port, &routes, /*systemd_socket=*/true}};
   if (cfg.admin.enabled) {
-    listeners.push_back({"admin", cfg.admin.listen.address, cfg.admin.listen.port, &admin_routes, false});
+    listeners.push_back({"admin", cfg.admin.listen.address, cfg.admin.listen.port, &admin_routes, false,
+                         config::kAdminConnections});
   }
 
   // Sign-ins, sign-ups and password changes wait for Argon2id here, never

@@ -132,8 +132,10 @@ AuthdConfig read(YamlMapReader& root) {
         l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.admin.listen.address + "'");
       }
       cfg.admin.listen.port = int_or(l, "port", cfg.admin.listen.port, 1, 65535);
+      const auto wildcard = [](const std::string& address) { return address == "0.0.0.0" || address == "::"; };
       if (cfg.admin.enabled && cfg.admin.listen.port == cfg.listen.port &&
-          cfg.admin.listen.address == cfg.listen.address) {
+          (cfg.admin.listen.address == cfg.listen.address || wildcard(cfg.admin.listen.address) ||
+           wildcard(cfg.listen.address))) {
         l.fail("port", "must differ from listen.port: the admin API has a listener of its own");
       }
       l.finish();

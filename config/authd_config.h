@@ -88,6 +88,9 @@ struct AuthdRestConfig {
 // The admin user system (the people who run the appliance): its own
 // listener, off the project API's, and its token rules, which must match
 // keyd's admin keyring (keyd.yaml keyrings.admin).
+// Connections the admin listener holds apart from http.max_connections.
+inline constexpr int kAdminConnections = 64;
+
 struct AuthdAdminConfig {
   bool enabled = true;
   AuthdListenConfig listen{"127.0.0.1", 8444};

@@ -119,3 +119,10 @@ REVOKE ALL ON auth.admin_users, auth.admin_identities, auth.admin_sessions, auth
   auth.admin_refresh_tokens, auth.admin_mfa_factors, auth.admin_mfa_recovery_codes, auth.admin_passkeys
   FROM PUBLIC, anon, authenticated, service_role;
 REVOKE ALL ON SEQUENCE auth.admin_refresh_tokens_id_seq FROM PUBLIC, anon, authenticated, service_role;
+
+-- A project's keyring is its own: never the admin keyring, never another
+-- project's (keyd names them "project:<ref>"), so a token verified with a
+-- project's keys can be nothing but that project's.
+DO $$ BEGIN
+  ALTER TABLE auth.projects ADD CONSTRAINT projects_own_keyring CHECK (keyring = 'project:' || ref);
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;

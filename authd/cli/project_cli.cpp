@@ -24,8 +24,7 @@ constexpr const char* kUsage =
     "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
     "  project smtp-password REF               seal the SMTP password read from stdin (keyd)\n"
     "  outbox list                             mail waiting to be sent\n"
-    "  admin create EMAIL                      make an admin; the password is read from stdin\n"
-    "  admin list\n";
+    "  admin create|passwd|ban|unban|unlock|delete EMAIL, admin list   the admins (authd admin)\n";
 
 int usage() {
   std::cerr << kUsage;

@@ -36,22 +36,38 @@ void limit_ip(AuthServices& s, const RealmCall& c, std::string_view endpoint_cla
                   c.realm.settings.ip_requests_per_hour, 3600, "over_request_rate_limit", "Request rate limit reached");
 }
 
-std::string password_failure_key(const Realm& realm, const std::string& email) {
+namespace {
+
+const std::string& client_network(const Request& req) {
+  return req.remote_network.empty() ? req.remote_address : req.remote_network;
+}
+
+}  // namespace
+
+std::string password_failure_account_prefix(const Realm& realm, const std::string& email) {
   return "pwfail:" + realm.limit_scope() + ":" + email;
 }
 
-void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Realm& realm, const std::string& email) {
-  if (rate_limit_reached(q, password_failure_key(realm, email), kPasswordFailuresPerHour, 3600)) {
+PasswordFailureKeys password_failure_keys(const RealmCall& c, const std::string& email) {
+  const std::string account = password_failure_account_prefix(c.realm, email);
+  return PasswordFailureKeys{account + "@" + client_network(c.req), account};
+}
+
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const RealmCall& c, const std::string& email) {
+  const PasswordFailureKeys keys = password_failure_keys(c, email);
+  if (rate_limit_reached(q, keys.network, kPasswordFailuresPerNetwork, 3600) ||
+      rate_limit_reached(q, keys.account, kPasswordFailuresPerAccount, 3600)) {
     ApiError e(429, "over_request_rate_limit", "Too many failed sign-ins for this account; try again later");
     e.retry_after = 900;
     throw e;
   }
 }
 
-void count_password_failure(pqxx::connection& conn, const Realm& realm, const std::string& email) {
+void count_password_failure(pqxx::connection& conn, const RealmCall& c, const std::string& email) {
   // Counted, not checked: the answer stays "wrong password"; the next try
   // is refused up front.
-  add_hits(conn, {{password_failure_key(realm, email), 1}}, 3600);
+  const PasswordFailureKeys keys = password_failure_keys(c, email);
+  add_hits(conn, {{keys.network, 1}, {keys.account, 1}}, 3600);
 }
 
 void check_password_policy(const Realm& realm, const std::string& password) {

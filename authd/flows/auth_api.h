@@ -66,15 +66,25 @@ std::string api_key_of(const Request& req);
 // Throws ApiError 429 when the caller's IP used up this endpoint class
 // (counted in memory, shared through Postgres: SharedRateLimiter).
 void limit_ip(AuthServices& s, const RealmCall& c, std::string_view endpoint_class);
-// Wrong passwords per account and hour, sign-ins and a password change's
-// current_password counted together (the same guess, the same budget):
-// past it, 429.
-inline constexpr int kPasswordFailuresPerHour = 20;
-std::string password_failure_key(const Realm& realm, const std::string& email);
+// Wrong passwords, sign-ins and a password change's current_password
+// counted together (the same guess, the same budget), per hour: from one
+// client network at most kPasswordFailuresPerNetwork for an account, from
+// everywhere at most kPasswordFailuresPerAccount. Past either, 429. The
+// first stops a guesser without locking the owner out from elsewhere; the
+// second bounds a guesser spread over many networks.
+inline constexpr int kPasswordFailuresPerNetwork = 20;
+inline constexpr int kPasswordFailuresPerAccount = 100;
+// The account's budget keys (per network, per account), for `authd admin unlock`.
+struct PasswordFailureKeys {
+  std::string network;
+  std::string account;
+};
+PasswordFailureKeys password_failure_keys(const RealmCall& c, const std::string& email);
+std::string password_failure_account_prefix(const Realm& realm, const std::string& email);
 // Throws ApiError 429 when the account has used up its wrong passwords;
 // count_password_failure() counts one (in a statement of its own).
-void refuse_if_password_failures_reached(pqxx::transaction_base& q, const Realm& realm, const std::string& email);
-void count_password_failure(pqxx::connection& conn, const Realm& realm, const std::string& email);
+void refuse_if_password_failures_reached(pqxx::transaction_base& q, const RealmCall& c, const std::string& email);
+void count_password_failure(pqxx::connection& conn, const RealmCall& c, const std::string& email);
 // Throws ApiError 422 weak_password unless `password` meets the policy.
 void check_password_policy(const Realm& realm, const std::string& password);
 

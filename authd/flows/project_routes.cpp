@@ -28,7 +28,7 @@ constexpr RouteSpec kRoutes[] = {
   {"resend",         "POST",    "/auth/v1/resend",                  Access::api_key,       RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, resend,          nullptr},
   {"recover",        "POST",    "/auth/v1/recover",                 Access::api_key,       RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, recover,         nullptr},
   {"verify",         "POST",    "/auth/v1/verify",                  Access::none,          RateClass::verify, kAuthJsonBody, kProject, kGoTrue,    kWorkers, verify,          nullptr},
-  {"token",          "POST",    "/auth/v1/token",                   Access::api_key,       RateClass::token,  kAuthJsonBody, kProject, kGoTrue,    kWorkers, token,           nullptr,        nullptr, token_execution},
+  {"token",          "POST",    "/auth/v1/token",                   Access::api_key,       RateClass::token,  kAuthJsonBody, kProject, kGoTrue,    kWorkers, token,           nullptr,        nullptr, token_execution, token_rate},
   {"user.get",       "GET",     "/auth/v1/user",                    Access::project_user,  RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, get_user>},
   {"user.update",    "PUT",     "/auth/v1/user",                    Access::project_user,  RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kHashing, nullptr,        served_to<ProjectUser, put_user>},
   {"reauthenticate", "GET",     "/auth/v1/reauthenticate",          Access::project_user,  RateClass::otp,    kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, reauthenticate>},

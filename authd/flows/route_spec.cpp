@@ -57,10 +57,15 @@ SignedIn signed_in(AuthServices& s, const RealmCall& call) {
 }  // namespace
 
 Response run_route(AuthServices& s, const RouteSpec& row, const RealmCall& call) {
-  if (row.rate != RateClass::none) {
-    limit_ip(s, call, rate_class_name(row.rate));
+  const RateClass rate = row.rate_for != nullptr ? row.rate_for(call.req) : row.rate;
+  if (rate != RateClass::none) {
+    limit_ip(s, call, rate_class_name(rate));
   }
   if (wants_project_user(row.access)) {
+    if (call.realm.kind != RealmKind::project) {
+      throw std::logic_error("route " + std::string(row.name) + ": a project user's route called for " +
+                             call.realm.name());
+    }
     const ProjectUser who(signed_in(s, call));
     if (row.access == Access::project_user_aal2) {
       require_aal2(who);
@@ -68,6 +73,9 @@ Response run_route(AuthServices& s, const RouteSpec& row, const RealmCall& call)
     return row.user_flow(s, call, who);
   }
   if (wants_admin(row.access)) {
+    if (call.realm.kind != RealmKind::admin) {
+      throw std::logic_error("route " + std::string(row.name) + ": an admin route called for " + call.realm.name());
+    }
     const AdminUser who(signed_in(s, call));
     if (row.access == Access::admin_aal2) {
       require_aal2(who);
@@ -79,6 +87,10 @@ Response run_route(AuthServices& s, const RouteSpec& row, const RealmCall& call)
 
 Execution token_execution(const Request& req) {
   return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
+}
+
+RateClass token_rate(const Request& req) {
+  return query_param(req, "grant_type") == "refresh_token" ? RateClass::refresh : RateClass::token;
 }
 
 std::string_view access_name(Access a) {
@@ -99,6 +111,7 @@ std::string_view rate_class_name(RateClass c) {
     case RateClass::otp: return "otp";
     case RateClass::verify: return "verify";
     case RateClass::token: return "token";
+    case RateClass::refresh: return "refresh";
     case RateClass::admin: return "admin";
     case RateClass::none: return "none";
     case RateClass::unset: break;

@@ -23,7 +23,7 @@ std::string_view access_name(Access a);
 
 // The per-IP budget (the realm's ip_requests_per_hour) a route's requests
 // count against. none is a decision; unset is a mistake the tests catch.
-enum class RateClass { unset, none, signup, otp, verify, token, admin };
+enum class RateClass { unset, none, signup, otp, verify, token, refresh, admin };
 std::string_view rate_class_name(RateClass c);
 
 // A route's CORS answer: the project's allowed origins (cors.h), or none
@@ -47,8 +47,11 @@ Response served_to(AuthServices& s, const RealmCall& c, const Principal& who) {
   return Flow(s, c, who);
 }
 
-// POST /token on every surface: only the password grant waits for Argon2id.
+// POST /token on every surface: only the password grant waits for Argon2id,
+// and a refresh counts against a budget of its own (a flood of junk
+// sign-ins from one address must not sign out everyone behind it).
 Execution token_execution(const Request& req);
+RateClass token_rate(const Request& req);
 
 inline constexpr std::size_t kNoBody = 0;
 inline constexpr std::size_t kAuthJsonBody = 16 * 1024;  // user_metadata's 8 KiB and the rest
@@ -66,7 +69,8 @@ struct RouteSpec {
   OpenFlow open_flow = nullptr;  // exactly one of the three, as access says
   ProjectUserFlow user_flow = nullptr;
   AdminFlow admin_flow = nullptr;
-  Execution (*execution_for)(const Request&) = nullptr;
+  Execution (*execution_for)(const Request&) = nullptr;  // when set, picks the pool per request
+  RateClass (*rate_for)(const Request&) = nullptr;       // when set, picks the budget per request
 };
 
 // Throws std::logic_error for a row that is not well formed on `surface`:

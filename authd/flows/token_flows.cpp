@@ -34,7 +34,7 @@ Response password_grant(AuthServices& s, const RealmCall& c, const JsonBody& bod
   std::optional<UserRecord> user;
   {
     pqxx::nontransaction q(*conn);
-    refuse_if_password_failures_reached(q, c.realm, email);
+    refuse_if_password_failures_reached(q, c, email);
     user = UserStore(c.realm).find_by_email(q, email);
   }
   bool needs_rehash = false;
@@ -44,7 +44,7 @@ Response password_grant(AuthServices& s, const RealmCall& c, const JsonBody& bod
     s.passwords.dummy_verify(*password);  // same time whether or not the account exists
   }
   if (!ok) {
-    count_password_failure(*conn, c.realm, email);
+    count_password_failure(*conn, c, email);
     invalid_credentials();
   }
   refuse_banned(*user, 400);  // GoTrue: 400 user_banned, once the credentials are right

@@ -46,12 +46,12 @@ void require_reauthentication(AuthServices& s, pqxx::connection& conn, const Rea
   if (const std::optional<std::string> current = body.string("current_password")) {
     {
       pqxx::nontransaction q(conn);
-      refuse_if_password_failures_reached(q, c.realm, a.user.email);  // a stolen token is no guessing oracle
+      refuse_if_password_failures_reached(q, c, a.user.email);  // a stolen token is no guessing oracle
     }
     bool ignored = false;
     if (!a.user.encrypted_password ||
         !s.passwords.verify(*current, *a.user.encrypted_password, a.user.pepper_version, &ignored)) {
-      count_password_failure(conn, c.realm, a.user.email);
+      count_password_failure(conn, c, a.user.email);
       throw ApiError(400, "current_password_invalid", "Current password is not correct");
     }
     return;

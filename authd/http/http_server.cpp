@@ -86,8 +86,19 @@ struct HttpServer::Impl {
 
   // One per listening socket: the project API's, the admin API's.
   struct Listener {
-    Listener(net::io_context& ioc, HttpListener s) : spec(std::move(s)), acceptor(ioc), accept_timer(ioc) {}
+    Listener(net::io_context& ioc, HttpListener s, ConnectionLimiter& shared)
+        : spec(std::move(s)),
+          own_limiter(spec.reserved_connections > 0
+                           ? std::make_unique<ConnectionLimiter>(spec.reserved_connections, spec.reserved_connections)
+                           : nullptr),
+          limiter(own_limiter ? *own_limiter : shared),
+          acceptor(ioc),
+          accept_timer(ioc) {}
     HttpListener spec;
+    // A listener with reserved connections counts them apart: a flood on
+    // the public port cannot take the admins' way in.
+    std::unique_ptr<ConnectionLimiter> own_limiter;
+    ConnectionLimiter& limiter;
     tcp::acceptor acceptor;
     // After accept() failed for lack of resources: 50 ms, doubling to 1 s.
     net::steady_timer accept_timer;
@@ -130,6 +141,13 @@ struct HttpServer::Impl {
     return tls;
   }
   void schedule_tick();
+  int open_connections() const {
+    int n = limiter.open();
+    for (const std::unique_ptr<Listener>& l : listeners) {
+      n += l->own_limiter ? l->own_limiter->open() : 0;
+    }
+    return n;
+  }
   void start_drain();
   void check_drained();
 };
@@ -466,7 +484,7 @@ void HttpServer::Impl::do_accept(Listener& l) {
       return do_accept(l);  // gone already
     }
     ConnectionLimiter::Refusal refusal = ConnectionLimiter::Refusal::none;
-    ConnectionLimiter::Slot slot = limiter.acquire(remote.address(), &refusal);
+    ConnectionLimiter::Slot slot = l.limiter.acquire(remote.address(), &refusal);
     if (!slot) {
       std::int64_t suppressed = 0;
       if (refused_log.should_log(&suppressed)) {
@@ -506,7 +524,7 @@ void HttpServer::Impl::on_accept_failed(Listener& l, const beast::error_code& ec
     log::warning("authd.accept_failed", {{"reason", ec.message()},
                                          {"retry_ms", back_off ? l.accept_backoff.count() : 0},
                                          {"listener", l.spec.name},
-                                         {"connections", limiter.open()},
+                                         {"connections", open_connections()},
                                          {"suppressed", suppressed}});
   }
   if (!back_off) {
@@ -561,7 +579,7 @@ void HttpServer::Impl::start_drain() {
     return;
   }
   sd::notify_stopping();
-  log::notice("authd.draining", {{"connections", limiter.open()}});
+  log::notice("authd.draining", {{"connections", open_connections()}});
   beast::error_code ignored;
   for (const std::unique_ptr<Listener>& l : listeners) {
     l->acceptor.close(ignored);
@@ -581,7 +599,7 @@ void HttpServer::Impl::start_drain() {
   drain_timer.expires_after(std::chrono::seconds(cfg.http.drain_timeout_seconds));
   drain_timer.async_wait([this](beast::error_code ec) {
     if (!ec) {
-      log::warning("authd.drain_timeout", {{"connections", limiter.open()}});
+      log::warning("authd.drain_timeout", {{"connections", open_connections()}});
       ioc.stop();
     }
   });
@@ -589,7 +607,7 @@ void HttpServer::Impl::start_drain() {
 }
 
 void HttpServer::Impl::check_drained() {
-  if (draining.load() && limiter.open() == 0) {
+  if (draining.load() && open_connections() == 0) {
     drain_timer.cancel();
     ioc.stop();
   }
@@ -599,7 +617,7 @@ HttpServer::HttpServer(const config::AuthdConfig& cfg, std::vector<HttpListener>
                        BlockingPool& password_pool)
     : m_impl(std::make_unique<Impl>(cfg, pool, password_pool)) {
   for (HttpListener& l : listeners) {
-    m_impl->listeners.push_back(std::make_unique<Impl::Listener>(m_impl->ioc, std::move(l)));
+    m_impl->listeners.push_back(std::make_unique<Impl::Listener>(m_impl->ioc, std::move(l), m_impl->limiter));
   }
 }
 

@@ -24,6 +24,9 @@ struct HttpListener {
   int port = 0;
   const RouteTable* routes = nullptr;
   bool systemd_socket = false;  // takes the socket systemd passed, if any
+  // > 0: this many connections of its own (per client address too), apart
+  // from http.max_connections; 0: it shares those.
+  int reserved_connections = 0;
 };
 
 class HttpServer final {

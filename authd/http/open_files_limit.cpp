@@ -17,7 +17,8 @@ constexpr long kFixedAllowance = 64;
 long open_files_needed(const config::AuthdConfig& cfg) {
   // KeydLink keeps at most one connection per worker thread, capped at 16 (authd_main.cpp).
   const long keyd_links = std::min(cfg.workers.threads, 16);
-  return static_cast<long>(cfg.http.max_connections) + cfg.database.pool_size + cfg.rest.pool_size + keyd_links +
+  return static_cast<long>(cfg.http.max_connections) + (cfg.admin.enabled ? config::kAdminConnections : 0) +
+         cfg.database.pool_size + cfg.rest.pool_size + keyd_links +
          kFixedAllowance;
 }
 

@@ -97,6 +97,9 @@ void PasswordHasher::admit() {
 }
 
 std::string PasswordHasher::on_hashing_thread(std::function<std::string()> work) {
+  if (m_threads.empty()) {
+    return work();  // a command on the box: no queue, no deadline, no idle class
+  }
   auto job = std::make_shared<Job>();
   job->work = std::move(work);
   std::future<std::string> result = job->result.get_future();

@@ -36,6 +36,8 @@ struct PasswordHash {
 
 class PasswordHasher final {
  public:
+  // max_concurrent 0: hash on the caller's thread (authd's commands, which
+  // must not be refused for a busy machine).
   PasswordHasher(KeydLink& keyd, Argon2Params params, int max_concurrent);
   ~PasswordHasher();
   PasswordHasher(const PasswordHasher&) = delete;

@@ -83,4 +83,8 @@ void prepare_rate_limiter(PgPool& pg) {
       "SELECT key, hits, left_s, set_config('synchronous_commit', 'off', true) FROM hit");
 }
 
+void clear_counters(pqxx::transaction_base& tx, const std::string& key) {
+  tx.exec_params("DELETE FROM auth.rate_limits WHERE key = $1 OR left(key, length($1) + 1) = $1 || '@'", key);
+}
+
 }  // namespace orbitnest::authd

@@ -37,4 +37,8 @@ std::vector<CounterTotal> add_hits(pqxx::connection& conn, std::vector<std::pair
 void rate_limit_hit(pqxx::connection& conn, const std::string& key, int limit, int window_seconds,
                     const std::string& error_code, const std::string& message);
 
+// Deletes the counter `key` and every per-client counter under it
+// ("<key>@<network>"): an operator lifting a lock.
+void clear_counters(pqxx::transaction_base& tx, const std::string& key);
+
 }  // namespace orbitnest::authd

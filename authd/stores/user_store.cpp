@@ -105,6 +105,28 @@ void UserStore::confirm_email(pqxx::transaction_base& tx, const std::string& id)
                  m_realm.ref, id);
 }
 
+void UserStore::set_banned(pqxx::transaction_base& tx, const std::string& id, bool banned) const {
+  tx.exec_params("UPDATE " + t(m_tables.users) +
+                     " SET banned_until = CASE WHEN $3 THEN 'infinity'::timestamptz END, updated_at = now() WHERE " +
+                     t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+                 m_realm.ref, id, banned);
+}
+
+void UserStore::remove(pqxx::transaction_base& tx, const std::string& id) const {
+  tx.exec_params("DELETE FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+                 m_realm.ref, id);
+}
+
+std::vector<UserRecord> UserStore::list(pqxx::transaction_base& tx) const {
+  std::vector<UserRecord> out;
+  for (const pqxx::row& r : tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
+                                               t(m_tables.realm_column) + " = $1 ORDER BY created_at",
+                                           m_realm.ref)) {
+    out.push_back(user_from_row(r));
+  }
+  return out;
+}
+
 void UserStore::touch_sign_in(pqxx::transaction_base& tx, const std::string& id) const {
   tx.exec_params("UPDATE " + t(m_tables.users) + " SET last_sign_in_at = now() WHERE " + t(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid",

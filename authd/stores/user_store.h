@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "authd/db/pg_pool.h"
 #include "authd/flows/user_record.h"
@@ -49,6 +50,13 @@ class UserStore final {
   void set_password(pqxx::transaction_base& tx, const std::string& id, const PasswordHash& hash) const;
   void set_user_metadata(pqxx::transaction_base& tx, const std::string& id, const boost::json::object& data) const;
   void confirm_email(pqxx::transaction_base& tx, const std::string& id) const;
+  // Banned users are refused at sign-in, refresh and every signed-in
+  // request (403 user_banned); `banned` false lifts it.
+  void set_banned(pqxx::transaction_base& tx, const std::string& id, bool banned) const;
+  // Deletes the user with their sessions, tokens and identities.
+  void remove(pqxx::transaction_base& tx, const std::string& id) const;
+  // Every user of the realm, oldest first (for operators' listings).
+  std::vector<UserRecord> list(pqxx::transaction_base& tx) const;
   void touch_sign_in(pqxx::transaction_base& tx, const std::string& id) const;
 
   // Email change: recorded, matched by a consumed code, confirmed side by

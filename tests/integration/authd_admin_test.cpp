@@ -57,7 +57,7 @@ class AuthdAdmin : public ::testing::Test {
     ASSERT_FALSE(alpha.publishable_key.empty());
     ASSERT_EQ(create_admin("Root@Example.com", kAdminPassword).first, 0);
     authd = a.start_authd({}, config);
-    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
   }
 
   std::pair<int, std::string> create_admin(const std::string& email, const std::string& password) const {
@@ -225,6 +225,82 @@ TEST_F(AuthdAdmin, TheAdminApiAnswersItsOwnOriginOnlyAndOnItsOwnPort) {
                 .status,
             404);
   EXPECT_EQ(admin("GET", "/health").status, 200);
+}
+
+// Wrong passwords lock an admin's address out per client network (20 an
+// hour), the account from everywhere only at 100: a guesser on one network
+// cannot lock the owner out from another, and an operator can lift it.
+TEST_F(AuthdAdmin, WrongPasswordsLockOutTheGuessersNetworkNotTheOwner) {
+  const auto sign_in_from = [&](const std::string& from, const std::string& password) {
+    return https_request("POST",
+                         "https://localhost:" + std::to_string(a.admin_port) + "/admin/v1/token?grant_type=password",
+                         a.cert_file, R"({"email": "root@example.com", "password": ")" + password + "\"}",
+                         {"Content-Type: application/json"}, from);
+  };
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(sign_in_from("127.0.0.1", "wrong password " + std::to_string(i)).status, 400);
+  }
+  const HttpResult locked = sign_in_from("127.0.0.1", kAdminPassword);
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_EQ(text(json(locked).at("error_code")), "over_request_rate_limit");
+  EXPECT_EQ(sign_in_from("127.0.0.2", kAdminPassword).status, 200) << "the owner, elsewhere, still gets in";
+  // The operator lifts it on the box.
+  const auto [code, out] = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "admin", "unlock", "root@example.com"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(sign_in_from("127.0.0.1", kAdminPassword).status, 200);
+}
+
+// Sign-ins and refreshes count against budgets of their own: a flood of
+// junk sign-ins from the one address everyone shares (a proxy, loopback)
+// cannot sign out the admins who are in.
+TEST_F(AuthdAdmin, AFloodOfSignInsDoesNotStopRefreshes) {
+  authd->stop();
+  authd = a.start_authd({}, a.write_config("limited.yaml", a.authd_yaml() + "  ip_requests_per_hour: 3\n"));
+  ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+  const boost::json::object in = admin_sign_in();
+  ASSERT_FALSE(in.empty());
+  HttpResult flood;
+  for (int i = 0; i < 3; ++i) {
+    flood = admin("POST", "/token?grant_type=password", R"({"email": "nobody@example.com", "password": "x"})");
+  }
+  EXPECT_EQ(flood.status, 429) << flood.body;
+  const HttpResult refreshed =
+      admin("POST", "/token?grant_type=refresh_token", R"({"refresh_token": ")" + text(in.at("refresh_token")) + "\"}");
+  EXPECT_EQ(refreshed.status, 200) << refreshed.body;
+}
+
+// An operator manages admins on the box: a new password or a ban ends the
+// admin's sessions at once; a deleted admin is gone with them.
+TEST_F(AuthdAdmin, PasswdBanAndDeleteEndTheAdminsSessions) {
+  const boost::json::object before = admin_sign_in();
+  const auto cli = [&](const std::string& verb, const std::string& password = "") {
+    return run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin \"$3\" root@example.com",
+                        "sh", ORBITNEST_AUTHD_BIN, config, verb},
+                       {{"PW", password}});
+  };
+  EXPECT_EQ(cli("passwd", " padded password  ").first, 1) << "spaces at either end are refused";
+  ASSERT_EQ(cli("passwd", "a brand new admin password").first, 0);
+  EXPECT_EQ(admin("GET", "/me", "", {bearer(before)}).status, 403);
+  EXPECT_EQ(admin("POST", "/token?grant_type=refresh_token",
+                  R"({"refresh_token": ")" + text(before.at("refresh_token")) + "\"}")
+                .status,
+            400);
+  const boost::json::object fresh = admin_sign_in("root@example.com", "a brand new admin password");
+  ASSERT_FALSE(fresh.empty());
+  ASSERT_EQ(cli("ban").first, 0);
+  EXPECT_EQ(admin("GET", "/me", "", {bearer(fresh)}).status, 403);
+  const HttpResult banned = admin("POST", "/token?grant_type=password",
+                                  R"({"email": "root@example.com", "password": "a brand new admin password"})");
+  EXPECT_EQ(banned.status, 400);
+  EXPECT_EQ(text(json(banned).at("error_code")), "user_banned") << banned.body;
+  ASSERT_EQ(cli("unban").first, 0);
+  const boost::json::object last = admin_sign_in("root@example.com", "a brand new admin password");
+  ASSERT_FALSE(last.empty());
+  ASSERT_EQ(cli("delete").first, 0);
+  EXPECT_EQ(admin("GET", "/me", "", {bearer(last)}).status, 403);
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.admin_users"), "0");
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.admin_refresh_tokens"), "0");
+  EXPECT_EQ(cli("ban").first, 1) << "no such admin";
 }
 
 // authd's uid may not rotate keys; an admin may, through keyd's

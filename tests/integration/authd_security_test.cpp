@@ -40,7 +40,7 @@ class AuthdSecurity : public ::testing::Test {
                            "ip_requests_per_hour=10000000"}).first,
               0);
     authd = a.start_authd({}, config);
-    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200);
+    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
   }
   HttpResult call(const TestProject& p, const std::string& method, const std::string& path, const std::string& body,
                   std::vector<std::string> headers = {}) const {

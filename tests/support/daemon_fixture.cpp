@@ -7,7 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -15,18 +18,45 @@
 
 namespace orbitnest::test {
 
-int free_tcp_port() {
+namespace {
+
+// The first port the kernel hands out to outgoing connections: a listening
+// port below it never collides with a client's ephemeral port (tests that
+// open thousands of connections used to take ports picked for a daemon).
+int ephemeral_port_floor() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+bool bindable(int port) {
   const UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  const int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throw std::runtime_error("cannot find a free port");
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+}  // namespace
+
+int free_tcp_port() {
+  // Below the ephemeral range, at random (tests run in parallel, each
+  // picking its own), and free now.
+  static thread_local std::mt19937 rng(std::random_device{}());
+  const int high = ephemeral_port_floor();
+  const int low = std::max(1024, high - 12000);
+  std::uniform_int_distribution<int> pick(low, high - 1);
+  for (int i = 0; i < 1000; ++i) {
+    const int port = pick(rng);
+    if (bindable(port)) {
+      return port;
+    }
   }
-  return ntohs(addr.sin_port);
+  throw std::runtime_error("cannot find a free port");
 }
 
 std::string current_user_name() {

@@ -39,7 +39,8 @@ struct SlistDeleter {
 }  // namespace
 
 HttpResult https_request(const std::string& method, const std::string& url, const std::string& ca_file,
-                         const std::string& body, const std::vector<std::string>& headers) {
+                         const std::string& body, const std::vector<std::string>& headers,
+                         const std::string& local_address) {
   HttpResult result;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   std::unique_ptr<curl_slist, SlistDeleter> list;
@@ -57,6 +58,10 @@ HttpResult https_request(const std::string& method, const std::string& url, cons
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  const std::string interface = "host!" + local_address;
+  if (!local_address.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_INTERFACE, interface.c_str());
+  }
   if (!body.empty()) {
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));

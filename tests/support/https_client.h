@@ -14,7 +14,10 @@ struct HttpResult {
   std::string error;                           // curl's error when status == 0
 };
 
+// `local_address`: the source address to connect from (e.g. 127.0.0.2,
+// another client on loopback); the system's choice when empty.
 HttpResult https_request(const std::string& method, const std::string& url, const std::string& ca_file,
-                         const std::string& body = "", const std::vector<std::string>& headers = {});
+                         const std::string& body = "", const std::vector<std::string>& headers = {},
+                         const std::string& local_address = "");
 
 }  // namespace orbitnest::test

@@ -66,6 +66,24 @@ TEST_F(AuthdConfigTest, MissingCertFileNamesFileLineAndKey) {
   EXPECT_EQ(error_of(text), "authd.yaml:5: tls.cert_file: no such file");
 }
 
+TEST_F(AuthdConfigTest, TheAdminApiHasAListenerOfItsOwn) {
+  const AuthdConfig cfg = parse_authd_config(valid(), "authd.yaml");
+  EXPECT_TRUE(cfg.admin.enabled);
+  EXPECT_EQ(cfg.admin.listen.address, "127.0.0.1");
+  EXPECT_EQ(cfg.admin.listen.port, 8444);
+  EXPECT_EQ(cfg.admin.access_token_ttl_seconds, 900);
+  // The project API's port, on the same address or behind a wildcard: refused.
+  EXPECT_EQ(error_of(valid("admin:\n  listen:\n    port: 8443\n")),
+            "authd.yaml:13: admin.listen.port: must differ from listen.port: the admin API has a listener of its own");
+  EXPECT_NE(error_of(valid("admin:\n  listen:\n    address: 0.0.0.0\n    port: 8443\n")), "");
+  EXPECT_EQ(error_of(valid("admin:\n  listen:\n    address: 127.0.0.2\n    port: 8443\n")), "");
+  EXPECT_EQ(error_of(valid("admin:\n  enabled: false\n  listen:\n    port: 8443\n")), "");
+  // No project database role for admins, no long-lived admin tokens.
+  EXPECT_NE(error_of(valid("admin:\n  role: service_role\n")), "");
+  EXPECT_NE(error_of(valid("admin:\n  access_token_ttl_seconds: 3600\n")), "");
+  EXPECT_NE(error_of(valid("admin:\n  password_min_length: 8\n")), "");
+}
+
 TEST_F(AuthdConfigTest, UnknownTopLevelKey) {
   EXPECT_EQ(error_of(valid("colour: blue\n")), "authd.yaml:11: colour: unknown key");
 }
