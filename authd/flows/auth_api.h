@@ -123,6 +123,12 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
 Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash);
 Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// TOTP factors (mfa_flows.cpp), GoTrue's /factors shapes: POST /factors,
+// POST /factors/{id}/challenge, POST /factors/{id}/verify, DELETE /factors/{id}.
+Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response challenge_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
 // GET .../sessions and DELETE .../sessions/{id}: the caller's own sessions.
 Response list_sessions(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response revoke_session(AuthServices& s, const RealmCall& c, const SignedIn& a);

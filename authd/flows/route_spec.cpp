@@ -112,6 +112,7 @@ std::string_view rate_class_name(RateClass c) {
     case RateClass::verify: return "verify";
     case RateClass::token: return "token";
     case RateClass::refresh: return "refresh";
+    case RateClass::mfa: return "mfa";
     case RateClass::admin: return "admin";
     case RateClass::none: return "none";
     case RateClass::unset: break;

@@ -23,7 +23,7 @@ std::string_view access_name(Access a);
 
 // The per-IP budget (the realm's ip_requests_per_hour) a route's requests
 // count against. none is a decision; unset is a mistake the tests catch.
-enum class RateClass { unset, none, signup, otp, verify, token, refresh, admin };
+enum class RateClass { unset, none, signup, otp, verify, token, refresh, mfa, admin };
 std::string_view rate_class_name(RateClass c);
 
 // A route's CORS answer: the project's allowed origins (cors.h), or none

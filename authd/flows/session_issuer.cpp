@@ -42,6 +42,13 @@ NewSession SessionIssuer::create_session(pqxx::work& tx, const Realm& realm, con
   return s;
 }
 
+std::string SessionIssuer::replace_refresh_token(pqxx::work& tx, const Realm& realm, const std::string& session_id,
+                                                 const std::string& user_id) const {
+  std::string token = random_token(kRefreshTokenBytes);
+  SessionStore(realm).replace_refresh_token(tx, session_id, user_id, sha256_bytes(token));
+  return token;
+}
+
 std::string SessionIssuer::derive_child(const std::string& parent, int version, int* used_version) const {
   return keyd::base64url_encode(m_keyd.mac("refresh_token", parent, version, used_version));
 }
@@ -62,7 +69,7 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Realm& 
       // Signed before the commit: if keyd fails now, the transaction rolls
       // back and the client's retry of the same token simply rotates.
       refuse_banned(rotated->user, 400);  // GoTrue's 400 user_banned; rolls back, changes nothing
-      const boost::json::object answer = response(realm, rotated->user, rotated->session_id, child, rotated->amr);
+      const boost::json::object answer = response(realm, rotated->user, rotated->session_id, child, rotated->auth);
       try {
         tx.commit();
       } catch (const pqxx::in_doubt_error&) {
@@ -102,7 +109,7 @@ boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const
         not_found();
       }
       refuse_banned(*user, 400);
-      return response(realm, *user, used->session_id, same, sessions.amr(q, used->session_id));
+      return response(realm, *user, used->session_id, same, sessions.auth_of(q, used->session_id));
     }
   }
   // A replay: whoever holds this token is not the rightful client, or is
@@ -112,15 +119,8 @@ boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const
 }
 
 std::string SessionIssuer::sign_access_token(const Realm& realm, const UserRecord& user,
-                                             const std::string& session_id, const boost::json::array& amr,
+                                             const std::string& session_id, const SessionAuth& auth,
                                              std::int64_t now, std::int64_t exp) const {
-  std::string aal = "aal1";
-  for (const boost::json::value& m : amr) {
-    const std::string_view method = m.at("method").as_string();
-    if (method == "totp" || method == "mfa/phone" || method == "mfa/webauthn") {
-      aal = "aal2";
-    }
-  }
   boost::json::object claims{{"iss", realm.issuer},
                              {"sub", user.id},
                              {"aud", realm.audience},
@@ -131,8 +131,8 @@ std::string SessionIssuer::sign_access_token(const Realm& realm, const UserRecor
                              {"app_metadata", user.app_metadata},
                              {"user_metadata", user.user_metadata},
                              {"role", realm.role},
-                             {"aal", aal},
-                             {"amr", amr},
+                             {"aal", auth.aal},
+                             {"amr", auth.amr},
                              {"session_id", session_id},
                              {"is_anonymous", user.is_anonymous}};
   if (realm.kind == RealmKind::project) {
@@ -143,10 +143,10 @@ std::string SessionIssuer::sign_access_token(const Realm& realm, const UserRecor
 
 boost::json::object SessionIssuer::response(const Realm& realm, const UserRecord& user,
                                             const std::string& session_id, const std::string& refresh_token,
-                                            const boost::json::array& amr) const {
+                                            const SessionAuth& auth) const {
   const std::int64_t now = unix_now();
   const std::int64_t exp = now + realm.settings.access_token_ttl_seconds;
-  return boost::json::object{{"access_token", sign_access_token(realm, user, session_id, amr, now, exp)},
+  return boost::json::object{{"access_token", sign_access_token(realm, user, session_id, auth, now, exp)},
                              {"token_type", "bearer"},
                              {"expires_in", exp - now},
                              {"expires_at", exp},
@@ -157,7 +157,7 @@ boost::json::object SessionIssuer::response(const Realm& realm, const UserRecord
 boost::json::object SessionIssuer::session_response(pqxx::transaction_base& tx, const Realm& realm,
                                                     const UserRecord& user, const std::string& session_id,
                                                     const std::string& refresh_token) const {
-  return response(realm, user, session_id, refresh_token, SessionStore(realm).amr(tx, session_id));
+  return response(realm, user, session_id, refresh_token, SessionStore(realm).auth_of(tx, session_id));
 }
 
 }  // namespace orbitnest::authd

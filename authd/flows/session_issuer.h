@@ -23,6 +23,7 @@
 #include "authd/flows/user_record.h"
 #include "authd/keyd/keyd_link.h"
 #include "authd/realms/realm.h"
+#include "authd/stores/session_store.h"
 
 namespace orbitnest::authd {
 
@@ -36,6 +37,10 @@ class SessionIssuer final {
   explicit SessionIssuer(KeydLink& keyd) : m_keyd(keyd) {}
   NewSession create_session(pqxx::work& tx, const Realm& realm, const std::string& user_id, const std::string& amr_method,
                             const std::string& user_agent, const std::string& ip) const;
+  // A fresh refresh token for an existing session, which becomes its only
+  // live one (after a second factor raised the session).
+  std::string replace_refresh_token(pqxx::work& tx, const Realm& realm, const std::string& session_id,
+                                    const std::string& user_id) const;
   // The refresh grant: rotates `refresh_token` (or hands back its unused
   // child, see above) and answers the session response. Throws ApiError
   // (validation_failed, refresh_token_not_found, refresh_token_already_used
@@ -50,9 +55,9 @@ class SessionIssuer final {
 
  private:
   std::string sign_access_token(const Realm& realm, const UserRecord& user, const std::string& session_id,
-                                const boost::json::array& amr, std::int64_t now, std::int64_t exp) const;
+                                const SessionAuth& auth, std::int64_t now, std::int64_t exp) const;
   boost::json::object response(const Realm& realm, const UserRecord& user, const std::string& session_id,
-                               const std::string& refresh_token, const boost::json::array& amr) const;
+                               const std::string& refresh_token, const SessionAuth& auth) const;
   // keyd's MAC of `parent` with key `version` (0 = current; the one used is
   // set): the child token, the same every time for one parent and key.
   std::string derive_child(const std::string& parent, int version, int* used_version) const;

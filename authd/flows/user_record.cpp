@@ -45,7 +45,17 @@ UserRecord user_from_row(const pqxx::row& r) {
   u.user_metadata = boost::json::parse(r["user_meta"].as<std::string>()).as_object();
   u.is_anonymous = r["is_anonymous"].as<bool>();
   u.banned = r["banned"].as<bool>();
+  u.factors = boost::json::parse(r["factors"].as<std::string>()).as_array();
   return u;
+}
+
+bool UserRecord::has_verified_factor() const {
+  for (const boost::json::value& f : factors) {
+    if (f.at("status").as_string() == "verified") {
+      return true;
+    }
+  }
+  return false;
 }
 
 boost::json::object user_json(const UserRecord& u) {
@@ -83,6 +93,9 @@ boost::json::object user_json(const UserRecord& u) {
         {"updated_at", u.updated_at}});
   }
   o["identities"] = identities;
+  if (!u.factors.empty()) {
+    o["factors"] = u.factors;  // GoTrue omits it when empty
+  }
   o["created_at"] = u.created_at;
   o["updated_at"] = u.updated_at;
   o["is_anonymous"] = u.is_anonymous;

@@ -29,6 +29,10 @@ struct UserRecord {
   std::string new_email;  // an email change waiting for its codes, or ""
   std::optional<std::string> email_change_sent_at;
   bool banned = false;  // banned_until lies in the future
+  boost::json::array factors;  // GoTrue's factor objects, oldest first
+
+  // True when a factor is verified: sign-in then needs the second factor.
+  bool has_verified_factor() const;
 };
 
 // A row with UserStore::columns().

@@ -24,12 +24,33 @@ struct RealmTables {
   std::string_view refresh_tokens;
   std::string_view amr_claims;
   std::string_view realm_column;
+  std::string_view factors;
+  std::string_view challenges;
+  std::string_view recovery_codes;
 };
 
-inline constexpr RealmTables kProjectTables{"auth.users",          "auth.identities",         "auth.sessions",
-                                            "auth.refresh_tokens", "auth.mfa_amr_claims",     "project_ref"};
-inline constexpr RealmTables kAdminTables{"auth.admin_users",          "auth.admin_identities",     "auth.admin_sessions",
-                                          "auth.admin_refresh_tokens", "auth.admin_mfa_amr_claims", "realm"};
+inline constexpr RealmTables kProjectTables{
+    .users = "auth.users",
+    .identities = "auth.identities",
+    .sessions = "auth.sessions",
+    .refresh_tokens = "auth.refresh_tokens",
+    .amr_claims = "auth.mfa_amr_claims",
+    .realm_column = "project_ref",
+    .factors = "auth.mfa_factors",
+    .challenges = "auth.mfa_challenges",
+    .recovery_codes = "auth.mfa_recovery_codes",
+};
+inline constexpr RealmTables kAdminTables{
+    .users = "auth.admin_users",
+    .identities = "auth.admin_identities",
+    .sessions = "auth.admin_sessions",
+    .refresh_tokens = "auth.admin_refresh_tokens",
+    .amr_claims = "auth.admin_mfa_amr_claims",
+    .realm_column = "realm",
+    .factors = "auth.admin_mfa_factors",
+    .challenges = "auth.admin_mfa_challenges",
+    .recovery_codes = "auth.admin_mfa_recovery_codes",
+};
 
 // A project user's access token: GoTrue's aud and role, which RLS reads.
 inline constexpr const char* kProjectAudience = "authenticated";

@@ -30,8 +30,9 @@ std::string rotate_sql(const RealmTables& tables) {
          "  UPDATE " + t(tables.sessions) + " SET refreshed_at = now(), updated_at = now()"
          "  WHERE id IN (SELECT session_id FROM ins) RETURNING id) "
          "SELECT " + UserStore::columns(tables) + ", ins.session_id::text AS rotated_session, " +
-         amr_json_sql(tables, "ins.session_id") + " AS amr FROM ins JOIN " + t(tables.users) + " ON " +
-         t(tables.users) + ".id = ins.user_id";
+         amr_json_sql(tables, "ins.session_id") + " AS amr, (SELECT aal FROM " + t(tables.sessions) +
+         " WHERE id = ins.session_id) AS session_aal FROM ins JOIN " + t(tables.users) + " ON " + t(tables.users) +
+         ".id = ins.user_id";
 }
 
 std::string timestamp(std::string_view column) {
@@ -70,7 +71,8 @@ std::optional<Rotation> SessionStore::rotate(pqxx::transaction_base& tx, const s
     return std::nullopt;
   }
   return Rotation{user_from_row(r[0]), r[0]["rotated_session"].as<std::string>(),
-                  boost::json::parse(r[0]["amr"].as<std::string>()).as_array()};
+                  SessionAuth{r[0]["session_aal"].as<std::string>(),
+                              boost::json::parse(r[0]["amr"].as<std::string>()).as_array()}};
 }
 
 std::optional<UsedRefreshToken> SessionStore::find_used(pqxx::transaction_base& tx, const std::string& token_hash,
@@ -98,10 +100,50 @@ bool SessionStore::child_unused(pqxx::transaction_base& tx, const std::string& c
   return !c.empty() && !c[0][0].as<bool>();
 }
 
-boost::json::array SessionStore::amr(pqxx::transaction_base& tx, const std::string& session_id) const {
-  return boost::json::parse(tx.exec_params1("SELECT " + amr_json_sql(m_tables, "$1::uuid"), session_id)[0]
-                                .as<std::string>())
-      .as_array();
+SessionAuth SessionStore::auth_of(pqxx::transaction_base& tx, const std::string& session_id) const {
+  const pqxx::result r = tx.exec_params("SELECT coalesce((SELECT aal FROM " + t(m_tables.sessions) +
+                                            " WHERE id = $1::uuid), 'aal1'), " + amr_json_sql(m_tables, "$1::uuid"),
+                                        session_id);
+  return SessionAuth{r[0][0].as<std::string>(), boost::json::parse(r[0][1].as<std::string>()).as_array()};
+}
+
+void SessionStore::raise_to_aal2(pqxx::transaction_base& tx, const std::string& session_id,
+                                 const std::string& factor_id, const std::string& method) const {
+  tx.exec_params("INSERT INTO " + t(m_tables.amr_claims) +
+                     " (session_id, method) VALUES ($1::uuid, $2) "
+                     "ON CONFLICT (session_id, method) DO UPDATE SET created_at = now()",
+                 session_id, method);
+  tx.exec_params("UPDATE " + t(m_tables.sessions) +
+                     " SET aal = 'aal2', factor_id = $2::uuid, updated_at = now() WHERE id = $1::uuid",
+                 session_id, factor_id);
+}
+
+void SessionStore::lower_raised_by(pqxx::transaction_base& tx, const std::string& factor_id,
+                                   const std::string& method) const {
+  tx.exec_params("DELETE FROM " + t(m_tables.amr_claims) + " c USING " + t(m_tables.sessions) +
+                     " s WHERE c.session_id = s.id AND s.factor_id = $1::uuid AND c.method = $2",
+                 factor_id, method);
+  tx.exec_params("UPDATE " + t(m_tables.sessions) +
+                     " SET aal = 'aal1', factor_id = NULL, updated_at = now() WHERE factor_id = $1::uuid",
+                 factor_id);
+}
+
+void SessionStore::replace_refresh_token(pqxx::transaction_base& tx, const std::string& session_id,
+                                         const std::string& user_id, const std::string& token_hash) const {
+  tx.exec_params("UPDATE " + t(m_tables.refresh_tokens) +
+                     " SET revoked = true, updated_at = now() WHERE session_id = $1::uuid AND revoked = false",
+                 session_id);
+  tx.exec_params("INSERT INTO " + t(m_tables.refresh_tokens) +
+                     " (token_hash, session_id, user_id) VALUES ($1, $2::uuid, $3::uuid)",
+                 pqxx::binarystring(token_hash), session_id, user_id);
+}
+
+void SessionStore::delete_other_low_aal(pqxx::transaction_base& tx, const std::string& user_id,
+                                        const std::string& keep) const {
+  tx.exec_params("DELETE FROM " + t(m_tables.sessions) + " s USING " + t(m_tables.users) +
+                     " u WHERE u.id = s.user_id AND u." + t(m_tables.realm_column) +
+                     " = $1 AND s.user_id = $2::uuid AND s.id <> $3::uuid AND s.aal = 'aal1'",
+                 m_realm.ref, user_id, keep);
 }
 
 std::vector<SessionInfo> SessionStore::list(pqxx::transaction_base& tx, const std::string& user_id) const {

@@ -16,11 +16,19 @@
 
 namespace orbitnest::authd {
 
-// A refresh token that rotated: its user, session and session's methods.
+// How a session was authenticated: its assurance level, stored on the
+// session when a second factor raised it (never recomputed from method
+// names), and its methods (the amr claim), newest first.
+struct SessionAuth {
+  std::string aal = "aal1";
+  boost::json::array amr;
+};
+
+// A refresh token that rotated: its user, session and how it was signed in.
 struct Rotation {
   UserRecord user;
   std::string session_id;
-  boost::json::array amr;  // newest first
+  SessionAuth auth;
 };
 
 // A refresh token that was already rotated (presented again).
@@ -61,7 +69,20 @@ class SessionStore final {
   // True when `child_hash` is `parent_id`'s child and still unused; waits
   // for a rotation of it in flight (FOR SHARE).
   bool child_unused(pqxx::transaction_base& tx, const std::string& child_hash, std::int64_t parent_id) const;
-  boost::json::array amr(pqxx::transaction_base& tx, const std::string& session_id) const;
+  SessionAuth auth_of(pqxx::transaction_base& tx, const std::string& session_id) const;
+  // A second factor verified in this session: its method joins the amr,
+  // the session becomes aal2 (factor_id records which factor raised it).
+  void raise_to_aal2(pqxx::transaction_base& tx, const std::string& session_id, const std::string& factor_id,
+                     const std::string& method) const;
+  // The sessions a factor raised fall back to aal1 when it is removed.
+  void lower_raised_by(pqxx::transaction_base& tx, const std::string& factor_id, const std::string& method) const;
+  // Every live refresh token of the session is revoked and `token_hash`
+  // becomes its only one (a pre-MFA token must not mint aal2 tokens).
+  void replace_refresh_token(pqxx::transaction_base& tx, const std::string& session_id, const std::string& user_id,
+                             const std::string& token_hash) const;
+  // The user's other sessions below aal2 end (GoTrue does the same when a
+  // factor is verified).
+  void delete_other_low_aal(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep) const;
 
   std::vector<SessionInfo> list(pqxx::transaction_base& tx, const std::string& user_id) const;
   // Returns whether the session was the user's and existed.

@@ -23,8 +23,26 @@ std::optional<UserRecord> first_user(const pqxx::result& r) {
 
 }  // namespace
 
+namespace {
+
+std::string iso(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
+// The user's MFA factors in GoTrue's shape, as one JSON text column.
+std::string factors_column(const RealmTables& tables) {
+  return "(SELECT coalesce(json_agg(json_build_object('id', f.id, 'created_at', " + iso("f.created_at") +
+         ", 'updated_at', " + iso("f.updated_at") +
+         ", 'status', f.status, 'friendly_name', coalesce(f.friendly_name, ''), 'factor_type', f.factor_type, "
+         "'phone', coalesce(f.phone, ''), 'last_challenged_at', " + iso("f.last_challenged_at") +
+         ") ORDER BY f.created_at), '[]'::json) FROM " + t(tables.factors) + " f WHERE f.user_id = " +
+         t(tables.users) + ".id)::text AS factors";
+}
+
+}  // namespace
+
 std::string UserStore::columns(const RealmTables& tables) {
-  return "id::text, " + t(tables.realm_column) +
+  return factors_column(tables) + ", id::text, " + t(tables.realm_column) +
          " AS realm_ref, aud, role, coalesce(email, '') AS email, coalesce(phone, '') AS phone, "
          "encrypted_password, coalesce(pepper_version, 0) AS pepper_version, "
          "to_char(email_confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_confirmed_at, "

@@ -118,7 +118,8 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
     }
   }
   EXPECT_EQ(open, (std::set<std::string>{"verify", "jwks", "health", "auth.preflight", "rest.preflight"}));
-  EXPECT_EQ(users, (std::set<std::string>{"user.get", "user.update", "reauthenticate", "logout"}));
+  EXPECT_EQ(users, (std::set<std::string>{"user.get", "user.update", "reauthenticate", "logout", "factors.enroll",
+                                          "factors.challenge", "factors.verify", "factors.unenroll"}));
   // On the admin surface: signing in, its public keys and health.
   std::set<std::string> admin_open;
   for (const RouteSpec& r : admin_route_specs()) {

@@ -1,0 +1,218 @@
+// TOTP factors for every realm, in GoTrue's /factors shapes (auth-js's
+// mfa.enroll / challenge / verify / unenroll): the seed is made and sealed
+// by keyd, shown once, and every code is checked by keyd at keyd's clock;
+// a time step once accepted is refused for that factor (GoTrue accepts a
+// replay within the window; we do not).
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/flows/auth_api.h"
+#include "authd/flows/cors.h"
+#include "authd/mfa/qr_svg.h"
+#include "authd/security/random.h"
+#include "authd/security/rate_limiter.h"
+#include "authd/stores/factor_store.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
+
+namespace orbitnest::authd {
+namespace {
+
+// Wrong codes an hour: per factor, and per user across their factors.
+constexpr int kWrongCodesPerFactor = 10;
+constexpr int kWrongCodesPerUser = 20;
+constexpr std::size_t kMaxNameBytes = 128;
+
+// "/.../factors/<id>[/challenge|/verify]" -> "<id>"
+std::string factor_id_of(const Request& req) {
+  const std::string& path = req.path;
+  const std::size_t at = path.find("/factors/");
+  const std::size_t start = at + std::string("/factors/").size();
+  return path.substr(start, path.find('/', start) - start);
+}
+
+[[noreturn]] void factor_not_found() { throw ApiError(404, "mfa_factor_not_found", "Factor not found"); }
+
+void refuse_anonymous(const SignedIn& a) {
+  if (a.user.is_anonymous) {
+    throw ApiError(403, "no_authorization", "Anonymous users cannot use MFA");
+  }
+}
+
+std::string bounded_text(const JsonBody& body, const char* field, const std::string& fallback) {
+  const std::string value = body.string(field).value_or(fallback);
+  if (value.size() > kMaxNameBytes || value.find('\0') != std::string::npos) {
+    throw ApiError(400, "validation_failed", std::string(field) + " is longer than 128 bytes");
+  }
+  return value;
+}
+
+// The otpauth URI's secret parameter (keyd put it there; authd shows it once).
+std::string secret_of(const std::string& uri) {
+  const std::size_t at = uri.find("secret=");
+  if (at == std::string::npos) {
+    return "";
+  }
+  const std::size_t start = at + 7;
+  return uri.substr(start, uri.find('&', start) - start);
+}
+
+std::string default_issuer(const Realm& realm) {
+  if (realm.kind == RealmKind::admin) {
+    return "OrbitNest admin";
+  }
+  const std::string origin = origin_of(realm.settings.site_url);
+  const std::size_t scheme = origin.find("://");
+  return scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+}
+
+std::pair<std::string, std::string> failure_keys(const RealmCall& c, const SignedIn& a, const std::string& factor) {
+  const std::string scope = "mfafail:" + c.realm.limit_scope() + ":";
+  return {scope + factor, scope + "user:" + a.user.id};
+}
+
+void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& c, const SignedIn& a,
+                                    const std::string& factor) {
+  const auto [per_factor, per_user] = failure_keys(c, a, factor);
+  if (rate_limit_reached(q, per_factor, kWrongCodesPerFactor, 3600) ||
+      rate_limit_reached(q, per_user, kWrongCodesPerUser, 3600)) {
+    ApiError e(429, "over_request_rate_limit", "Too many wrong codes; try again later");
+    e.retry_after = 900;
+    throw e;
+  }
+}
+
+[[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const SignedIn& a,
+                             const std::string& factor) {
+  const auto [per_factor, per_user] = failure_keys(c, a, factor);
+  add_hits(conn, {{per_factor, 1}, {per_user, 1}}, 3600);
+  throw ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered");
+}
+
+}  // namespace
+
+Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  refuse_anonymous(a);
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string type = body.required_string("factor_type");
+  if (type == "phone" || type == "webauthn") {
+    throw ApiError(422, "mfa_" + type + "_enroll_not_enabled", "MFA enrollment of " + type + " factors is not enabled");
+  }
+  if (type != "totp") {
+    throw ApiError(400, "validation_failed", "factor_type must be totp");
+  }
+  const std::string name = bounded_text(body, "friendly_name", "");
+  const std::string issuer = bounded_text(body, "issuer", default_issuer(c.realm));
+  const std::string id = uuid_v4();
+  const FactorStore factors(c.realm);
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  factors.purge_stale_unverified(tx, a.user.id);
+  if (a.user.has_verified_factor() && a.aal() != "aal2") {
+    throw ApiError(403, "insufficient_aal", "AAL2 required to enroll a new factor");
+  }
+  if (factors.count(tx, a.user.id) >= kMaxFactorsPerUser) {
+    throw ApiError(422, "too_many_enrolled_mfa_factors", "Maximum number of enrolled factors reached");
+  }
+  if (!name.empty() && factors.name_taken(tx, a.user.id, name)) {
+    throw ApiError(422, "mfa_factor_name_conflict",
+                   "A factor with the friendly name \"" + name + "\" for this user already exists");
+  }
+  // The seed is bound to this factor's id: keyd refuses it for another.
+  const keyd::TotpEnrollAnswer enrolled = s.keyd.client().totp_enroll(id, issuer, a.user.email);
+  factors.create(tx, id, a.user.id, "totp", name, enrolled.sealed_seed);
+  tx.commit();
+  return json_response(200, boost::json::object{{"id", id},
+                                                {"type", "totp"},
+                                                {"friendly_name", name},
+                                                {"totp", boost::json::object{{"qr_code", qr_svg(enrolled.otpauth_uri)},
+                                                                             {"secret", secret_of(enrolled.otpauth_uri)},
+                                                                             {"uri", enrolled.otpauth_uri}}}});
+}
+
+Response challenge_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  refuse_anonymous(a);
+  const FactorStore factors(c.realm);
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req));
+  if (!factor) {
+    factor_not_found();
+  }
+  const std::string id = factors.create_challenge(tx, factor->id, c.req.remote_address);
+  tx.commit();
+  return json_response(200, boost::json::object{{"id", id},
+                                                {"type", factor->factor_type},
+                                                {"expires_at", unix_now() + kChallengeSeconds}});
+}
+
+Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  refuse_anonymous(a);
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string challenge_id = body.required_string("challenge_id");
+  const std::string code = body.required_string("code");
+  const FactorStore factors(c.realm);
+  const SessionStore sessions(c.realm);
+  PgPool::Lease conn = s.pg.lease();
+  {
+    pqxx::nontransaction q(*conn);
+    refuse_if_too_many_wrong_codes(q, c, a, factor_id_of(c.req));
+  }
+  pqxx::work tx(*conn);
+  const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req), /*lock=*/true);
+  if (!factor) {
+    factor_not_found();
+  }
+  const std::optional<ChallengeRow> challenge = factors.find_challenge(tx, factor->id, challenge_id);
+  if (!challenge || challenge->verified) {
+    throw ApiError(422, "mfa_factor_not_found", "MFA factor with the provided challenge ID not found");
+  }
+  if (challenge->ip != c.req.remote_address) {
+    throw ApiError(422, "mfa_ip_address_mismatch",
+                   "Challenge and verify IP addresses mismatch. Try enrollment again.");
+  }
+  if (challenge->expired) {
+    factors.remove_challenge(tx, challenge->id);
+    tx.commit();
+    throw ApiError(422, "mfa_challenge_expired",
+                   "MFA challenge " + challenge->id +
+                       " has expired, verify against another challenge or create a new challenge.");
+  }
+  const keyd::TotpVerifyAnswer checked =
+      s.keyd.client().totp_verify(factor->sealed_secret, factor->id, code, factor->last_used_step);
+  if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
+    tx.abort();
+    wrong_code(*conn, c, a, factor->id);
+  }
+  factors.finish_challenge(tx, challenge->id);
+  factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
+  sessions.raise_to_aal2(tx, a.token.session_id, factor->id, "totp");
+  // A new refresh token: the pre-MFA one must not mint aal2 tokens. The
+  // user's other sessions below aal2 end, as GoTrue does.
+  const std::string refresh_token = s.sessions.replace_refresh_token(tx, c.realm, a.token.session_id, a.user.id);
+  sessions.delete_other_low_aal(tx, a.user.id, a.token.session_id);
+  const std::optional<UserRecord> user = UserStore(c.realm).find_by_id(tx, a.user.id);
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.realm, *user, a.token.session_id, refresh_token);
+  tx.commit();
+  return json_response(200, response);
+}
+
+Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  refuse_anonymous(a);
+  const FactorStore factors(c.realm);
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req), /*lock=*/true);
+  if (!factor) {
+    factor_not_found();
+  }
+  if (factor->status == "verified" && a.aal() != "aal2") {
+    throw ApiError(422, "insufficient_aal", "AAL2 required to unenroll verified factor");
+  }
+  factors.remove(tx, factor->id);
+  SessionStore(c.realm).lower_raised_by(tx, factor->id, "totp");
+  tx.commit();
+  return json_response(200, boost::json::object{{"id", factor->id}});
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,29 @@
+-- 0009_mfa_totp: TOTP factors (issue 13), for both realms. A factor's seed
+-- exists only sealed by keyd (sealed_secret; keyd verifies codes and never
+-- unseals a TOTP blob for anyone); last_used_step is the newest time step
+-- accepted, so a code once accepted is refused for that factor.
+ALTER TABLE auth.mfa_factors ADD COLUMN IF NOT EXISTS last_challenged_at timestamptz;
+ALTER TABLE auth.admin_mfa_factors ADD COLUMN IF NOT EXISTS last_challenged_at timestamptz;
+CREATE INDEX IF NOT EXISTS mfa_factors_user ON auth.mfa_factors (user_id);
+CREATE INDEX IF NOT EXISTS admin_mfa_factors_user ON auth.admin_mfa_factors (user_id);
+
+-- A challenge: one verification attempt window of a factor, bound to the
+-- client address that asked for it (GoTrue's mfa_ip_address_mismatch).
+CREATE TABLE IF NOT EXISTS auth.mfa_challenges (
+  id          uuid PRIMARY KEY,
+  factor_id   uuid NOT NULL REFERENCES auth.mfa_factors(id) ON DELETE CASCADE,
+  ip          inet,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  verified_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS mfa_challenges_factor ON auth.mfa_challenges (factor_id);
+CREATE TABLE IF NOT EXISTS auth.admin_mfa_challenges (
+  id          uuid PRIMARY KEY,
+  factor_id   uuid NOT NULL REFERENCES auth.admin_mfa_factors(id) ON DELETE CASCADE,
+  ip          inet,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  verified_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS admin_mfa_challenges_factor ON auth.admin_mfa_challenges (factor_id);
+
+REVOKE ALL ON auth.mfa_challenges, auth.admin_mfa_challenges FROM PUBLIC, anon, authenticated, service_role;
