@@ -151,6 +151,7 @@ AuthdConfig read(YamlMapReader& root) {
     cfg.admin.password_min_length = int_or(a, "password_min_length", cfg.admin.password_min_length, 12, 1024);
     cfg.admin.ip_requests_per_hour = int_or(a, "ip_requests_per_hour", cfg.admin.ip_requests_per_hour, 1, 1000000);
     cfg.admin.allowed_origins = a.string_list_or("allowed_origins", {});
+    cfg.admin.mfa_sign_in = a.choice_or("mfa_sign_in", cfg.admin.mfa_sign_in, {"challenge", "aal1_session"});
     a.finish();
   }
   {

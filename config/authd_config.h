@@ -101,6 +101,8 @@ struct AuthdAdminConfig {
   int access_token_ttl_seconds = 900;
   int password_min_length = 12;
   int ip_requests_per_hour = 300;  // per endpoint class and client address
+  // "challenge" (no session before the second factor) or "aal1_session".
+  std::string mfa_sign_in = "challenge";
   // Origins whose pages may call the admin API (the Studio page served
   // from the admin listener itself). A request whose Origin is not listed
   // is refused (403); none by default: tools without a browser send none.

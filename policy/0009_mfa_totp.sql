@@ -27,3 +27,32 @@ CREATE TABLE IF NOT EXISTS auth.admin_mfa_challenges (
 CREATE INDEX IF NOT EXISTS admin_mfa_challenges_factor ON auth.admin_mfa_challenges (factor_id);
 
 REVOKE ALL ON auth.mfa_challenges, auth.admin_mfa_challenges FROM PUBLIC, anon, authenticated, service_role;
+
+-- mfa_sign_in = challenge (the default): a first factor (password, mailed
+-- code, link) of a user with a verified factor answers no session but a
+-- challenge token; POST /mfa/verify with a code turns it into an aal2
+-- session. Only the token's SHA-256 is kept; it is single-use, lives 5
+-- minutes, belongs to one user and one client address, and dies after 5
+-- wrong codes.
+CREATE TABLE IF NOT EXISTS auth.mfa_sign_in_challenges (
+  token_hash   bytea PRIMARY KEY,
+  user_id      uuid NOT NULL REFERENCES auth.users(id) ON DELETE CASCADE,
+  first_method text NOT NULL,
+  ip           inet,
+  user_agent   text,
+  attempts     integer NOT NULL DEFAULT 0,
+  expires_at   timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mfa_sign_in_challenges_expiry ON auth.mfa_sign_in_challenges (expires_at);
+CREATE TABLE IF NOT EXISTS auth.admin_mfa_sign_in_challenges (
+  token_hash   bytea PRIMARY KEY,
+  user_id      uuid NOT NULL REFERENCES auth.admin_users(id) ON DELETE CASCADE,
+  first_method text NOT NULL,
+  ip           inet,
+  user_agent   text,
+  attempts     integer NOT NULL DEFAULT 0,
+  expires_at   timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_mfa_sign_in_challenges_expiry ON auth.admin_mfa_sign_in_challenges (expires_at);
+REVOKE ALL ON auth.mfa_sign_in_challenges, auth.admin_mfa_sign_in_challenges
+  FROM PUBLIC, anon, authenticated, service_role;

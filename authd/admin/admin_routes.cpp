@@ -19,6 +19,7 @@ constexpr CorsPolicy kSameOrigin = CorsPolicy::same_origin;
 constexpr RouteSpec kRoutes[] = {
 //  name                    method    path                        access          rate              body           cors        errors   pool      open flow      project-user flow  admin flow                        execution_for
   {"admin.token",          "POST",   "/token",                     Access::none,   RateClass::token, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, token,         nullptr,           nullptr,                          token_execution, token_rate},
+  {"admin.mfa.verify",       "POST",   "/mfa/verify",                Access::none,   RateClass::mfa,   kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, verify_sign_in, nullptr,          nullptr},
   {"admin.logout",         "POST",   "/logout",                    Access::admin,  RateClass::none,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, logout>},
   {"admin.me",             "GET",    "/me",                        Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, get_user>},
   {"admin.sessions.list",  "GET",    "/sessions",                  Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, list_sessions>},

@@ -123,6 +123,15 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
 Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash);
 Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// Ends a first factor (sign_in.cpp): commits `tx` with a new session and
+// answers it, or — mfa_sign_in "challenge" and a verified factor — with a
+// challenge token and no session: {mfa_required, challenge_token,
+// expires_at, factors}.
+Response finish_sign_in(AuthServices& s, const RealmCall& c, pqxx::work& tx, const UserRecord& user,
+                        const std::string& method, const std::string& user_agent);
+// POST /mfa/verify {challenge_token, code, factor_id?}: the second factor
+// of a challenged sign-in → an aal2 session (mfa_flows.cpp).
+Response verify_sign_in(AuthServices& s, const RealmCall& c);
 // TOTP factors (mfa_flows.cpp), GoTrue's /factors shapes: POST /factors,
 // POST /factors/{id}/challenge, POST /factors/{id}/verify, DELETE /factors/{id}.
 Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);

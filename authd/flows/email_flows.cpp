@@ -189,12 +189,8 @@ Response confirm_email_change_side(AuthServices& s, const RealmCall& c, pqxx::wo
     throw ApiError(422, "email_exists", "A user with this email address has already been registered");
   }
   users.apply_email_change(tx, id);
-  const NewSession session = s.sessions.create_session(tx, c.realm, id, "email_change", "", c.req.remote_address);
   const std::optional<UserRecord> user = users.find_by_id(tx, id);
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
-  tx.commit();
-  return json_response(200, response);
+  return finish_sign_in(s, c, tx, *user, "email_change", "");
 }
 
 // The code kinds a verification type may consume.
@@ -407,12 +403,7 @@ Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& 
   }
   refuse_banned(*user);
   users.confirm_email(tx, user->id);
-  const NewSession session = s.sessions.create_session(tx, c.realm, user->id, amr, "", c.req.remote_address);
-  user = users.find_by_id(tx, user->id);
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
-  tx.commit();
-  return json_response(200, response);
+  return finish_sign_in(s, c, tx, *user, amr, "");
 }
 
 }  // namespace orbitnest::authd

@@ -12,6 +12,7 @@
 #include "authd/security/rate_limiter.h"
 #include "authd/stores/factor_store.h"
 #include "authd/stores/session_store.h"
+#include "authd/stores/sign_in_challenge_store.h"
 #include "authd/stores/user_store.h"
 
 namespace orbitnest::authd {
@@ -65,14 +66,15 @@ std::string default_issuer(const Realm& realm) {
   return scheme == std::string::npos ? origin : origin.substr(scheme + 3);
 }
 
-std::pair<std::string, std::string> failure_keys(const RealmCall& c, const SignedIn& a, const std::string& factor) {
+std::pair<std::string, std::string> failure_keys(const RealmCall& c, const std::string& user_id,
+                                                 const std::string& factor) {
   const std::string scope = "mfafail:" + c.realm.limit_scope() + ":";
-  return {scope + factor, scope + "user:" + a.user.id};
+  return {scope + factor, scope + "user:" + user_id};
 }
 
-void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& c, const SignedIn& a,
+void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& c, const std::string& user_id,
                                     const std::string& factor) {
-  const auto [per_factor, per_user] = failure_keys(c, a, factor);
+  const auto [per_factor, per_user] = failure_keys(c, user_id, factor);
   if (rate_limit_reached(q, per_factor, kWrongCodesPerFactor, 3600) ||
       rate_limit_reached(q, per_user, kWrongCodesPerUser, 3600)) {
     ApiError e(429, "over_request_rate_limit", "Too many wrong codes; try again later");
@@ -81,9 +83,9 @@ void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& 
   }
 }
 
-[[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const SignedIn& a,
+[[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const std::string& user_id,
                              const std::string& factor) {
-  const auto [per_factor, per_user] = failure_keys(c, a, factor);
+  const auto [per_factor, per_user] = failure_keys(c, user_id, factor);
   add_hits(conn, {{per_factor, 1}, {per_user, 1}}, 3600);
   throw ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered");
 }
@@ -155,7 +157,7 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   PgPool::Lease conn = s.pg.lease();
   {
     pqxx::nontransaction q(*conn);
-    refuse_if_too_many_wrong_codes(q, c, a, factor_id_of(c.req));
+    refuse_if_too_many_wrong_codes(q, c, a.user.id, factor_id_of(c.req));
   }
   pqxx::work tx(*conn);
   const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req), /*lock=*/true);
@@ -181,7 +183,7 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
       s.keyd.client().totp_verify(factor->sealed_secret, factor->id, code, factor->last_used_step);
   if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
     tx.abort();
-    wrong_code(*conn, c, a, factor->id);
+    wrong_code(*conn, c, a.user.id, factor->id);
   }
   factors.finish_challenge(tx, challenge->id);
   factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
@@ -213,6 +215,65 @@ Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a)
   SessionStore(c.realm).lower_raised_by(tx, factor->id, "totp");
   tx.commit();
   return json_response(200, boost::json::object{{"id", factor->id}});
+}
+
+Response verify_sign_in(AuthServices& s, const RealmCall& c) {
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string token = body.required_string("challenge_token");
+  const std::string code = body.required_string("code");
+  const std::optional<std::string> only_factor = body.string("factor_id");
+  const SignInChallengeStore challenges(c.realm);
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::optional<SignInChallengeRow> challenge = challenges.lock(tx, token);
+  if (!challenge) {
+    throw ApiError(422, "mfa_challenge_expired", "The challenge token is invalid, used or expired; sign in again");
+  }
+  if (challenge->expired) {
+    challenges.remove(tx, token);
+    tx.commit();
+    throw ApiError(422, "mfa_challenge_expired", "The challenge token is invalid, used or expired; sign in again");
+  }
+  if (challenge->ip != c.req.remote_address) {
+    throw ApiError(422, "mfa_ip_address_mismatch", "The challenge token belongs to another client address");
+  }
+  refuse_if_too_many_wrong_codes(tx, c, challenge->user_id, "sign-in");
+  const FactorStore factors(c.realm);
+  std::optional<FactorRow> matched;
+  for (const FactorRow& factor : factors.verified(tx, challenge->user_id)) {
+    if (factor.factor_type != "totp" || (only_factor && *only_factor != factor.id)) {
+      continue;
+    }
+    const keyd::TotpVerifyAnswer checked =
+        s.keyd.client().totp_verify(factor.sealed_secret, factor.id, code, factor.last_used_step);
+    if (checked.ok && factors.accept_step(tx, factor.id, checked.step)) {
+      matched = factor;
+      break;
+    }
+  }
+  if (!matched) {
+    // Counted in the challenge (5 and it dies) and in the user's budget.
+    if (challenges.count_wrong_code(tx, token) >= kSignInChallengeAttempts) {
+      challenges.remove(tx, token);
+    }
+    tx.commit();
+    wrong_code(*conn, c, challenge->user_id, "sign-in");
+  }
+  challenges.remove(tx, token);
+  const UserStore users(c.realm);
+  const std::optional<UserRecord> user = users.find_by_id(tx, challenge->user_id);
+  if (!user) {
+    throw ApiError(422, "mfa_challenge_expired", "The challenge token is invalid, used or expired; sign in again");
+  }
+  refuse_banned(*user, 400);
+  const NewSession session = s.sessions.create_session(tx, c.realm, user->id, challenge->first_method,
+                                                       challenge->user_agent, c.req.remote_address);
+  SessionStore(c.realm).raise_to_aal2(tx, session.session_id, matched->id, "totp");
+  const std::optional<UserRecord> fresh = users.find_by_id(tx, user->id);
+  const boost::json::object response =
+      s.sessions.session_response(tx, c.realm, *fresh, session.session_id, session.refresh_token);
+  tx.commit();
+  return json_response(200, response);
 }
 
 }  // namespace orbitnest::authd

@@ -33,6 +33,7 @@ constexpr RouteSpec kRoutes[] = {
   {"user.update",    "PUT",     "/auth/v1/user",                    Access::project_user,  RateClass::otp,    kAuthJsonBody, kProject, kGoTrue,    kHashing, nullptr,        served_to<ProjectUser, put_user>},
   {"reauthenticate", "GET",     "/auth/v1/reauthenticate",          Access::project_user,  RateClass::otp,    kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, reauthenticate>},
   {"logout",         "POST",    "/auth/v1/logout",                  Access::project_user,  RateClass::none,   kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, logout>},
+  {"mfa.verify",       "POST",  "/auth/v1/mfa/verify",               Access::api_key,       RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, verify_sign_in, nullptr},
   {"factors.enroll",   "POST",  "/auth/v1/factors",                  Access::project_user,  RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, enroll_factor>},
   {"factors.challenge","POST",  "/auth/v1/factors/{id}/challenge",   Access::project_user,  RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, challenge_factor>},
   {"factors.verify",   "POST",  "/auth/v1/factors/{id}/verify",      Access::project_user,  RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, verify_factor>},

@@ -57,13 +57,7 @@ Response password_grant(AuthServices& s, const RealmCall& c, const JsonBody& bod
   if (rehash) {
     users.set_password(tx, user->id, *rehash);
   }
-  const NewSession session =
-      s.sessions.create_session(tx, c.realm, user->id, "password", user_agent(c.req), c.req.remote_address);
-  user = users.find_by_id(tx, user->id);
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.realm, *user, session.session_id, session.refresh_token);
-  tx.commit();
-  return json_response(200, response);
+  return finish_sign_in(s, c, tx, *user, "password", user_agent(c.req));
 }
 
 Response refresh_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {

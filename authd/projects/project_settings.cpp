@@ -105,7 +105,7 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
                               "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
-                              "exposed_schemas", "secure_password_change", "cors_allowed_origins"};
+                              "exposed_schemas", "secure_password_change", "cors_allowed_origins", "mfa_sign_in"};
 
 }  // namespace
 
@@ -151,6 +151,10 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   }
   s.secure_email_change = bool_of(o, "secure_email_change", s.secure_email_change);
   s.secure_password_change = bool_of(o, "secure_password_change", s.secure_password_change);
+  s.mfa_sign_in = string_of(o, "mfa_sign_in", s.mfa_sign_in);
+  if (s.mfa_sign_in != kMfaSignInChallenge && s.mfa_sign_in != kMfaSignInAal1Session) {
+    throw std::invalid_argument("mfa_sign_in must be \"challenge\" or \"aal1_session\"");
+  }
   if (const boost::json::value* origins = o.if_contains("cors_allowed_origins")) {
     const char* const what = "cors_allowed_origins must be an array of origins (https://app.example.com) or \"*\"";
     if (!origins->is_array()) {
@@ -216,6 +220,7 @@ boost::json::object ProjectSettings::to_json() const {
       {"redirect_urls", boost::json::value_from(redirect_urls)},
       {"secure_email_change", secure_email_change},
       {"secure_password_change", secure_password_change},
+      {"mfa_sign_in", mfa_sign_in},
       {"cors_allowed_origins", boost::json::value_from(cors_allowed_origins)},
       {"exposed_schemas", boost::json::value_from(exposed_schemas)},
       {"smtp", boost::json::object{{"url", smtp.url},

@@ -19,6 +19,7 @@ Realm make_admin_realm(const config::AuthdAdminConfig& cfg) {
   realm.settings.debug_mode = false;
   realm.settings.secure_password_change = true;
   realm.settings.cors_allowed_origins = cfg.allowed_origins;
+  realm.settings.mfa_sign_in = cfg.mfa_sign_in;
   return realm;
 }
 

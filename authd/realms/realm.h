@@ -27,6 +27,7 @@ struct RealmTables {
   std::string_view factors;
   std::string_view challenges;
   std::string_view recovery_codes;
+  std::string_view sign_in_challenges;
 };
 
 inline constexpr RealmTables kProjectTables{
@@ -39,6 +40,7 @@ inline constexpr RealmTables kProjectTables{
     .factors = "auth.mfa_factors",
     .challenges = "auth.mfa_challenges",
     .recovery_codes = "auth.mfa_recovery_codes",
+    .sign_in_challenges = "auth.mfa_sign_in_challenges",
 };
 inline constexpr RealmTables kAdminTables{
     .users = "auth.admin_users",
@@ -50,6 +52,7 @@ inline constexpr RealmTables kAdminTables{
     .factors = "auth.admin_mfa_factors",
     .challenges = "auth.admin_mfa_challenges",
     .recovery_codes = "auth.admin_mfa_recovery_codes",
+    .sign_in_challenges = "auth.admin_mfa_sign_in_challenges",
 };
 
 // A project user's access token: GoTrue's aud and role, which RLS reads.

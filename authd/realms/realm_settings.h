@@ -17,6 +17,16 @@ struct SmtpSettings {
   std::string from = "OrbitNest Auth <no-reply@localhost>";
 };
 
+// How a user with a verified second factor signs in.
+// challenge: the first factor answers no session but a challenge token,
+// and POST /mfa/verify with a code answers an aal2 session — a user with a
+// factor never holds a session below aal2, so an app that forgets to check
+// `aal` is still safe (the default). aal1_session: GoTrue's way, for apps on
+// the unmodified auth-js — an aal1 session the app raises with
+// /factors/{id}/challenge + /verify, and which the app must check.
+inline constexpr const char* kMfaSignInChallenge = "challenge";
+inline constexpr const char* kMfaSignInAal1Session = "aal1_session";
+
 struct ProjectSettings {
   int otp_length = 4;            // 4..10
   int otp_ttl_seconds = 600;     // 10 minutes
@@ -41,6 +51,7 @@ struct ProjectSettings {
   // PUT /user with a password needs the current password, a reauthenticate
   // code (nonce), or a session begun by a mailed code in the last 10 minutes.
   bool secure_password_change = true;
+  std::string mfa_sign_in = kMfaSignInChallenge;
   // Origins whose pages may call the API (CORS). Empty: the origins of
   // site_url and redirect_urls. "*" allows any origin. Never credentials.
   std::vector<std::string> cors_allowed_origins;

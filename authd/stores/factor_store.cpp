@@ -36,23 +36,42 @@ void FactorStore::create(pqxx::transaction_base& tx, const std::string& id, cons
                  id, user_id, factor_type, friendly_name, pqxx::binarystring(sealed));
 }
 
+namespace {
+
+FactorRow factor_from_row(const pqxx::row& row) {
+  return FactorRow{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>(),
+                   row[4].is_null() ? std::string() : pqxx::binarystring(row[4]).str(),
+                   static_cast<std::uint64_t>(row[5].as<std::int64_t>())};
+}
+
+constexpr const char* kFactorColumns =
+    "SELECT id::text, factor_type, status, coalesce(friendly_name, ''), sealed_secret, last_used_step FROM ";
+
+}  // namespace
+
+std::vector<FactorRow> FactorStore::verified(pqxx::transaction_base& tx, const std::string& user_id) const {
+  std::vector<FactorRow> out;
+  for (const pqxx::row& row : tx.exec_params(kFactorColumns + t(m_tables.factors) +
+                                                 " WHERE user_id = $1::uuid AND status = 'verified' ORDER BY created_at",
+                                             user_id)) {
+    out.push_back(factor_from_row(row));
+  }
+  return out;
+}
+
 std::optional<FactorRow> FactorStore::find(pqxx::transaction_base& tx, const std::string& user_id,
                                            const std::string& factor_id, bool lock) const {
   if (!is_uuid(factor_id)) {
     return std::nullopt;
   }
-  const pqxx::result r = tx.exec_params(
-      "SELECT id::text, factor_type, status, coalesce(friendly_name, ''), sealed_secret, last_used_step FROM " +
-          t(m_tables.factors) + " WHERE id = $1::uuid AND user_id = $2::uuid" + (lock ? " FOR UPDATE" : ""),
-      factor_id, user_id);
+  const pqxx::result r = tx.exec_params(kFactorColumns + t(m_tables.factors) +
+                                            " WHERE id = $1::uuid AND user_id = $2::uuid" + (lock ? " FOR UPDATE" : ""),
+                                        factor_id, user_id);
   if (r.empty()) {
     return std::nullopt;
   }
-  const pqxx::row row = r[0];
-  return FactorRow{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                   row[3].as<std::string>(),
-                   row[4].is_null() ? std::string() : pqxx::binarystring(row[4]).str(),
-                   static_cast<std::uint64_t>(row[5].as<std::int64_t>())};
+  return factor_from_row(r[0]);
 }
 
 void FactorStore::remove(pqxx::transaction_base& tx, const std::string& factor_id) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "authd/realms/realm.h"
 
@@ -47,6 +48,8 @@ class FactorStore final {
   // The user's factor, locked for the rest of `tx` (FOR UPDATE) when asked.
   std::optional<FactorRow> find(pqxx::transaction_base& tx, const std::string& user_id, const std::string& factor_id,
                                 bool lock = false) const;
+  // The user's verified factors, oldest first.
+  std::vector<FactorRow> verified(pqxx::transaction_base& tx, const std::string& user_id) const;
   void remove(pqxx::transaction_base& tx, const std::string& factor_id) const;
   // Other unverified factors of the type, once one is verified.
   void remove_other_unverified(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep,

@@ -11,7 +11,7 @@ import { address, startAppliance } from './appliance.mjs';
 
 let app;
 before(async () => {
-  app = await startAppliance('mfa', { settings: ['debug_mode=true'] });
+  app = await startAppliance('mfa', { settings: ['debug_mode=true', 'mfa_sign_in=aal1_session'] });
 });
 after(async () => app?.stop());
 

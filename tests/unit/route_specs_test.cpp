@@ -127,7 +127,7 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
       admin_open.insert(std::string(r.name));
     }
   }
-  EXPECT_EQ(admin_open, (std::set<std::string>{"admin.token", "admin.jwks", "admin.health"}));
+  EXPECT_EQ(admin_open, (std::set<std::string>{"admin.token", "admin.mfa.verify", "admin.jwks", "admin.health"}));
 }
 
 }  // namespace

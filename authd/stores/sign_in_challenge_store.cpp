@@ -1,0 +1,56 @@
+#include "authd/stores/sign_in_challenge_store.h"
+
+#include "authd/flows/session_issuer.h"
+#include "authd/security/random.h"
+
+namespace orbitnest::authd {
+namespace {
+
+std::string t(std::string_view name) { return std::string(name); }
+
+constexpr std::size_t kTokenBytes = 32;
+
+}  // namespace
+
+std::string SignInChallengeStore::create(pqxx::transaction_base& tx, const std::string& user_id,
+                                         const std::string& first_method, const std::string& ip,
+                                         const std::string& user_agent) const {
+  std::string token = random_token(kTokenBytes);
+  // Expired ones of anybody go at the same time: the table stays small.
+  tx.exec("DELETE FROM " + t(m_tables.sign_in_challenges) + " WHERE expires_at < now() - interval '1 hour'");
+  tx.exec_params("INSERT INTO " + t(m_tables.sign_in_challenges) +
+                     " (token_hash, user_id, first_method, ip, user_agent, expires_at) VALUES ($1, $2::uuid, $3, "
+                     "nullif($4, '')::inet, $5, now() + make_interval(secs => $6))",
+                 pqxx::binarystring(sha256_bytes(token)), user_id, first_method, ip, user_agent.substr(0, 512),
+                 kSignInChallengeSeconds);
+  return token;
+}
+
+std::optional<SignInChallengeRow> SignInChallengeStore::lock(pqxx::transaction_base& tx,
+                                                             const std::string& token) const {
+  const pqxx::result r = tx.exec_params(
+      "SELECT user_id::text, first_method, coalesce(host(ip), ''), coalesce(user_agent, ''), attempts, "
+      "expires_at < now() FROM " +
+          t(m_tables.sign_in_challenges) + " WHERE token_hash = $1 FOR UPDATE",
+      pqxx::binarystring(sha256_bytes(token)));
+  if (r.empty()) {
+    return std::nullopt;
+  }
+  const pqxx::row row = r[0];
+  return SignInChallengeRow{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                            row[3].as<std::string>(), row[4].as<int>(), row[5].as<bool>()};
+}
+
+int SignInChallengeStore::count_wrong_code(pqxx::transaction_base& tx, const std::string& token) const {
+  return tx.exec_params1("UPDATE " + t(m_tables.sign_in_challenges) +
+                             " SET attempts = attempts + 1 WHERE token_hash = $1 RETURNING attempts",
+                         pqxx::binarystring(sha256_bytes(token)))[0]
+      .as<int>();
+}
+
+void SignInChallengeStore::remove(pqxx::transaction_base& tx, const std::string& token) const {
+  tx.exec_params("DELETE FROM " + t(m_tables.sign_in_challenges) + " WHERE token_hash = $1",
+                 pqxx::binarystring(sha256_bytes(token)));
+}
+
+}  // namespace orbitnest::authd
