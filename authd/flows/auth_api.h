@@ -138,6 +138,9 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response challenge_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// POST /factors/recovery_codes/regenerate (aal2): ten new recovery codes
+// replace the old set, shown once.
+Response regenerate_recovery_codes(AuthServices& s, const RealmCall& c, const SignedIn& a);
 // GET .../sessions and DELETE .../sessions/{id}: the caller's own sessions.
 Response list_sessions(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response revoke_session(AuthServices& s, const RealmCall& c, const SignedIn& a);

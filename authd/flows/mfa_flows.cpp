@@ -8,9 +8,11 @@
 #include "authd/flows/auth_api.h"
 #include "authd/flows/cors.h"
 #include "authd/mfa/qr_svg.h"
+#include "authd/mfa/recovery_codes.h"
 #include "authd/security/random.h"
 #include "authd/security/rate_limiter.h"
 #include "authd/stores/factor_store.h"
+#include "authd/stores/recovery_code_store.h"
 #include "authd/stores/session_store.h"
 #include "authd/stores/sign_in_challenge_store.h"
 #include "authd/stores/user_store.h"
@@ -179,24 +181,54 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
                    "MFA challenge " + challenge->id +
                        " has expired, verify against another challenge or create a new challenge.");
   }
-  const keyd::TotpVerifyAnswer checked =
-      s.keyd.client().totp_verify(factor->sealed_secret, factor->id, code, factor->last_used_step);
-  if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
-    tx.abort();
-    wrong_code(*conn, c, a.user.id, factor->id);
+  // A recovery code works in place of a TOTP code once the factor is
+  // verified (a lost phone): spent, and the method says so.
+  const bool recovery = factor->status == "verified" && looks_like_recovery_code(code);
+  if (recovery) {
+    if (!spend_recovery_code(s.keyd, tx, c.realm, a.user.id, code)) {
+      tx.abort();
+      wrong_code(*conn, c, a.user.id, factor->id);
+    }
+  } else {
+    const keyd::TotpVerifyAnswer checked =
+        s.keyd.client().totp_verify(factor->sealed_secret, factor->id, code, factor->last_used_step);
+    if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
+      tx.abort();
+      wrong_code(*conn, c, a.user.id, factor->id);
+    }
   }
   factors.finish_challenge(tx, challenge->id);
   factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
-  sessions.raise_to_aal2(tx, a.token.session_id, factor->id, "totp");
+  sessions.raise_to_aal2(tx, a.token.session_id, recovery ? "" : factor->id,
+                         recovery ? "mfa/recovery_code" : "totp");
+  // The user's first verified factor: ten recovery codes, shown once.
+  std::vector<std::string> recovery_codes;
+  if (!a.user.has_verified_factor()) {
+    recovery_codes = issue_recovery_codes(s.keyd, tx, c.realm, a.user.id);
+  }
   // A new refresh token: the pre-MFA one must not mint aal2 tokens. The
   // user's other sessions below aal2 end, as GoTrue does.
   const std::string refresh_token = s.sessions.replace_refresh_token(tx, c.realm, a.token.session_id, a.user.id);
   sessions.delete_other_low_aal(tx, a.user.id, a.token.session_id);
   const std::optional<UserRecord> user = UserStore(c.realm).find_by_id(tx, a.user.id);
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.realm, *user, a.token.session_id, refresh_token);
+  boost::json::object response = s.sessions.session_response(tx, c.realm, *user, a.token.session_id, refresh_token);
   tx.commit();
+  if (!recovery_codes.empty()) {
+    response["recovery_codes"] = boost::json::value_from(recovery_codes);  // OrbitNest extension, shown once
+  }
   return json_response(200, response);
+}
+
+Response regenerate_recovery_codes(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  refuse_anonymous(a);
+  if (!a.user.has_verified_factor()) {
+    throw ApiError(422, "mfa_factor_not_found", "Recovery codes need a verified factor first");
+  }
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::vector<std::string> codes = issue_recovery_codes(s.keyd, tx, c.realm, a.user.id);
+  tx.commit();
+  return json_response(200, boost::json::object{{"recovery_codes", boost::json::value_from(codes)}});
 }
 
 Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
@@ -213,6 +245,9 @@ Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a)
   }
   factors.remove(tx, factor->id);
   SessionStore(c.realm).lower_raised_by(tx, factor->id, "totp");
+  if (factors.verified(tx, a.user.id).empty()) {
+    RecoveryCodeStore(c.realm).remove_all(tx, a.user.id);  // nothing left for them to stand in for
+  }
   tx.commit();
   return json_response(200, boost::json::object{{"id", factor->id}});
 }
@@ -240,7 +275,11 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   refuse_if_too_many_wrong_codes(tx, c, challenge->user_id, "sign-in");
   const FactorStore factors(c.realm);
   std::optional<FactorRow> matched;
-  for (const FactorRow& factor : factors.verified(tx, challenge->user_id)) {
+  const bool recovery = looks_like_recovery_code(code);
+  if (recovery && spend_recovery_code(s.keyd, tx, c.realm, challenge->user_id, code)) {
+    matched = FactorRow{};  // no factor raised it: the recovery code did
+  }
+  for (const FactorRow& factor : recovery ? std::vector<FactorRow>{} : factors.verified(tx, challenge->user_id)) {
     if (factor.factor_type != "totp" || (only_factor && *only_factor != factor.id)) {
       continue;
     }
@@ -268,7 +307,7 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   refuse_banned(*user, 400);
   const NewSession session = s.sessions.create_session(tx, c.realm, user->id, challenge->first_method,
                                                        challenge->user_agent, c.req.remote_address);
-  SessionStore(c.realm).raise_to_aal2(tx, session.session_id, matched->id, "totp");
+  SessionStore(c.realm).raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : "totp");
   const std::optional<UserRecord> fresh = users.find_by_id(tx, user->id);
   const boost::json::object response =
       s.sessions.session_response(tx, c.realm, *fresh, session.session_id, session.refresh_token);

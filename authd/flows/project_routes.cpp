@@ -38,6 +38,7 @@ constexpr RouteSpec kRoutes[] = {
   {"factors.challenge","POST",  "/auth/v1/factors/{id}/challenge",   Access::project_user,  RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, challenge_factor>},
   {"factors.verify",   "POST",  "/auth/v1/factors/{id}/verify",      Access::project_user,  RateClass::mfa,    kAuthJsonBody, kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, verify_factor>},
   {"factors.unenroll", "DELETE","/auth/v1/factors/{id}",             Access::project_user,  RateClass::mfa,    kNoBody,       kProject, kGoTrue,    kWorkers, nullptr,        served_to<ProjectUser, unenroll_factor>},
+  {"factors.recovery_codes.regenerate", "POST", "/auth/v1/factors/recovery_codes/regenerate", Access::project_user_aal2, RateClass::mfa, kAuthJsonBody, kProject, kGoTrue, kWorkers, nullptr, served_to<ProjectUser, regenerate_recovery_codes>},
   {"settings",       "GET",     "/auth/v1/settings",                Access::api_key,       RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, settings,        nullptr},
   {"jwks",           "GET",     "/auth/v1/.well-known/jwks.json",   Access::none,          RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, jwks,            nullptr},
   {"health",         "GET",     "/auth/v1/health",                  Access::none,          RateClass::none,   kNoBody,       kProject, kGoTrue,    kWorkers, project_health,  nullptr},

@@ -46,6 +46,7 @@ UserRecord user_from_row(const pqxx::row& r) {
   u.is_anonymous = r["is_anonymous"].as<bool>();
   u.banned = r["banned"].as<bool>();
   u.factors = boost::json::parse(r["factors"].as<std::string>()).as_array();
+  u.recovery_codes_remaining = r["recovery_codes_remaining"].as<int>();
   return u;
 }
 
@@ -95,6 +96,7 @@ boost::json::object user_json(const UserRecord& u) {
   o["identities"] = identities;
   if (!u.factors.empty()) {
     o["factors"] = u.factors;  // GoTrue omits it when empty
+    o["recovery_codes_remaining"] = u.recovery_codes_remaining;  // OrbitNest extension
   }
   o["created_at"] = u.created_at;
   o["updated_at"] = u.updated_at;

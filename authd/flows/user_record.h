@@ -30,6 +30,7 @@ struct UserRecord {
   std::optional<std::string> email_change_sent_at;
   bool banned = false;  // banned_until lies in the future
   boost::json::array factors;  // GoTrue's factor objects, oldest first
+  int recovery_codes_remaining = 0;
 
   // True when a factor is verified: sign-in then needs the second factor.
   bool has_verified_factor() const;

@@ -114,7 +114,7 @@ void SessionStore::raise_to_aal2(pqxx::transaction_base& tx, const std::string& 
                      "ON CONFLICT (session_id, method) DO UPDATE SET created_at = now()",
                  session_id, method);
   tx.exec_params("UPDATE " + t(m_tables.sessions) +
-                     " SET aal = 'aal2', factor_id = $2::uuid, updated_at = now() WHERE id = $1::uuid",
+                     " SET aal = 'aal2', factor_id = nullif($2, '')::uuid, updated_at = now() WHERE id = $1::uuid",
                  session_id, factor_id);
 }
 

@@ -71,7 +71,8 @@ class SessionStore final {
   bool child_unused(pqxx::transaction_base& tx, const std::string& child_hash, std::int64_t parent_id) const;
   SessionAuth auth_of(pqxx::transaction_base& tx, const std::string& session_id) const;
   // A second factor verified in this session: its method joins the amr,
-  // the session becomes aal2 (factor_id records which factor raised it).
+  // the session becomes aal2 (factor_id records which factor raised it;
+  // "" for a recovery code).
   void raise_to_aal2(pqxx::transaction_base& tx, const std::string& session_id, const std::string& factor_id,
                      const std::string& method) const;
   // The sessions a factor raised fall back to aal1 when it is removed.

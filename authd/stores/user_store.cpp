@@ -42,7 +42,8 @@ std::string factors_column(const RealmTables& tables) {
 }  // namespace
 
 std::string UserStore::columns(const RealmTables& tables) {
-  return factors_column(tables) + ", id::text, " + t(tables.realm_column) +
+  return factors_column(tables) + ", (SELECT count(*) FROM " + t(tables.recovery_codes) + " r WHERE r.user_id = " +
+         t(tables.users) + ".id AND r.used_at IS NULL)::int AS recovery_codes_remaining, id::text, " + t(tables.realm_column) +
          " AS realm_ref, aud, role, coalesce(email, '') AS email, coalesce(phone, '') AS phone, "
          "encrypted_password, coalesce(pepper_version, 0) AS pepper_version, "
          "to_char(email_confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_confirmed_at, "

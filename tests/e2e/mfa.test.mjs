@@ -92,4 +92,13 @@ test('a second sign-in is aal1 until its factor is verified, and cannot change t
   // Enrolling another factor or removing this one needs aal2 too.
   assert.equal((await other.mfa.enroll({ factorType: 'totp' })).error?.code, 'insufficient_aal');
   assert.equal((await other.mfa.unenroll({ factorId: data.id })).error?.code, 'insufficient_aal');
+  // So does regenerating recovery codes.
+  const { data: { session } } = await other.getSession();
+  const regen = await fetch(`${app.authUrl}/factors/recovery_codes/regenerate`, {
+    method: 'POST',
+    headers: { apikey: app.publishableKey, Authorization: `Bearer ${session.access_token}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(regen.status, 403);
+  assert.equal((await regen.json()).error_code, 'insufficient_aal');
 });

@@ -58,7 +58,7 @@ async function enrollTotp(base, token, apikey) {
     { challenge_id: challenge.body.id, code: totp.generate() }, { token, apikey });
   assert.equal(verified.status, 200, JSON.stringify(verified.body));
   assert.equal(decodeJwt(verified.body.access_token).aal, 'aal2');
-  return totp;
+  return { totp, secret: enrolled.body.totp.secret, recoveryCodes: verified.body.recovery_codes, session: verified.body };
 }
 
 test('a project user with a factor gets no session before the second factor', async () => {
@@ -68,7 +68,7 @@ test('a project user with a factor gets no session before the second factor', as
   assert.equal((await post(`${app.authUrl}/signup`, { email, password }, { apikey })).status, 200);
   const first = await post(`${app.authUrl}/verify`, { type: 'signup', email, token: '1234' }, { apikey });
   assert.equal(first.status, 200);
-  const totp = await enrollTotp(app.authUrl, first.body.access_token, apikey);
+  const { totp } = await enrollTotp(app.authUrl, first.body.access_token, apikey);
 
   // The password alone: no session, a challenge token.
   const signIn = () => post(`${app.authUrl}/token?grant_type=password`, { email, password }, { apikey });
@@ -125,7 +125,7 @@ test('an admin with a factor signs in with the second factor too', async () => {
   const first = await post(`${app.adminUrl}/token?grant_type=password`, { email, password });
   assert.equal(first.status, 200);
   assert.ok(first.body.access_token, 'no factor yet: a session');
-  const totp = await enrollTotp(app.adminUrl, first.body.access_token);
+  const { totp } = await enrollTotp(app.adminUrl, first.body.access_token);
   const pending = await post(`${app.adminUrl}/token?grant_type=password`, { email, password });
   assert.equal(pending.body.mfa_required, true);
   assert.equal(pending.body.access_token, undefined);
@@ -136,4 +136,53 @@ test('an admin with a factor signs in with the second factor too', async () => {
   // A project's challenge token is nothing on the admin API, and the other way round.
   const projectPending = await post(`${app.adminUrl}/mfa/verify`, { challenge_token: pending.body.challenge_token, code: '123456' });
   assert.equal(projectPending.body.error_code, 'mfa_challenge_expired');
+});
+
+async function get(url, token, apikey) {
+  const r = await fetch(url, { headers: { Authorization: `Bearer ${token}`, ...(apikey ? { apikey } : {}) } });
+  return { status: r.status, body: await r.json() };
+}
+
+test('recovery codes: ten shown once, each works once in place of a TOTP code, a regenerated set replaces them', async () => {
+  const apikey = app.publishableKey;
+  const email = address('recovery');
+  const password = newPassword();
+  assert.equal((await post(`${app.authUrl}/signup`, { email, password }, { apikey })).status, 200);
+  const first = await post(`${app.authUrl}/verify`, { type: 'signup', email, token: '1234' }, { apikey });
+  const { secret, recoveryCodes, session } = await enrollTotp(app.authUrl, first.body.access_token, apikey);
+  assert.equal(recoveryCodes.length, 10);
+  for (const code of recoveryCodes) assert.match(code, /^[a-z2-9]{5}-[a-z2-9]{5}$/);
+  assert.equal(new Set(recoveryCodes).size, 10);
+
+  // A database dump holds neither the TOTP seed nor any recovery code.
+  const dump = execFileSync('pg_dump', ['-h', app.pgHost, app.db]).toString();
+  assert.ok(!dump.includes(secret), 'no TOTP seed in the dump');
+  for (const code of recoveryCodes) {
+    assert.ok(!dump.includes(code) && !dump.includes(code.replace('-', '')), 'no recovery code in the dump');
+  }
+
+  const signIn = () => post(`${app.authUrl}/token?grant_type=password`, { email, password }, { apikey });
+  const pending = await signIn();
+  // Any case, without the dash: it is spent, and the session says how.
+  const typed = recoveryCodes[0].replace('-', '').toUpperCase();
+  const used = await post(`${app.authUrl}/mfa/verify`, { challenge_token: pending.body.challenge_token, code: typed }, { apikey });
+  assert.equal(used.status, 200, JSON.stringify(used.body));
+  const claims = decodeJwt(used.body.access_token);
+  assert.equal(claims.aal, 'aal2');
+  assert.ok(claims.amr.some((m) => m.method === 'mfa/recovery_code'));
+  assert.equal((await get(`${app.authUrl}/user`, used.body.access_token, apikey)).body.recovery_codes_remaining, 9);
+  const again = await signIn();
+  const spent = await post(`${app.authUrl}/mfa/verify`, { challenge_token: again.body.challenge_token, code: recoveryCodes[0] }, { apikey });
+  assert.equal(spent.body.error_code, 'mfa_verification_failed');
+
+  // Regenerating (aal2) replaces the whole set.
+  const fresh = await post(`${app.authUrl}/factors/recovery_codes/regenerate`, {}, { token: session.access_token, apikey });
+  assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+  assert.equal(fresh.body.recovery_codes.length, 10);
+  const third = await signIn();
+  const old = await post(`${app.authUrl}/mfa/verify`, { challenge_token: third.body.challenge_token, code: recoveryCodes[1] }, { apikey });
+  assert.equal(old.body.error_code, 'mfa_verification_failed');
+  const renewed = await post(`${app.authUrl}/mfa/verify`, { challenge_token: third.body.challenge_token, code: fresh.body.recovery_codes[0] }, { apikey });
+  assert.equal(renewed.status, 200, JSON.stringify(renewed.body));
+  assert.equal((await get(`${app.authUrl}/user`, renewed.body.access_token, apikey)).body.recovery_codes_remaining, 9);
 });

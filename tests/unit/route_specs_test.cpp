@@ -113,13 +113,14 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
     if (r.access == Access::none) {
       open.insert(std::string(r.name));
     }
-    if (r.access == Access::project_user) {
+    if (r.access == Access::project_user || r.access == Access::project_user_aal2) {
       users.insert(std::string(r.name));
     }
   }
   EXPECT_EQ(open, (std::set<std::string>{"verify", "jwks", "health", "auth.preflight", "rest.preflight"}));
   EXPECT_EQ(users, (std::set<std::string>{"user.get", "user.update", "reauthenticate", "logout", "factors.enroll",
-                                          "factors.challenge", "factors.verify", "factors.unenroll"}));
+                                          "factors.challenge", "factors.verify", "factors.unenroll",
+                                          "factors.recovery_codes.regenerate"}));
   // On the admin surface: signing in, its public keys and health.
   std::set<std::string> admin_open;
   for (const RouteSpec& r : admin_route_specs()) {
