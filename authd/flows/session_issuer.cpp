@@ -19,6 +19,15 @@ std::int64_t unix_now() {
 
 constexpr std::size_t kRefreshTokenBytes = 32;
 
+// In the challenge sign-in mode a user with a verified factor holds no
+// session below aal2: one left from before (the factor verified in another
+// session, or the mode switched) refreshes no more (GoTrue's "low AAL").
+void refuse_low_aal(const Realm& realm, const UserRecord& user, const SessionAuth& auth) {
+  if (auth.aal != "aal2" && user.has_verified_factor() && realm.settings.mfa_sign_in == kMfaSignInChallenge) {
+    throw ApiError(400, "session_expired", "Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)");
+  }
+}
+
 [[noreturn]] void not_found() {
   throw ApiError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
 }
@@ -69,6 +78,7 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Realm& 
       // Signed before the commit: if keyd fails now, the transaction rolls
       // back and the client's retry of the same token simply rotates.
       refuse_banned(rotated->user, 400);  // GoTrue's 400 user_banned; rolls back, changes nothing
+      refuse_low_aal(realm, rotated->user, rotated->auth);
       const boost::json::object answer = response(realm, rotated->user, rotated->session_id, child, rotated->auth);
       try {
         tx.commit();
@@ -109,7 +119,9 @@ boost::json::object SessionIssuer::reuse_or_revoke(pqxx::connection& conn, const
         not_found();
       }
       refuse_banned(*user, 400);
-      return response(realm, *user, used->session_id, same, sessions.auth_of(q, used->session_id));
+      const SessionAuth auth = sessions.auth_of(q, used->session_id);
+      refuse_low_aal(realm, *user, auth);
+      return response(realm, *user, used->session_id, same, auth);
     }
   }
   // A replay: whoever holds this token is not the rightful client, or is

@@ -29,10 +29,11 @@ std::string SignInChallengeStore::create(pqxx::transaction_base& tx, const std::
 std::optional<SignInChallengeRow> SignInChallengeStore::lock(pqxx::transaction_base& tx,
                                                              const std::string& token) const {
   const pqxx::result r = tx.exec_params(
-      "SELECT user_id::text, first_method, coalesce(host(ip), ''), coalesce(user_agent, ''), attempts, "
-      "expires_at < now() FROM " +
-          t(m_tables.sign_in_challenges) + " WHERE token_hash = $1 FOR UPDATE",
-      pqxx::binarystring(sha256_bytes(token)));
+      "SELECT c.user_id::text, c.first_method, coalesce(host(c.ip), ''), coalesce(c.user_agent, ''), c.attempts, "
+      "c.expires_at < now() FROM " +
+          t(m_tables.sign_in_challenges) + " c JOIN " + t(m_tables.users) + " u ON u.id = c.user_id " +
+          "WHERE c.token_hash = $1 AND u." + t(m_tables.realm_column) + " = $2 FOR UPDATE OF c",
+      pqxx::binarystring(sha256_bytes(token)), m_realm.ref);
   if (r.empty()) {
     return std::nullopt;
   }

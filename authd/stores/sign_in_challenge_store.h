@@ -25,18 +25,20 @@ struct SignInChallengeRow {
 
 class SignInChallengeStore final {
  public:
-  explicit SignInChallengeStore(const Realm& realm) : m_tables(realm.tables()) {}
+  explicit SignInChallengeStore(const Realm& realm) : m_realm(realm), m_tables(realm.tables()) {}
 
   // Stores a challenge and returns its token (only its hash is kept).
   std::string create(pqxx::transaction_base& tx, const std::string& user_id, const std::string& first_method,
                      const std::string& ip, const std::string& user_agent) const;
-  // The challenge of `token`, locked for the rest of `tx`.
+  // The challenge of `token` for a user of this realm (a project's token
+  // is nothing to another project), locked for the rest of `tx`.
   std::optional<SignInChallengeRow> lock(pqxx::transaction_base& tx, const std::string& token) const;
   // Counts a wrong code; returns the attempts made so far.
   int count_wrong_code(pqxx::transaction_base& tx, const std::string& token) const;
   void remove(pqxx::transaction_base& tx, const std::string& token) const;
 
  private:
+  const Realm& m_realm;
   const RealmTables& m_tables;
 };
 

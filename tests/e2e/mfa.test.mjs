@@ -101,4 +101,14 @@ test('a second sign-in is aal1 until its factor is verified, and cannot change t
   });
   assert.equal(regen.status, 403);
   assert.equal((await regen.json()).error_code, 'insufficient_aal');
+
+  // Switched to the challenge mode, the project lets no aal1 session of a
+  // user with a factor live on: its refresh is refused (GoTrue's low-AAL).
+  app.authdCli('project', 'settings', 'e2e', 'mfa_sign_in=challenge');
+  await new Promise((r) => setTimeout(r, 5500));  // authd caches a project for 5 s
+  const low = await other.refreshSession();
+  assert.equal(low.error?.code, 'session_expired');
+  const raised = await auth.refreshSession();  // the aal2 session lives on
+  assert.equal(raised.error, null);
+  app.authdCli('project', 'settings', 'e2e', 'mfa_sign_in=aal1_session');
 });
