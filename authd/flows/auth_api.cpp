@@ -122,12 +122,19 @@ SignedIn authenticate(AuthServices& s, pqxx::transaction_base& tx, const RealmCa
   }
   // One round trip: the user, if the session still exists (sessions go with
   // their user, so no row means the session is gone).
-  std::optional<UserRecord> user = UserStore(c.realm).find_signed_in(tx, who.token.user_id, who.token.session_id);
-  if (!user) {
+  std::optional<UserStore::SignedInRow> row =
+      UserStore(c.realm).find_signed_in(tx, who.token.user_id, who.token.session_id);
+  if (!row) {
     throw ApiError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
   }
-  who.user = std::move(*user);
+  who.user = std::move(row->user);
+  who.session_aal = row->session_aal;
   refuse_banned(who.user);
+  // In the challenge mode a user with a verified factor acts only from an
+  // aal2 session (one left over from before, or lowered, cannot).
+  if (c.realm.settings.mfa_sign_in == kMfaSignInChallenge && who.user.has_verified_factor() && who.aal() != "aal2") {
+    throw ApiError(403, "insufficient_aal", "This session needs its second factor: sign in again");
+  }
   return who;
 }
 

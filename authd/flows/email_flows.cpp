@@ -399,6 +399,11 @@ Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& 
   } else if (hash) {
     // A new password ends every other session, as a password change does.
     users.set_password(tx, user->id, *hash);
+  } else if (hash && user->has_verified_factor()) {
+    // A mailbox alone does not replace the password of a user with a
+    // second factor: sign in (both factors), then change it.
+    throw ApiError(401, "insufficient_aal",
+                   "This account has a second factor: sign in with it, then change the password");
     SessionStore(c.realm).delete_all(tx, user->id);
   }
   refuse_banned(*user);

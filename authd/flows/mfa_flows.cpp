@@ -68,17 +68,22 @@ std::string default_issuer(const Realm& realm) {
   return scheme == std::string::npos ? origin : origin.substr(scheme + 3);
 }
 
-std::pair<std::string, std::string> failure_keys(const RealmCall& c, const std::string& user_id,
-                                                 const std::string& factor) {
-  const std::string scope = "mfafail:" + c.realm.limit_scope() + ":";
-  return {scope + factor, scope + "user:" + user_id};
+// The budgets a wrong code counts against: each factor it was tried on,
+// and the user's across their factors. Never a key wider than one user.
+std::string factor_key(const RealmCall& c, const std::string& factor_id) {
+  return "mfafail:" + c.realm.limit_scope() + ":factor:" + factor_id;
+}
+std::string user_key(const RealmCall& c, const std::string& user_id) {
+  return "mfafail:" + c.realm.limit_scope() + ":user:" + user_id;
 }
 
 void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& c, const std::string& user_id,
-                                    const std::string& factor) {
-  const auto [per_factor, per_user] = failure_keys(c, user_id, factor);
-  if (rate_limit_reached(q, per_factor, kWrongCodesPerFactor, 3600) ||
-      rate_limit_reached(q, per_user, kWrongCodesPerUser, 3600)) {
+                                    const std::vector<std::string>& factor_ids) {
+  bool reached = rate_limit_reached(q, user_key(c, user_id), kWrongCodesPerUser, 3600);
+  for (const std::string& factor : factor_ids) {
+    reached = reached || rate_limit_reached(q, factor_key(c, factor), kWrongCodesPerFactor, 3600);
+  }
+  if (reached) {
     ApiError e(429, "over_request_rate_limit", "Too many wrong codes; try again later");
     e.retry_after = 900;
     throw e;
@@ -86,10 +91,19 @@ void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& 
 }
 
 [[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const std::string& user_id,
-                             const std::string& factor) {
-  const auto [per_factor, per_user] = failure_keys(c, user_id, factor);
-  add_hits(conn, {{per_factor, 1}, {per_user, 1}}, 3600);
+                             const std::vector<std::string>& factor_ids) {
+  std::vector<std::pair<std::string, int>> hits{{user_key(c, user_id), 1}};
+  for (const std::string& factor : factor_ids) {
+    hits.emplace_back(factor_key(c, factor), 1);
+  }
+  add_hits(conn, hits, 3600);
   throw ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered");
+}
+
+// What keyd binds a factor's sealed seed to: a blob moved to another
+// factor, user or realm does not open.
+std::string seed_binding(const RealmCall& c, const std::string& user_id, const std::string& factor_id) {
+  return c.realm.limit_scope() + '\0' + user_id + '\0' + factor_id;
 }
 
 }  // namespace
@@ -110,6 +124,7 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   const FactorStore factors(c.realm);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
+  UserStore(c.realm).lock(tx, a.user.id);  // enrollments of one user, one at a time (count, names)
   factors.purge_stale_unverified(tx, a.user.id);
   if (a.user.has_verified_factor() && a.aal() != "aal2") {
     throw ApiError(403, "insufficient_aal", "AAL2 required to enroll a new factor");
@@ -122,7 +137,8 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
                    "A factor with the friendly name \"" + name + "\" for this user already exists");
   }
   // The seed is bound to this factor's id: keyd refuses it for another.
-  const keyd::TotpEnrollAnswer enrolled = s.keyd.client().totp_enroll(id, issuer, a.user.email);
+  const keyd::TotpEnrollAnswer enrolled =
+      s.keyd.client().totp_enroll(seed_binding(c, a.user.id, id), issuer, a.user.email);
   factors.create(tx, id, a.user.id, "totp", name, enrolled.sealed_seed);
   tx.commit();
   return json_response(200, boost::json::object{{"id", id},
@@ -157,15 +173,13 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   const FactorStore factors(c.realm);
   const SessionStore sessions(c.realm);
   PgPool::Lease conn = s.pg.lease();
-  {
-    pqxx::nontransaction q(*conn);
-    refuse_if_too_many_wrong_codes(q, c, a.user.id, factor_id_of(c.req));
-  }
   pqxx::work tx(*conn);
+  UserStore(c.realm).lock(tx, a.user.id);  // one verification of a user at a time (first factor, recovery codes)
   const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req), /*lock=*/true);
   if (!factor) {
     factor_not_found();
   }
+  refuse_if_too_many_wrong_codes(tx, c, a.user.id, {factor->id});
   const std::optional<ChallengeRow> challenge = factors.find_challenge(tx, factor->id, challenge_id);
   if (!challenge || challenge->verified) {
     throw ApiError(422, "mfa_factor_not_found", "MFA factor with the provided challenge ID not found");
@@ -187,14 +201,15 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   if (recovery) {
     if (!spend_recovery_code(s.keyd, tx, c.realm, a.user.id, code)) {
       tx.abort();
-      wrong_code(*conn, c, a.user.id, factor->id);
+      wrong_code(*conn, c, a.user.id, {factor->id});
     }
   } else {
     const keyd::TotpVerifyAnswer checked =
-        s.keyd.client().totp_verify(factor->sealed_secret, factor->id, code, factor->last_used_step);
+        s.keyd.client().totp_verify(factor->sealed_secret, seed_binding(c, a.user.id, factor->id), code,
+                                    factor->last_used_step);
     if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
       tx.abort();
-      wrong_code(*conn, c, a.user.id, factor->id);
+      wrong_code(*conn, c, a.user.id, {factor->id});
     }
   }
   factors.finish_challenge(tx, challenge->id);
@@ -272,19 +287,24 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   if (challenge->ip != c.req.remote_address) {
     throw ApiError(422, "mfa_ip_address_mismatch", "The challenge token belongs to another client address");
   }
-  refuse_if_too_many_wrong_codes(tx, c, challenge->user_id, "sign-in");
   const FactorStore factors(c.realm);
+  std::vector<FactorRow> candidates;
+  std::vector<std::string> tried;
+  for (FactorRow& factor : factors.verified(tx, challenge->user_id)) {
+    if (factor.factor_type == "totp" && (!only_factor || *only_factor == factor.id)) {
+      tried.push_back(factor.id);
+      candidates.push_back(std::move(factor));
+    }
+  }
+  refuse_if_too_many_wrong_codes(tx, c, challenge->user_id, tried);
   std::optional<FactorRow> matched;
   const bool recovery = looks_like_recovery_code(code);
   if (recovery && spend_recovery_code(s.keyd, tx, c.realm, challenge->user_id, code)) {
     matched = FactorRow{};  // no factor raised it: the recovery code did
   }
-  for (const FactorRow& factor : recovery ? std::vector<FactorRow>{} : factors.verified(tx, challenge->user_id)) {
-    if (factor.factor_type != "totp" || (only_factor && *only_factor != factor.id)) {
-      continue;
-    }
-    const keyd::TotpVerifyAnswer checked =
-        s.keyd.client().totp_verify(factor.sealed_secret, factor.id, code, factor.last_used_step);
+  for (const FactorRow& factor : recovery ? std::vector<FactorRow>{} : candidates) {
+    const keyd::TotpVerifyAnswer checked = s.keyd.client().totp_verify(
+        factor.sealed_secret, seed_binding(c, challenge->user_id, factor.id), code, factor.last_used_step);
     if (checked.ok && factors.accept_step(tx, factor.id, checked.step)) {
       matched = factor;
       break;
@@ -296,7 +316,7 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
       challenges.remove(tx, token);
     }
     tx.commit();
-    wrong_code(*conn, c, challenge->user_id, "sign-in");
+    wrong_code(*conn, c, challenge->user_id, tried);
   }
   challenges.remove(tx, token);
   const UserStore users(c.realm);

@@ -94,7 +94,7 @@ Response put_user(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   if ((password || raw_email) && a.user.has_verified_factor() && a.aal() != "aal2") {
     // A second factor guards the credentials too: a session signed in with
     // the password alone cannot replace it, or the address it resets to.
-    throw ApiError(403, "insufficient_aal", "AAL2 session is required to change the password or email");
+    throw ApiError(401, "insufficient_aal", "AAL2 session is required to change the password or email");
   }
   PgPool::Lease conn = s.pg.lease();
   const std::optional<std::string> email =

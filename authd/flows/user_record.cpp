@@ -93,6 +93,16 @@ boost::json::object user_json(const UserRecord& u) {
         {"created_at", u.created_at},
         {"updated_at", u.updated_at}});
   }
+  if (!u.phone.empty()) {
+    identities.push_back(boost::json::object{
+        {"identity_id", u.id},
+        {"id", u.id},
+        {"user_id", u.id},
+        {"identity_data", boost::json::object{{"sub", u.id}, {"phone", u.phone}, {"phone_verified", true}}},
+        {"provider", "phone"},
+        {"created_at", u.created_at},
+        {"updated_at", u.updated_at}});
+  }
   o["identities"] = identities;
   if (!u.factors.empty()) {
     o["factors"] = u.factors;  // GoTrue omits it when empty

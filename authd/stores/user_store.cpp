@@ -9,9 +9,11 @@ std::string t(std::string_view name) { return std::string(name); }
 std::string signed_in_statement(const RealmTables& tables) { return "signed_in_user:" + t(tables.users); }
 
 std::string signed_in_sql(const RealmTables& tables) {
-  return "SELECT " + UserStore::columns(tables) + " FROM " + t(tables.users) + " WHERE " + t(tables.realm_column) +
-         " = $1 AND id = $2::uuid AND EXISTS (SELECT 1 FROM " + t(tables.sessions) +
-         " s WHERE s.id = $3::uuid AND s.user_id = " + t(tables.users) + ".id)";
+  // The session's aal, NULL when the session is gone (then no row).
+  const std::string session_aal = "(SELECT s.aal FROM " + t(tables.sessions) + " s WHERE s.id = $3::uuid AND s.user_id = " +
+                                  t(tables.users) + ".id)";
+  return "SELECT " + UserStore::columns(tables) + ", " + session_aal + " AS session_aal FROM " + t(tables.users) +
+         " WHERE " + t(tables.realm_column) + " = $1 AND id = $2::uuid AND " + session_aal + " IS NOT NULL";
 }
 
 std::optional<UserRecord> first_user(const pqxx::result& r) {
@@ -77,6 +79,30 @@ std::optional<UserRecord> UserStore::find_by_id(pqxx::transaction_base& tx, cons
                                    m_realm.ref, id));
 }
 
+std::optional<UserRecord> UserStore::find_by_phone(pqxx::transaction_base& tx, const std::string& phone) const {
+  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
+                                       t(m_tables.realm_column) + " = $1 AND phone = $2",
+                                   m_realm.ref, phone));
+}
+
+void UserStore::create_with_phone(pqxx::transaction_base& tx, const std::string& id, const std::string& phone) const {
+  tx.exec_params("INSERT INTO " + t(m_tables.users) + " (id, " + t(m_tables.realm_column) +
+                     ", aud, role, phone, phone_confirmed_at, raw_app_meta_data) VALUES ($1::uuid, $2, $3, $4, $5, "
+                     "now(), '{\"provider\":\"phone\",\"providers\":[\"phone\"]}'::jsonb)",
+                 id, m_realm.ref, m_realm.audience, m_realm.role, phone);
+  tx.exec_params("INSERT INTO " + t(m_tables.identities) +
+                     " (id, user_id, provider, provider_id, identity_data) "
+                     "VALUES ($1::uuid, $1::uuid, 'phone', $1::text, jsonb_build_object('sub', $1::text, 'phone', "
+                     "$2::text, 'phone_verified', true))",
+                 id, phone);
+}
+
+void UserStore::confirm_phone(pqxx::transaction_base& tx, const std::string& id) const {
+  tx.exec_params("UPDATE " + t(m_tables.users) + " SET phone_confirmed_at = now() WHERE " + t(m_tables.realm_column) +
+                     " = $1 AND id = $2::uuid AND phone_confirmed_at IS NULL",
+                 m_realm.ref, id);
+}
+
 bool UserStore::has_email(pqxx::transaction_base& tx, const std::string& email) const {
   return tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) +
                              " = $1 AND email = $2)",
@@ -84,9 +110,19 @@ bool UserStore::has_email(pqxx::transaction_base& tx, const std::string& email) 
       .as<bool>();
 }
 
-std::optional<UserRecord> UserStore::find_signed_in(pqxx::transaction_base& tx, const std::string& user_id,
-                                                    const std::string& session_id) const {
-  return first_user(tx.exec_prepared(signed_in_statement(m_tables), m_realm.ref, user_id, session_id));
+std::optional<UserStore::SignedInRow> UserStore::find_signed_in(pqxx::transaction_base& tx, const std::string& user_id,
+                                                                const std::string& session_id) const {
+  const pqxx::result r = tx.exec_prepared(signed_in_statement(m_tables), m_realm.ref, user_id, session_id);
+  if (r.empty()) {
+    return std::nullopt;
+  }
+  return SignedInRow{user_from_row(r[0]), r[0]["session_aal"].as<std::string>()};
+}
+
+void UserStore::lock(pqxx::transaction_base& tx, const std::string& id) const {
+  tx.exec_params("SELECT 1 FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) +
+                     " = $1 AND id = $2::uuid FOR UPDATE",
+                 m_realm.ref, id);
 }
 
 void UserStore::create_confirmed(pqxx::transaction_base& tx, const std::string& id, const std::string& email,
@@ -109,6 +145,8 @@ void UserStore::set_password(pqxx::transaction_base& tx, const std::string& id, 
                      " SET encrypted_password = $3, pepper_version = $4, updated_at = now() "
                      "WHERE " + t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id, hash.phc, hash.pepper_version);
+  // A sign-in begun with the old password must not finish after it changed.
+  tx.exec_params("DELETE FROM " + t(m_tables.sign_in_challenges) + " WHERE user_id = $1::uuid", id);
 }
 
 void UserStore::set_user_metadata(pqxx::transaction_base& tx, const std::string& id,

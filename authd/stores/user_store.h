@@ -36,11 +36,25 @@ class UserStore final {
   // `email` must be canonical (canonical_email()): compared byte for byte.
   std::optional<UserRecord> find_by_email(pqxx::transaction_base& tx, const std::string& email) const;
   std::optional<UserRecord> find_by_id(pqxx::transaction_base& tx, const std::string& id) const;
+  // `phone` canonical (canonical_phone()).
+  std::optional<UserRecord> find_by_phone(pqxx::transaction_base& tx, const std::string& phone) const;
+  // A new user signed up with a phone number (confirmed by its SMS code),
+  // and its phone identity.
+  void create_with_phone(pqxx::transaction_base& tx, const std::string& id, const std::string& phone) const;
+  void confirm_phone(pqxx::transaction_base& tx, const std::string& id) const;
   // One index probe, the same cost whether or not the address has a user.
   bool has_email(pqxx::transaction_base& tx, const std::string& email) const;
-  // The user, if `session_id` is one of their live sessions (one read).
-  std::optional<UserRecord> find_signed_in(pqxx::transaction_base& tx, const std::string& user_id,
-                                           const std::string& session_id) const;
+  // The user, if `session_id` is one of their live sessions, and that
+  // session's stored assurance level (one read).
+  struct SignedInRow {
+    UserRecord user;
+    std::string session_aal;
+  };
+  std::optional<SignedInRow> find_signed_in(pqxx::transaction_base& tx, const std::string& user_id,
+                                            const std::string& session_id) const;
+  // Takes the user's row lock for the rest of `tx`: changes to their
+  // factors and codes happen one at a time.
+  void lock(pqxx::transaction_base& tx, const std::string& id) const;
 
   // A new user with a confirmed email address and its email identity.
   // `hash` may be absent (a passwordless account).

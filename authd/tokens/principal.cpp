@@ -4,7 +4,8 @@ namespace orbitnest::authd {
 
 std::string SignedIn::aal() const {
   const boost::json::value* aal = token.claims.if_contains("aal");
-  return aal != nullptr && aal->is_string() && aal->as_string() == "aal2" ? "aal2" : "aal1";
+  const bool token_aal2 = aal != nullptr && aal->is_string() && aal->as_string() == "aal2";
+  return token_aal2 && session_aal == "aal2" ? "aal2" : "aal1";
 }
 
 }  // namespace orbitnest::authd

@@ -18,8 +18,11 @@ namespace orbitnest::authd {
 struct SignedIn {
   VerifiedToken token;
   UserRecord user;
+  std::string session_aal = "aal1";  // as stored on the session now
 
-  // "aal1" or "aal2", from the verified token.
+  // "aal2" only when both the token says so and the session still is: a
+  // factor removed (the session lowered) takes effect at once, not when the
+  // token expires; a raised session needs a fresh token to act as aal2.
   std::string aal() const;
 };
 

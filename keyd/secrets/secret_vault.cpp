@@ -41,6 +41,15 @@ std::string u32_be(std::uint32_t v) {
 }  // namespace
 
 std::string SecretVault::seal(std::string_view purpose, std::string_view aad, std::string_view plaintext) {
+  if (purpose == "totp") {
+    // TOTP seeds are made here (totp_enroll), never handed in: a peer that
+    // could seal a seed it knows could mint factors whose codes it knows.
+    throw VaultRefused("purpose totp is keyd's own: use totp_enroll");
+  }
+  return seal_blob(purpose, aad, plaintext);
+}
+
+std::string SecretVault::seal_blob(std::string_view purpose, std::string_view aad, std::string_view plaintext) {
   check_purpose(purpose);
   if (plaintext.size() > kMaxPlaintext) {
     throw VaultRefused("at most 8 KiB can be sealed");
@@ -111,7 +120,7 @@ TotpEnrollment SecretVault::totp_enroll(std::string_view aad, std::string_view i
   std::memcpy(seed.data(), random.data(), kSeedBytes);
   TotpEnrollment out;
   out.otpauth_uri = otpauth_uri(seed, issuer, account);
-  out.sealed_seed = seal("totp", aad, std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
+  out.sealed_seed = seal_blob("totp", aad, std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
   return out;
 }
 

@@ -38,6 +38,7 @@ class SecretVault final {
   // Sealing uses SymmetricPurpose::sealing, MACs SymmetricPurpose::pepper.
   SecretVault(SymmetricKeys& keys, p11::Token& token) : m_keys(keys), m_token(token) {}
 
+  // Purpose "totp" is refused: seeds are made by totp_enroll only.
   std::string seal(std::string_view purpose, std::string_view aad, std::string_view plaintext);
   // "totp" blobs are never opened for a peer: TOTP is verified in keyd.
   std::string unseal(std::string_view purpose, std::string_view aad, std::string_view blob);
@@ -49,6 +50,7 @@ class SecretVault final {
                                            std::uint64_t last_used_step);
 
  private:
+  std::string seal_blob(std::string_view purpose, std::string_view aad, std::string_view plaintext);
   std::string open_blob(std::string_view purpose, std::string_view aad, std::string_view blob);
 
   SymmetricKeys& m_keys;

@@ -111,4 +111,26 @@ test('a second sign-in is aal1 until its factor is verified, and cannot change t
   const raised = await auth.refreshSession();  // the aal2 session lives on
   assert.equal(raised.error, null);
   app.authdCli('project', 'settings', 'e2e', 'mfa_sign_in=aal1_session');
+  await new Promise((r) => setTimeout(r, 5500));  // back to aal1_session for the tests after this one
+});
+
+test('removing a factor takes effect at once on the sessions it raised, whatever their tokens say', async () => {
+  const { auth: owner, email } = await signedIn();
+  const first = (await owner.mfa.enroll({ factorType: 'totp', friendlyName: 'old phone' })).data;
+  const oldTotp = totpOf(first.totp.secret);
+  assert.equal((await owner.mfa.challengeAndVerify({ factorId: first.id, code: oldTotp.generate() })).error, null);
+  const second = (await owner.mfa.enroll({ factorType: 'totp', friendlyName: 'new phone' })).data;
+  assert.equal((await owner.mfa.challengeAndVerify({ factorId: second.id, code: totpOf(second.totp.secret).generate() })).error, null);
+
+  // Someone holding the old phone raises another session with it...
+  const thief = app.authClient();
+  assert.equal((await thief.signInWithOtp({ email })).error, null);
+  assert.equal((await thief.verifyOtp({ email, token: '1234', type: 'email' })).error, null);
+  const raised = await thief.mfa.challengeAndVerify({ factorId: first.id, code: oldTotp.generate({ timestamp: Date.now() + 30000 }) });
+  assert.equal(raised.error, null, JSON.stringify(raised.error));
+  assert.equal(decodeJwt(raised.data.access_token).aal, 'aal2');
+  // ...the owner removes the old phone: the thief's aal2 token no longer acts as aal2.
+  assert.equal((await owner.mfa.unenroll({ factorId: first.id })).error, null);
+  const takeover = await thief.updateUser({ password: 'a thief password 123' });
+  assert.equal(takeover.error?.code, 'insufficient_aal');
 });

@@ -186,3 +186,46 @@ test('recovery codes: ten shown once, each works once in place of a TOTP code, a
   assert.equal(renewed.status, 200, JSON.stringify(renewed.body));
   assert.equal((await get(`${app.authUrl}/user`, renewed.body.access_token, apikey)).body.recovery_codes_remaining, 9);
 });
+
+async function userWithFactor(tag) {
+  const apikey = app.publishableKey;
+  const email = address(tag);
+  const password = newPassword();
+  assert.equal((await post(`${app.authUrl}/signup`, { email, password }, { apikey })).status, 200);
+  const first = await post(`${app.authUrl}/verify`, { type: 'signup', email, token: '1234' }, { apikey });
+  const enrolled = await enrollTotp(app.authUrl, first.body.access_token, apikey);
+  const signIn = () => post(`${app.authUrl}/token?grant_type=password`, { email, password }, { apikey });
+  return { email, password, signIn, ...enrolled };
+}
+
+test("one user's wrong codes never lock another user out", async () => {
+  const apikey = app.publishableKey;
+  const guesser = await userWithFactor('guesser');
+  for (let round = 0; round < 2; round++) {  // a token dies after 5: two tokens, 10 wrong codes
+    const pending = await guesser.signIn();
+    for (let i = 0; i < 5; i++) {
+      await post(`${app.authUrl}/mfa/verify`, { challenge_token: pending.body.challenge_token, code: '000000' }, { apikey });
+    }
+  }
+  const locked = await guesser.signIn();
+  const refused = await post(`${app.authUrl}/mfa/verify`,
+    { challenge_token: locked.body.challenge_token, code: nextCode(guesser.totp) }, { apikey });
+  assert.equal(refused.status, 429, 'the guesser is out of codes for the hour');
+  const other = await userWithFactor('bystander');
+  const pending = await other.signIn();
+  const fine = await post(`${app.authUrl}/mfa/verify`,
+    { challenge_token: pending.body.challenge_token, code: nextCode(other.totp) }, { apikey });
+  assert.equal(fine.status, 200, JSON.stringify(fine.body));
+});
+
+test('a mailbox alone cannot reset the password of a user with a second factor', async () => {
+  const apikey = app.publishableKey;
+  const user = await userWithFactor('reset');
+  assert.equal((await post(`${app.authUrl}/recover`, { email: user.email }, { apikey })).status, 200);
+  const reset = await post(`${app.authUrl}/verify`,
+    { type: 'recovery', email: user.email, token: '1234', password: 'a brand new password 1' }, { apikey });
+  assert.equal(reset.status, 401, JSON.stringify(reset.body));
+  assert.equal(reset.body.error_code, 'insufficient_aal');
+  const still = await user.signIn();
+  assert.equal(still.body.mfa_required, true, 'the old password still signs in');
+});

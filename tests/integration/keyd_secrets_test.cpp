@@ -80,9 +80,16 @@ TEST(KeydSecrets, TotpVerifiesAtKeydsOwnClockAndRefusesReplays) {
   Appliance a(false);
   auto keyd = a.start_keyd();
   keyd::KeydConnection conn = connect_when_ready(a);
-  // An imported seed (RFC 6238's SHA-1 seed), sealed for "totp".
-  const std::string seed = "12345678901234567890";
-  const std::string blob(conn.call(Op::seal, {"totp", "user:1", seed}).fields.at(0));
+  // A seed cannot be handed in (a peer sealing a seed it knows could mint
+  // factors whose codes it knows): keyd makes it, and shows it once.
+  EXPECT_NE(bad_request(conn, Op::seal, {"totp", "user:1", "12345678901234567890"}).find("totp_enroll"),
+            std::string::npos);
+  const keyd::Frame enrolled = conn.call(Op::totp_enroll, {"user:1", "OrbitNest", "jane@example.com"});
+  const std::string uri(enrolled.fields.at(0));
+  const std::string blob(enrolled.fields.at(1));
+  const std::size_t at = uri.find("secret=") + 7;
+  const Botan::secure_vector<std::uint8_t> seed_bytes = Botan::base32_decode(uri.substr(at, uri.find('&', at) - at));
+  const std::string seed(seed_bytes.begin(), seed_bytes.end());
   const auto [code, step] = app_code(seed);
   const keyd::Frame r = conn.call(Op::totp_verify, {blob, "user:1", code, keyd::encode_u64(0)});
   ASSERT_EQ(r.fields.at(0), keyd::encode_u8(1)) << "the code of now";
