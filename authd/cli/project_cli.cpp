@@ -1,5 +1,7 @@
 #include "authd/cli/project_cli.h"
 
+#include <strings.h>
+
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -23,7 +25,8 @@ constexpr const char* kUsage =
     "  project list\n"
     "  project settings REF [KEY=JSON ...]     show, or change, a project's settings\n"
     "  project smtp-password REF               seal the SMTP password read from stdin (keyd)\n"
-    "  outbox list                             mail waiting to be sent\n"
+    "  project twilio-token REF                seal the Twilio auth token read from stdin (keyd)\n"
+    "  outbox list                             mail and SMS not sent (waiting, or failed for good)\n"
     "  admin create|passwd|ban|unban|unlock|delete EMAIL, admin list   the admins (authd admin)\n";
 
 int usage() {
@@ -45,6 +48,56 @@ void print_project(const Project& p) {
             << "  publishable key: " << p.publishable_key << "\n"
             << "  debug mode:      " << (p.settings.debug_mode ? "ON (code is always 1234, no mail is sent)" : "off")
             << "\n";
+}
+
+// A credential a project's sender needs, kept only sealed by keyd in the
+// project's settings, bound to the project (aad = its ref).
+struct ProjectSecret {
+  const char* purpose;                        // keyd's seal purpose
+  const char* what;                           // for messages
+  std::string& (*sealed_in)(ProjectSettings&);  // where the sealed blob is kept
+};
+
+std::string& smtp_password_of(ProjectSettings& s) { return s.smtp.password_sealed; }
+std::string& twilio_token_of(ProjectSettings& s) { return s.twilio.auth_token_sealed; }
+
+constexpr ProjectSecret kSmtpPassword{"smtp", "SMTP password", smtp_password_of};
+constexpr ProjectSecret kTwilioToken{"twilio", "Twilio auth token", twilio_token_of};
+
+// `smtp={...}` or `twilio={...}` replaces the whole object; a sealed secret
+// it does not name is carried over, so that changing the sender does not
+// silently drop the password or token (set "" to remove one).
+void keep_sealed_secret(const boost::json::object& current, const std::string& key, boost::json::value& next) {
+  const char* const field = key == "smtp" ? "password_sealed" : key == "twilio" ? "auth_token_sealed" : nullptr;
+  const boost::json::value* old = current.if_contains(key);
+  if (field == nullptr || old == nullptr || !old->is_object() || !next.is_object() ||
+      next.as_object().contains(field)) {
+    return;
+  }
+  if (const boost::json::value* sealed = old->as_object().if_contains(field)) {
+    next.as_object()[field] = *sealed;
+  }
+}
+
+// Read from stdin, never from argv (which other users can see).
+int seal_project_secret(ProjectStore& projects, KeydLink& keyd, const std::string& ref, const ProjectSecret& secret) {
+  const std::shared_ptr<const Project> p = projects.find(ref);
+  if (!p) {
+    std::cerr << "authd: no project " << ref << "\n";
+    return 1;
+  }
+  std::string plain;
+  std::getline(std::cin, plain);
+  if (plain.empty()) {
+    std::cerr << "authd: give the " << secret.what << " on stdin\n";
+    return 64;
+  }
+  ProjectSettings updated = p->settings;
+  secret.sealed_in(updated) = keyd::base64url_encode(keyd.client().seal(secret.purpose, p->ref, plain));
+  ::explicit_bzero(plain.data(), plain.size());
+  projects.update_settings(p->ref, updated);
+  std::cout << secret.what << " sealed for project " << p->ref << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -113,7 +166,10 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
         }
         boost::json::error_code ec;
         const boost::json::value v = boost::json::parse(args[i].substr(eq + 1), ec);
-        s[args[i].substr(0, eq)] = ec ? boost::json::value(args[i].substr(eq + 1)) : v;
+        const std::string key = args[i].substr(0, eq);
+        boost::json::value next = ec ? boost::json::value(args[i].substr(eq + 1)) : v;
+        keep_sealed_secret(s, key, next);
+        s[key] = std::move(next);
       }
       const ProjectSettings updated = ProjectSettings::from_json(s);
       if (args.size() > 3) {
@@ -122,36 +178,26 @@ int run_cli(const config::AuthdConfig& cfg, const std::string& conninfo, const s
       std::cout << boost::json::serialize(updated.to_json()) << "\n";
       return 0;
     }
-    if (args[0] == "project" && args.size() == 3 && args[1] == "smtp-password") {
-      // Read from stdin, never from argv (which other users can see), and
-      // kept only sealed by keyd, bound to this project.
-      const std::shared_ptr<const Project> p = projects.find(args[2]);
-      if (!p) {
-        std::cerr << "authd: no project " << args[2] << "\n";
-        return 1;
-      }
-      std::string password;
-      std::getline(std::cin, password);
-      if (password.empty()) {
-        std::cerr << "authd: give the SMTP password on stdin\n";
-        return 64;
-      }
-      ProjectSettings updated = p->settings;
-      updated.smtp.password_sealed =
-          keyd::base64url_encode(keyd.client().seal("smtp", p->ref, password));
-      projects.update_settings(p->ref, updated);
-      std::cout << "SMTP password sealed for project " << p->ref << "\n";
-      return 0;
+    if (args[0] == "project" && args.size() == 3 &&
+        (args[1] == "smtp-password" || args[1] == "twilio-token")) {
+      return seal_project_secret(projects, keyd, args[2], args[1] == "smtp-password" ? kSmtpPassword : kTwilioToken);
     }
     if (args[0] == "outbox" && args.size() == 2 && args[1] == "list") {
       PgPool::Lease conn = pg.lease();
       pqxx::nontransaction q(*conn);
-      for (const pqxx::row& r : q.exec("SELECT id, project_ref, recipient, subject, attempts, "
-                                       "coalesce(last_error, ''), next_attempt_at::text FROM auth.outbox "
-                                       "WHERE sent_at IS NULL ORDER BY id")) {
+      // A message failed for good waits for 'infinity' (OutboxMailer).
+      for (const pqxx::row& r : q.exec("SELECT id, project_ref, channel, recipient, subject, attempts, "
+                                       "coalesce(last_error, ''), "
+                                       "CASE WHEN next_attempt_at = 'infinity' THEN 'failed' "
+                                       "ELSE 'next=' || next_attempt_at::text END "
+                                       "FROM auth.outbox WHERE sent_at IS NULL ORDER BY id")) {
         std::cout << r[0].as<std::string>() << "  " << r[1].as<std::string>() << "  " << r[2].as<std::string>()
-                  << "  \"" << r[3].as<std::string>() << "\"  attempts=" << r[4].as<int>()
-                  << "  next=" << r[6].as<std::string>() << "  " << r[5].as<std::string>() << "\n";
+                  << "  " << r[3].as<std::string>();
+        if (r[2].as<std::string>() == "email") {
+          std::cout << "  \"" << r[4].as<std::string>() << "\"";
+        }
+        std::cout << "  attempts=" << r[5].as<int>() << "  " << r[7].as<std::string>() << "  "
+                  << r[6].as<std::string>() << "\n";
       }
       return 0;
     }

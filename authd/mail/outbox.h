@@ -1,7 +1,8 @@
 #pragma once
-// Outgoing mail goes through auth.outbox: written in the same transaction
-// as the code it carries, so a crash between commit and send loses
-// nothing, and sent by OutboxMailer with retries and backoff.
+// Outgoing mail and SMS go through auth.outbox: written in the same
+// transaction as the code they carry, so a crash between commit and send
+// loses nothing, and sent by OutboxMailer (one worker for both channels)
+// with retries and backoff.
 #include <pqxx/pqxx>
 
 #include <string>
@@ -13,5 +14,10 @@ namespace orbitnest::authd {
 // live-looking codes and link tokens in clear forever).
 void enqueue_email(pqxx::work& tx, const std::string& project_ref, const std::string& to, const std::string& subject,
                    const std::string& body, int ttl_seconds);
+
+// An SMS to `to_e164` (already validated, + and digits), through the
+// project's Twilio account. Same `ttl_seconds` rule as mail.
+void enqueue_sms(pqxx::work& tx, const std::string& project_ref, const std::string& to_e164, const std::string& body,
+                 int ttl_seconds);
 
 }  // namespace orbitnest::authd

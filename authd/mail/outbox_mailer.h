@@ -1,11 +1,14 @@
 #pragma once
-// Sends what auth.outbox holds, over SMTP (libcurl: STARTTLS or SMTPS,
-// AUTH), on its own thread. Several authd nodes share the outbox safely
-// (FOR UPDATE SKIP LOCKED). A failed send is retried with exponential
-// backoff (5 s doubling to an hour); a project without an SMTP relay keeps
-// its mail in the outbox, where `authd outbox list` shows it. The body (it
-// holds a code) is blanked once the mail has gone.
-#include <atomic>
+// Sends what auth.outbox holds, on its own thread: one loop for every
+// channel, which picks the row's sender — email over SMTP (smtp_send.h),
+// sms through Twilio (sms/twilio_sms.h) — and treats every answer the same
+// way. Several authd nodes share the outbox safely (FOR UPDATE SKIP
+// LOCKED). A failed send is retried with exponential backoff (5 s doubling
+// to an hour, or the peer's Retry-After); a message the peer refuses for
+// good is marked failed and never sent again; a project without a relay or
+// a Twilio account keeps its messages queued. `authd outbox list` shows
+// all of it. The body (it holds a code) is blanked once the message has
+// gone, failed, or outlived its code.
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -13,6 +16,7 @@
 
 #include "authd/db/pg_pool.h"
 #include "authd/keyd/keyd_link.h"
+#include "authd/mail/delivery.h"
 #include "authd/projects/project.h"
 
 namespace orbitnest::authd {
@@ -28,8 +32,15 @@ class OutboxMailer final {
   void wake();
 
  private:
+  struct Message;
+
   void run();
   int send_due();
+  Delivery deliver(const Message& m, const ProjectSettings& s);
+  Delivery send_email(const Message& m, const ProjectSettings& s);
+  Delivery send_sms(const Message& m, const ProjectSettings& s);
+  // A project secret kept sealed in its settings (empty when none is set).
+  std::string unsealed(const char* purpose, const std::string& ref, const std::string& sealed);
 
   PgPool& m_pg;
   KeydLink& m_keyd;
@@ -39,11 +50,5 @@ class OutboxMailer final {
   bool m_woken = false;
   std::thread m_thread;
 };
-
-// One message over SMTP (TLS verified against the system's CAs or
-// smtp.ca_file; STARTTLS required when smtp.starttls); empty on success,
-// else curl's error.
-std::string smtp_send(const SmtpSettings& smtp, const std::string& password, const std::string& to,
-                      const std::string& subject, const std::string& body);
 
 }  // namespace orbitnest::authd

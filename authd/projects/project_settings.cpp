@@ -95,6 +95,78 @@ std::vector<std::string> exposed_schemas_of(const boost::json::value& v) {
 }
 
 const char* const kKnownSmtp[] = {"url", "starttls", "username", "password_sealed", "from", "ca_file"};
+const char* const kKnownTwilio[] = {"account_sid", "auth_token_sealed", "from", "messaging_service_sid",
+                                    "api_base_url", "ca_file"};
+
+bool all_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char ch) { return std::isxdigit(ch) != 0; });
+}
+
+// Twilio's SIDs: a two-letter kind and 32 hex digits. Checked here so that
+// a typo is refused by name at `authd project settings`, not found later
+// as a 404 on every code.
+void check_sid(const std::string& key, const std::string& sid, std::string_view prefix) {
+  if (!sid.empty() && (sid.size() != 34 || sid.compare(0, 2, prefix) != 0 || !all_hex(std::string_view(sid).substr(2)))) {
+    throw std::invalid_argument(key + " must be " + std::string(prefix) + " followed by 32 hex digits");
+  }
+}
+
+// E.164: + and 8 to 15 digits, no leading zero (country codes have none).
+void check_e164(const std::string& key, const std::string& number) {
+  const bool ok = number.size() >= 9 && number.size() <= 16 && number[0] == '+' && number[1] != '0' &&
+                  std::all_of(number.begin() + 1, number.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  if (!number.empty() && !ok) {
+    throw std::invalid_argument(key + " must be an E.164 number (+ and 8 to 15 digits)");
+  }
+}
+
+// twilio.api_base_url: https://host[:port][/path], or http:// for a loopback
+// host only (a local test server: the auth token must not cross a network
+// in the clear). No user info, query or fragment: the API path is appended.
+// A trailing '/' is dropped so that the stored value is canonical.
+std::string twilio_base_url(std::string url) {
+  const char* const what =
+      "twilio.api_base_url must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1]) "
+      "without user info, query or fragment";
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  const bool https = url.rfind("https://", 0) == 0;
+  const bool http = url.rfind("http://", 0) == 0;
+  if ((!https && !http) || url.size() > 2048 ||
+      std::any_of(url.begin(), url.end(), [](unsigned char ch) {
+        return ch <= ' ' || ch == 0x7f || ch == '@' || ch == '?' || ch == '#' || ch == '\\';
+      })) {
+    throw std::invalid_argument(what);
+  }
+  const std::size_t start = url.find("://") + 3;
+  const std::string authority = url.substr(start, url.find('/', start) - start);
+  std::string host = authority;
+  std::string port;
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    if (close == std::string::npos) {
+      throw std::invalid_argument(what);
+    }
+    port = host.substr(close + 1);
+    host = host.substr(0, close + 1);
+  } else if (const std::size_t colon = host.find(':'); colon != std::string::npos) {
+    port = host.substr(colon);
+    host = host.substr(0, colon);
+  }
+  const bool host_ok = !host.empty() && (host.front() == '[' || std::all_of(host.begin(), host.end(), [](unsigned char ch) {
+                                           return std::isalnum(ch) || ch == '.' || ch == '-';
+                                         }));
+  const bool port_ok = port.empty() || (port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
+                                        std::all_of(port.begin() + 1, port.end(), [](unsigned char ch) {
+                                          return std::isdigit(ch);
+                                        }));
+  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  if (!host_ok || !port_ok || (http && !loopback)) {
+    throw std::invalid_argument(what);
+  }
+  return url;
+}
 
 bool is_one_of(std::string_view key, std::span<const char* const> names) {
   return std::any_of(names.begin(), names.end(), [&](const char* n) { return key == n; });
@@ -105,7 +177,8 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
                               "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
-                              "exposed_schemas", "secure_password_change", "cors_allowed_origins", "mfa_sign_in"};
+                              "exposed_schemas", "secure_password_change", "cors_allowed_origins", "mfa_sign_in",
+                              "twilio"};
 
 }  // namespace
 
@@ -200,6 +273,29 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
       throw std::invalid_argument("smtp.url must start with smtp:// or smtps://");
     }
   }
+  if (const boost::json::value* twilio = o.if_contains("twilio")) {
+    if (!twilio->is_object()) {
+      throw std::invalid_argument("twilio must be an object");
+    }
+    const boost::json::object& t = twilio->as_object();
+    for (const auto& kv : t) {
+      if (!is_one_of(kv.key(), kKnownTwilio)) {
+        throw std::invalid_argument("unknown setting twilio." + std::string(kv.key()));
+      }
+    }
+    s.twilio.account_sid = string_of(t, "account_sid", "");
+    check_sid("twilio.account_sid", s.twilio.account_sid, "AC");
+    s.twilio.auth_token_sealed = string_of(t, "auth_token_sealed", "");
+    s.twilio.from = string_of(t, "from", "");
+    check_e164("twilio.from", s.twilio.from);
+    s.twilio.messaging_service_sid = string_of(t, "messaging_service_sid", "");
+    check_sid("twilio.messaging_service_sid", s.twilio.messaging_service_sid, "MG");
+    s.twilio.api_base_url = twilio_base_url(string_of(t, "api_base_url", s.twilio.api_base_url));
+    s.twilio.ca_file = string_of(t, "ca_file", "");
+    if (!s.twilio.ca_file.empty() && s.twilio.ca_file.front() != '/') {
+      throw std::invalid_argument("twilio.ca_file must be an absolute path");
+    }
+  }
   return s;
 }
 
@@ -228,7 +324,13 @@ boost::json::object ProjectSettings::to_json() const {
                                    {"username", smtp.username},
                                    {"password_sealed", smtp.password_sealed},
                                    {"from", smtp.from},
-                                   {"ca_file", smtp.ca_file}}}};
+                                   {"ca_file", smtp.ca_file}}},
+      {"twilio", boost::json::object{{"account_sid", twilio.account_sid},
+                                     {"auth_token_sealed", twilio.auth_token_sealed},
+                                     {"from", twilio.from},
+                                     {"messaging_service_sid", twilio.messaging_service_sid},
+                                     {"api_base_url", twilio.api_base_url},
+                                     {"ca_file", twilio.ca_file}}}};
 }
 
 }  // namespace orbitnest::authd

@@ -17,6 +17,23 @@ struct SmtpSettings {
   std::string from = "OrbitNest Auth <no-reply@localhost>";
 };
 
+// A project's Twilio account, for codes sent by SMS (Messages API).
+struct TwilioSettings {
+  std::string account_sid;        // AC + 32 hex
+  std::string auth_token_sealed;  // base64url of a keyd blob (purpose twilio, aad = project ref)
+  std::string from;               // the sender, an E.164 number (+ and 8-15 digits) ...
+  std::string messaging_service_sid;  // ... or a messaging service (MG + 32 hex), which wins when both are set
+  // Configurable so that tests can point it at a local server; http only
+  // for a loopback host.
+  std::string api_base_url = "https://api.twilio.com";
+  std::string ca_file;  // CA bundle for a private CA; empty = the system's
+
+  // Enough to send: without it SMS stay queued.
+  bool configured() const {
+    return !account_sid.empty() && !auth_token_sealed.empty() && (!from.empty() || !messaging_service_sid.empty());
+  }
+};
+
 // How a user with a verified second factor signs in.
 // challenge: the first factor answers no session but a challenge token,
 // and POST /mfa/verify with a code answers an aal2 session — a user with a
@@ -60,6 +77,7 @@ struct ProjectSettings {
   // (policy 0006); none by default, so RPC is off until set.
   std::vector<std::string> exposed_schemas;
   SmtpSettings smtp;
+  TwilioSettings twilio;
 
   static ProjectSettings from_json(const boost::json::object& o);  // throws std::invalid_argument
   boost::json::object to_json() const;
