@@ -29,7 +29,7 @@ constexpr RouteSpec kRoutes[] = {
   {"admin.factors.verify",   "POST",   "/factors/{id}/verify",       Access::admin,  RateClass::mfa,   kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, verify_factor>},
   {"admin.factors.unenroll", "DELETE", "/factors/{id}",              Access::admin,  RateClass::mfa,   kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, unenroll_factor>},
   {"admin.factors.recovery_codes.regenerate", "POST", "/factors/recovery_codes/regenerate", Access::admin_aal2, RateClass::mfa, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, regenerate_recovery_codes>},
-  {"admin.keys.rotate",    "POST",   "/keys/rotate",               Access::admin,  RateClass::admin, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           rotate_keys},
+  {"admin.keys.rotate",    "POST",   "/keys/rotate",               Access::admin_aal2, RateClass::admin, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           rotate_keys},
   {"admin.jwks",           "GET",    "/.well-known/jwks.json",     Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, jwks,          nullptr,           nullptr},
   {"admin.health",         "GET",    "/health",                    Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, admin_health,  nullptr,           nullptr},
 };

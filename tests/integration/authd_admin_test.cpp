@@ -7,6 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <botan/base32.h>
+#include <botan/otp.h>
+
+#include <chrono>
+#include <cstdio>
 
 #include <string>
 
@@ -306,8 +311,35 @@ TEST_F(AuthdAdmin, PasswdBanAndDeleteEndTheAdminsSessions) {
 // authd's uid may not rotate keys; an admin may, through keyd's
 // rotate_by_admin with the admin's own token, which keyd verifies and
 // audits with the admin's id.
+// An authenticator app's code for a base32 seed now (Botan's RFC 6238, not keyd's).
+std::string totp_code(const std::string& base32_secret) {
+  const Botan::secure_vector<std::uint8_t> seed = Botan::base32_decode(base32_secret);
+  Botan::TOTP totp(seed.data(), seed.size(), "SHA-1", 6, 30);
+  char code[8];
+  std::snprintf(code, sizeof(code), "%06u", static_cast<unsigned>(totp.generate_totp(std::chrono::system_clock::now())));
+  return code;
+}
+
 TEST_F(AuthdAdmin, AnAdminRotatesAKeyringAndKeydRecordsWho) {
-  const boost::json::object session = admin_sign_in();
+  const boost::json::object password_only = admin_sign_in();
+  // Rotation needs the second factor: an aal1 admin session is refused.
+  const HttpResult weak = admin("POST", "/keys/rotate", R"({"keyring": "project:alpha"})", {bearer(password_only)});
+  EXPECT_EQ(weak.status, 403) << weak.body;
+  EXPECT_EQ(text(json(weak).at("error_code")), "insufficient_aal");
+  const HttpResult enrolled = admin("POST", "/factors", R"({"factor_type": "totp"})", {bearer(password_only)});
+  ASSERT_EQ(enrolled.status, 200) << enrolled.body;
+  const std::string factor = text(json(enrolled).at("id"));
+  const std::string secret = text(json(enrolled).at("totp").at("secret"));
+  record_secret(secret);
+  const HttpResult challenge = admin("POST", "/factors/" + factor + "/challenge", "{}", {bearer(password_only)});
+  ASSERT_EQ(challenge.status, 200) << challenge.body;
+  const HttpResult verified =
+      admin("POST", "/factors/" + factor + "/verify",
+            R"({"challenge_id": ")" + text(json(challenge).at("id")) + R"(", "code": ")" + totp_code(secret) + "\"}",
+            {bearer(password_only)});
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  const boost::json::object session = json(verified);
+  EXPECT_EQ(text(claims_of(text(session.at("access_token"))).at("aal")), "aal2");
   const boost::json::object user = user_session(alpha, "rot@example.com");
   const std::string kid_before = text(boost::json::parse(keyd::base64url_decode(
       text(user.at("access_token")).substr(0, text(user.at("access_token")).find('.'))).value_or("{}")).at("kid"));
