@@ -123,6 +123,10 @@ void request_email_change(AuthServices& s, pqxx::connection& conn, const Project
 Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& kind,
                                const std::string& email, const std::optional<PasswordHash>& hash);
 Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// SMS sign-in (phone_flows.cpp): POST /otp with a phone, POST /verify with
+// type sms. 400 phone_provider_disabled without Twilio (debug mode aside).
+Response phone_otp(AuthServices& s, const RealmCall& c, const JsonBody& body);
+Response phone_verify(AuthServices& s, const RealmCall& c, const JsonBody& body);
 // Ends a first factor (sign_in.cpp): commits `tx` with a new session and
 // answers it, or — mfa_sign_in "challenge" and a verified factor — with a
 // challenge token and no session: {mfa_required, challenge_token,

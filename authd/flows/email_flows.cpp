@@ -263,7 +263,7 @@ Response signup(AuthServices& s, const RealmCall& c) {
 Response otp(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   if (body.string("phone")) {
-    throw ApiError(400, "phone_provider_disabled", "Phone sign-in is not enabled for this project");
+    return phone_otp(s, c, body);
   }
   const std::string email = canonical_email(body.required_string("email"));
   const bool create_user = body.boolean("create_user").value_or(true);
@@ -343,8 +343,11 @@ Response reauthenticate(AuthServices& s, const RealmCall& c, const SignedIn& a) 
 Response verify(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("type");
+  if (type == "sms") {
+    return phone_verify(s, c, body);
+  }
   if (body.string("phone")) {
-    throw ApiError(400, "phone_provider_disabled", "Phone verification is not enabled for this project");
+    throw ApiError(400, "validation_failed", "A phone number is verified with type sms");
   }
   const std::vector<std::string> kinds = kinds_for(type);
   if (const std::optional<std::string> token_hash = body.string("token_hash")) {
@@ -396,14 +399,14 @@ Response complete_verification(AuthServices& s, const RealmCall& c, pqxx::work& 
     user = users.find_by_id(tx, pending->id);
   } else if (!user) {
     throw ApiError(403, "otp_expired", "Token has expired or is invalid");
-  } else if (hash) {
-    // A new password ends every other session, as a password change does.
-    users.set_password(tx, user->id, *hash);
   } else if (hash && user->has_verified_factor()) {
     // A mailbox alone does not replace the password of a user with a
     // second factor: sign in (both factors), then change it.
     throw ApiError(401, "insufficient_aal",
                    "This account has a second factor: sign in with it, then change the password");
+  } else if (hash) {
+    // A new password ends every other session, as a password change does.
+    users.set_password(tx, user->id, *hash);
     SessionStore(c.realm).delete_all(tx, user->id);
   }
   refuse_banned(*user);

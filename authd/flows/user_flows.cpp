@@ -163,7 +163,8 @@ Response logout(AuthServices& s, const RealmCall& c, const SignedIn& a) {
 
 Response settings(AuthServices&, const RealmCall& c) {
   return json_response(
-      200, boost::json::object{{"external", boost::json::object{{"email", true}, {"phone", false},
+      200, boost::json::object{{"external", boost::json::object{{"email", true},
+                                                                {"phone", c.realm.settings.twilio.configured()},
                                                                 {"anonymous_users", false}, {"google", false},
                                                                 {"github", false}, {"apple", false}}},
                                {"disable_signup", false},

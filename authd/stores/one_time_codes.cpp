@@ -39,6 +39,8 @@ std::string OneTimeCodes::mac(const Project& project, const std::string& kind, c
 std::string OneTimeCodes::issue(pqxx::connection& conn, const Project& project, const std::string& kind,
                                 const std::string& recipient) {
   const ProjectSettings& s = project.settings;
+  // GoTrue's codes: a texted code's limits say so.
+  const char* const too_many = kind == "sms" ? "over_sms_send_rate_limit" : "over_email_send_rate_limit";
   {
     pqxx::nontransaction q(conn);
     const pqxx::result last = q.exec_params(
@@ -48,14 +50,14 @@ std::string OneTimeCodes::issue(pqxx::connection& conn, const Project& project, 
         project.ref, recipient, kind, s.otp_resend_seconds);
     if (!last.empty()) {
       const int wait = std::max(1, last[0][0].as<int>());
-      ApiError e(429, "over_email_send_rate_limit",
+      ApiError e(429, too_many,
                  "For security purposes, you can only request this after " + std::to_string(wait) + " seconds.");
       e.retry_after = wait;
       throw e;
     }
   }
   rate_limit_hit(conn, "send:" + project.ref + ":" + recipient, s.sends_per_address_per_hour, 3600,
-                 "over_email_send_rate_limit", "Too many codes sent to this address; try again later");
+                 too_many, "Too many codes sent to this address or number; try again later");
   return s.debug_mode ? std::string("1234") : random_digits(s.otp_length);
 }
 
