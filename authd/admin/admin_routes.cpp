@@ -62,11 +62,7 @@ Handler adapt(AuthServices& s, const RouteSpec& row) {
 std::span<const RouteSpec> admin_route_specs() { return kRoutes; }
 
 void register_admin_routes(RouteTable& routes, AuthServices& s) {
-  for (const RouteSpec& row : kRoutes) {
-    check_route_spec(Surface::admin, row);
-    routes.add(Route{std::string(row.method), "/admin/v1" + std::string(row.path), row.execution, adapt(s, row),
-                     row.execution_for, std::string(row.name), row.body_limit});
-  }
+  add_route_table(routes, Surface::admin, "/admin/v1", kRoutes, [&s](const RouteSpec& row) { return adapt(s, row); });
 }
 
 }  // namespace orbitnest::authd

@@ -82,11 +82,7 @@ Handler adapt(AuthServices& s, const RouteSpec& row) {
 std::span<const RouteSpec> project_route_specs() { return kRoutes; }
 
 void register_project_routes(RouteTable& routes, AuthServices& s) {
-  for (const RouteSpec& row : kRoutes) {
-    check_route_spec(Surface::project, row);
-    routes.add(Route{std::string(row.method), "/projects/{ref}" + std::string(row.path), row.execution, adapt(s, row),
-                     row.execution_for, std::string(row.name), row.body_limit});
-  }
+  add_route_table(routes, Surface::project, "/projects/{ref}", kRoutes, [&s](const RouteSpec& row) { return adapt(s, row); });
 }
 
 }  // namespace orbitnest::authd

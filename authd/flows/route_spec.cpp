@@ -85,6 +85,15 @@ Response run_route(AuthServices& s, const RouteSpec& row, const RealmCall& call)
   return row.open_flow(s, call);
 }
 
+void add_route_table(RouteTable& routes, Surface surface, std::string_view prefix, std::span<const RouteSpec> rows,
+                     const std::function<Handler(const RouteSpec&)>& adapt) {
+  for (const RouteSpec& row : rows) {
+    check_route_spec(surface, row);
+    routes.add(Route{std::string(row.method), std::string(prefix) + std::string(row.path), row.execution, adapt(row),
+                     row.execution_for, std::string(row.name), row.body_limit});
+  }
+}
+
 Execution token_execution(const Request& req) {
   return query_param(req, "grant_type") == "password" ? Execution::password : Execution::blocking;
 }

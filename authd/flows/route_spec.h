@@ -7,6 +7,7 @@
 // run_route(); flows only do their protocol.
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string_view>
 
 #include "authd/flows/auth_api.h"
@@ -77,6 +78,12 @@ struct RouteSpec {
 // an access the surface does not serve, a flow that does not fit the
 // access, a missing rate class, a body where none may be sent.
 void check_route_spec(Surface surface, const RouteSpec& row);
+
+// Adds every row of a surface's table to `routes` under `prefix`, each
+// through the surface's adapter, after check_route_spec() (which throws
+// for a row that is not well formed: authd does not start).
+void add_route_table(RouteTable& routes, Surface surface, std::string_view prefix, std::span<const RouteSpec> rows,
+                     const std::function<Handler(const RouteSpec&)>& adapt);
 
 // Applies `row` to a request of `call`'s realm: the per-IP budget, the
 // caller's authentication as the row's access says, then the flow. The
