@@ -168,15 +168,19 @@ int OutboxMailer::send_due() {
     const long long id = static_cast<long long>(m.id);
     switch (d.outcome) {
       case Delivery::Outcome::sent:
-        tx.exec_params("UPDATE auth.outbox SET sent_at = now(), body = '', last_error = NULL WHERE id = $1", m.id);
+        tx.exec_params("UPDATE auth.outbox SET sent_at = clock_timestamp(), body = '', last_error = NULL WHERE id = $1",
+                       m.id);
         log::info("authd.outbox_sent", {{"outbox_id", id}, {"project", m.project_ref}, {"channel", m.channel}});
         ++sent;
         break;
       case Delivery::Outcome::retry: {
         const int delay = retry_delay_seconds(d, m.attempts);
+        // From the clock, not now(): the transaction began before this
+        // batch's sends, which may have taken longer than the delay itself
+        // (a peer that hung until the timeout would be retried at once).
         tx.exec_params(
             "UPDATE auth.outbox SET attempts = attempts + 1, last_error = $2, "
-            "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+            "next_attempt_at = clock_timestamp() + make_interval(secs => $3) WHERE id = $1",
             m.id, d.reason, delay);
         log::warning("authd.outbox_deferred", {{"outbox_id", id}, {"project", m.project_ref}, {"channel", m.channel},
                                                {"reason", d.reason}, {"retry_in_s", delay}});

@@ -208,6 +208,10 @@ passwords:
     db,
     pgHost,
     authdCli,
+    // The CLI with `input` on its stdin (secrets are never given in argv).
+    authdCliInput: (input, ...args) => execFileSync(join(build, 'authd/authd'),
+      ['--config', join(dir, 'authd.yaml'), ...args], { input, stdio: ['pipe', 'pipe', 'ignore'] }).toString(),
+    authdLog: join(logDir, `e2e.${name}.authd.log`),
     authdBin: join(build, 'authd/authd'),
     authdConfig: join(dir, 'authd.yaml'),
     // SQL as the superuser (stopping at the first error), its result as trimmed text.
