@@ -1,6 +1,6 @@
 #include "authd/cli/project_cli.h"
 
-#include <strings.h>
+#include <string.h>  // explicit_bzero
 
 #include <boost/json.hpp>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 #include "authd/mail/outbox_mailer.h"
 
-#include <strings.h>
+#include <string.h>  // explicit_bzero
 
 #include <algorithm>
 #include <boost/json.hpp>
