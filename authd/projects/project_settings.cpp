@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "authd/api/api_error.h"
+#include "authd/flows/phone_number.h"
 #include "authd/projects/project.h"
 
 namespace orbitnest::authd {
@@ -112,10 +114,18 @@ void check_sid(const std::string& key, const std::string& sid, std::string_view 
 }
 
 // E.164: + and 8 to 15 digits, no leading zero (country codes have none).
+// The one E.164 rule of authd (phone_number.h), and the setting must
+// already be in its canonical "+<digits>" form.
 void check_e164(const std::string& key, const std::string& number) {
-  const bool ok = number.size() >= 9 && number.size() <= 16 && number[0] == '+' && number[1] != '0' &&
-                  std::all_of(number.begin() + 1, number.end(), [](unsigned char ch) { return std::isdigit(ch); });
-  if (!number.empty() && !ok) {
+  if (number.empty()) {
+    return;
+  }
+  bool ok = false;
+  try {
+    ok = e164(canonical_phone(number)) == number;
+  } catch (const ApiError&) {
+  }
+  if (!ok) {
     throw std::invalid_argument(key + " must be an E.164 number (+ and 8 to 15 digits)");
   }
 }
