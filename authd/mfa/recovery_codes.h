@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "authd/keyd/keyd_link.h"
+#include "authd/mfa/recovery_code_format.h"
 #include "authd/realms/realm.h"
 
 namespace orbitnest::authd {
@@ -24,7 +25,5 @@ std::vector<std::string> issue_recovery_codes(KeydLink& keyd, pqxx::transaction_
 // without the dash and spaces).
 bool spend_recovery_code(KeydLink& keyd, pqxx::transaction_base& tx, const Realm& realm, const std::string& user_id,
                          std::string_view code);
-// A recovery code's shape, as opposed to a 6-digit TOTP code.
-bool looks_like_recovery_code(std::string_view code);
 
 }  // namespace orbitnest::authd

@@ -1,7 +1,9 @@
 // Fuzzes what authd reads from a request before any flow runs: the JSON
 // body (JsonBody), the query (redirect_to), the email-link options (PKCE
 // challenge, redirect allow list), the email address (canonical_email:
-// the result must be ASCII, and canonical itself) and user_metadata. Bad input must end in ApiError —
+// the result must be ASCII, and canonical itself), the phone number
+// (canonical_phone: digits only, canonical itself), an MFA code's
+// recovery-code shape, and user_metadata. Bad input must end in ApiError —
 // never a crash or another exception — and no link may carry a byte that
 // could break out of the mail line it is written on.
 #include <cstddef>
@@ -13,6 +15,8 @@
 #include "authd/api/user_metadata.h"
 #include "authd/flows/email_address.h"
 #include "authd/flows/email_links.h"
+#include "authd/flows/phone_number.h"
+#include "authd/mfa/recovery_code_format.h"
 
 using namespace orbitnest::authd;
 
@@ -53,6 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (canonical_email(canonical) != canonical) {
         std::abort();  // one spelling: the canonical form is its own canonical form
       }
+    }
+    if (const std::optional<std::string> phone = body.string("phone")) {
+      const std::string canonical = canonical_phone(*phone);
+      if (canonical.size() < 8 || canonical.size() > 15 ||
+          canonical.find_first_not_of("0123456789") != std::string::npos || canonical_phone(e164(canonical)) != canonical) {
+        std::abort();  // digits only, 8-15 of them, and one spelling
+      }
+    }
+    if (const std::optional<std::string> code = body.string("code")) {
+      (void)looks_like_recovery_code(*code);  // any bytes: a shape test, never a throw
     }
   } catch (const ApiError&) {
     // the clear error a client gets
