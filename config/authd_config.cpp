@@ -152,6 +152,10 @@ AuthdConfig read(YamlMapReader& root) {
     cfg.admin.ip_requests_per_hour = int_or(a, "ip_requests_per_hour", cfg.admin.ip_requests_per_hour, 1, 1000000);
     cfg.admin.allowed_origins = a.string_list_or("allowed_origins", {});
     cfg.admin.mfa_sign_in = a.choice_or("mfa_sign_in", cfg.admin.mfa_sign_in, {"challenge", "aal1_session"});
+    cfg.admin.session_timebox_seconds =
+        int_or(a, "session_timebox_seconds", cfg.admin.session_timebox_seconds, 0, 366 * 86400);
+    cfg.admin.session_inactivity_timeout_seconds =
+        int_or(a, "session_inactivity_timeout_seconds", cfg.admin.session_inactivity_timeout_seconds, 0, 366 * 86400);
     a.finish();
   }
   {

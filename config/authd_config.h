@@ -103,6 +103,10 @@ struct AuthdAdminConfig {
   int ip_requests_per_hour = 300;  // per endpoint class and client address
   // "challenge" (no session before the second factor) or "aal1_session".
   std::string mfa_sign_in = "challenge";
+  // An admin session ends 12 hours after sign-in, or after an hour without
+  // a refresh (0 = never).
+  int session_timebox_seconds = 43200;
+  int session_inactivity_timeout_seconds = 3600;
   // Origins whose pages may call the admin API (the Studio page served
   // from the admin listener itself). A request whose Origin is not listed
   // is refused (403); none by default: tools without a browser send none.

@@ -72,6 +72,10 @@ boost::json::object SessionIssuer::refresh(pqxx::connection& conn, const Realm& 
   const std::string child = derive_child(refresh_token, 0, &child_version);
   {
     pqxx::work tx(conn);
+    if (SessionStore(realm).end_if_expired(tx, sha256_bytes(refresh_token))) {
+      tx.commit();  // the session is over: it and its tokens are gone
+      throw ApiError(400, "session_expired", "Invalid Refresh Token: Session Expired");
+    }
     const std::optional<Rotation> rotated =
         SessionStore(realm).rotate(tx, sha256_bytes(refresh_token), sha256_bytes(child), child_version);
     if (rotated) {

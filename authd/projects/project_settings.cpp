@@ -184,6 +184,7 @@ bool is_one_of(std::string_view key, std::span<const char* const> names) {
 
 const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts", "otp_resend_seconds",
                               "debug_mode", "access_token_ttl_seconds", "refresh_reuse_seconds",
+                              "session_timebox_seconds", "session_inactivity_timeout_seconds", "single_session_per_user",
                               "refresh_grace_seconds",
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
@@ -206,6 +207,10 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
   s.debug_mode = bool_of(o, "debug_mode", s.debug_mode);
   s.access_token_ttl_seconds = int_in(o, "access_token_ttl_seconds", s.access_token_ttl_seconds, 60, 86400);
   s.refresh_reuse_seconds = int_in(o, "refresh_reuse_seconds", s.refresh_reuse_seconds, 0, 60);
+  s.session_timebox_seconds = int_in(o, "session_timebox_seconds", s.session_timebox_seconds, 0, 366 * 86400);
+  s.session_inactivity_timeout_seconds =
+      int_in(o, "session_inactivity_timeout_seconds", s.session_inactivity_timeout_seconds, 0, 366 * 86400);
+  s.single_session_per_user = bool_of(o, "single_session_per_user", s.single_session_per_user);
   // refresh_grace_seconds: the name before policy 0007 (a replay in the
   // window got a second child). Every project stored before carries it,
   // mostly as its default 0, so only a value above 0 (an operator's choice)
@@ -318,6 +323,9 @@ boost::json::object ProjectSettings::to_json() const {
       {"debug_mode", debug_mode},
       {"access_token_ttl_seconds", access_token_ttl_seconds},
       {"refresh_reuse_seconds", refresh_reuse_seconds},
+      {"session_timebox_seconds", session_timebox_seconds},
+      {"session_inactivity_timeout_seconds", session_inactivity_timeout_seconds},
+      {"single_session_per_user", single_session_per_user},
       {"password_min_length", password_min_length},
       {"password_require_mixed", password_require_mixed},
       {"ip_requests_per_hour", ip_requests_per_hour},

@@ -20,6 +20,8 @@ Realm make_admin_realm(const config::AuthdAdminConfig& cfg) {
   realm.settings.secure_password_change = true;
   realm.settings.cors_allowed_origins = cfg.allowed_origins;
   realm.settings.mfa_sign_in = cfg.mfa_sign_in;
+  realm.settings.session_timebox_seconds = cfg.session_timebox_seconds;
+  realm.settings.session_inactivity_timeout_seconds = cfg.session_inactivity_timeout_seconds;
   return realm;
 }
 

@@ -55,6 +55,13 @@ struct ProjectSettings {
   // rotation gets back the same child, if that child is still unused (a
   // client that lost the answer); anything else is a replay. 0 = strict.
   int refresh_reuse_seconds = 10;
+  // Session lifetimes (GoTrue's sessions.timebox / inactivity_timeout /
+  // single_per_user); 0 = none. A session older than the timebox, or not
+  // refreshed within the inactivity timeout, is over: its refresh is 400
+  // session_expired and its access tokens are refused (session_not_found).
+  int session_timebox_seconds = 0;
+  int session_inactivity_timeout_seconds = 0;
+  bool single_session_per_user = false;  // a new sign-in ends the user's other sessions
   int password_min_length = 8;
   bool password_require_mixed = false;  // lower, upper and digit
   int ip_requests_per_hour = 1000;      // per endpoint class and IP

@@ -50,6 +50,9 @@ void SessionStore::prepare_statements(PgPool& pg) {
 void SessionStore::create(pqxx::transaction_base& tx, const std::string& session_id, const std::string& user_id,
                           const std::string& amr_method, const std::string& user_agent, const std::string& ip,
                           const std::string& refresh_token_hash) const {
+  if (m_realm.settings.single_session_per_user) {
+    delete_all(tx, user_id);
+  }
   tx.exec_params("INSERT INTO " + t(m_tables.sessions) +
                      " (id, user_id, user_agent, ip) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::inet)",
                  session_id, user_id, user_agent.substr(0, 512), ip);
@@ -61,6 +64,21 @@ void SessionStore::create(pqxx::transaction_base& tx, const std::string& session
   tx.exec_params("UPDATE " + t(m_tables.users) + " SET last_sign_in_at = now() WHERE " + t(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid",
                  m_realm.ref, user_id);
+}
+
+bool SessionStore::end_if_expired(pqxx::transaction_base& tx, const std::string& token_hash) const {
+  const int timebox = m_realm.settings.session_timebox_seconds;
+  const int inactivity = m_realm.settings.session_inactivity_timeout_seconds;
+  if (timebox == 0 && inactivity == 0) {
+    return false;
+  }
+  return !tx.exec_params("DELETE FROM " + t(m_tables.sessions) + " s USING " + t(m_tables.refresh_tokens) + " r, " +
+                             t(m_tables.users) + " u WHERE r.token_hash = $1 AND s.id = r.session_id AND u.id = s.user_id "
+                             "AND u." + t(m_tables.realm_column) + " = $2 AND (($3 > 0 AND s.created_at < now() - "
+                             "make_interval(secs => $3)) OR ($4 > 0 AND coalesce(s.refreshed_at, s.created_at) < now() - "
+                             "make_interval(secs => $4))) RETURNING s.id",
+                         pqxx::binarystring(token_hash), m_realm.ref, timebox, inactivity)
+              .empty();
 }
 
 std::optional<Rotation> SessionStore::rotate(pqxx::transaction_base& tx, const std::string& parent_hash,

@@ -55,10 +55,15 @@ class SessionStore final {
   static void prepare_statements(PgPool& pg);
 
   // A session, its first method and its first refresh token; the user's
-  // last sign-in is now.
+  // last sign-in is now. With single_session_per_user, the user's other
+  // sessions end.
   void create(pqxx::transaction_base& tx, const std::string& session_id, const std::string& user_id,
               const std::string& amr_method, const std::string& user_agent, const std::string& ip,
               const std::string& refresh_token_hash) const;
+  // Ends the session of refresh token `token_hash` if it is over its
+  // realm's timebox or inactivity timeout (its tokens go with it); true
+  // when it did. Costs nothing when the realm sets neither.
+  bool end_if_expired(pqxx::transaction_base& tx, const std::string& token_hash) const;
   // Revokes the live token `parent_hash` (recording the MAC key version
   // that made its child), inserts the child and touches the session, in
   // one statement; nullopt when the parent is not a live token.

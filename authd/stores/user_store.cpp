@@ -10,8 +10,11 @@ std::string signed_in_statement(const RealmTables& tables) { return "signed_in_u
 
 std::string signed_in_sql(const RealmTables& tables) {
   // The session's aal, NULL when the session is gone (then no row).
-  const std::string session_aal = "(SELECT s.aal FROM " + t(tables.sessions) + " s WHERE s.id = $3::uuid AND s.user_id = " +
-                                  t(tables.users) + ".id)";
+  // A session over its timebox ($4) or inactivity timeout ($5) counts as gone.
+  const std::string session_aal =
+      "(SELECT s.aal FROM " + t(tables.sessions) + " s WHERE s.id = $3::uuid AND s.user_id = " + t(tables.users) +
+      ".id AND ($4 = 0 OR s.created_at > now() - make_interval(secs => $4)) AND ($5 = 0 OR "
+      "coalesce(s.refreshed_at, s.created_at) > now() - make_interval(secs => $5)))";
   return "SELECT " + UserStore::columns(tables) + ", " + session_aal + " AS session_aal FROM " + t(tables.users) +
          " WHERE " + t(tables.realm_column) + " = $1 AND id = $2::uuid AND " + session_aal + " IS NOT NULL";
 }
@@ -112,7 +115,9 @@ bool UserStore::has_email(pqxx::transaction_base& tx, const std::string& email) 
 
 std::optional<UserStore::SignedInRow> UserStore::find_signed_in(pqxx::transaction_base& tx, const std::string& user_id,
                                                                 const std::string& session_id) const {
-  const pqxx::result r = tx.exec_prepared(signed_in_statement(m_tables), m_realm.ref, user_id, session_id);
+  const pqxx::result r = tx.exec_prepared(signed_in_statement(m_tables), m_realm.ref, user_id, session_id,
+                                          m_realm.settings.session_timebox_seconds,
+                                          m_realm.settings.session_inactivity_timeout_seconds);
   if (r.empty()) {
     return std::nullopt;
   }

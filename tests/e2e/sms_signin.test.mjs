@@ -5,6 +5,7 @@
 // answers at once, the code waits in the outbox and goes out on a retry.
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { recordSecret, startAppliance } from './appliance.mjs';
@@ -42,7 +43,6 @@ test('a texted code signs in; the settings say phone is on', async () => {
   const sms = await twilio.waitFor(phone);
   assert.equal(sms.from, '+15005550006');
   assert.match(sms.body, /End to end code is \d{4,10}\. Do not share it\./);
-  recordSecret(sms.code);
   const { data, error } = await auth.verifyOtp({ phone, token: sms.code, type: 'sms' });
   assert.equal(error, null, JSON.stringify(error));
   assert.equal(data.user.phone, phone.slice(1));
@@ -50,6 +50,8 @@ test('a texted code signs in; the settings say phone is on', async () => {
   // The code is spent, and the queued text no longer holds it.
   assert.equal((await app.authClient().verifyOtp({ phone, token: sms.code, type: 'sms' })).error?.code, 'otp_expired');
   assert.equal(app.sql(`SELECT count(*) FROM auth.outbox WHERE recipient = '${phone}' AND body LIKE '%${sms.code}%'`), '0');
+  // (Codes are too short for the suite's secret scan: the text itself must not be logged.)
+  assert.ok(!readFileSync(app.authdLog, 'utf8').includes(sms.body), 'the text is not in authd\'s log');
 });
 
 test('Twilio failing: the API answers at once and the code goes out on a retry', async () => {
@@ -59,7 +61,6 @@ test('Twilio failing: the API answers at once and the code goes out on a retry',
   assert.equal((await app.authClient().signInWithOtp({ phone })).error, null);
   assert.ok(Date.now() - started < 2000, 'the request does not wait for Twilio');
   const sms = await twilio.waitFor(phone, 20000);
-  recordSecret(sms.code);
   assert.ok(twilio.requestsTo(phone).length >= 2, 'retried after the 500');
   const { error } = await app.authClient().verifyOtp({ phone, token: sms.code, type: 'sms' });
   assert.equal(error, null);
