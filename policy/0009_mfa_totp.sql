@@ -6,6 +6,10 @@ ALTER TABLE auth.mfa_factors ADD COLUMN IF NOT EXISTS last_challenged_at timesta
 ALTER TABLE auth.admin_mfa_factors ADD COLUMN IF NOT EXISTS last_challenged_at timestamptz;
 CREATE INDEX IF NOT EXISTS mfa_factors_user ON auth.mfa_factors (user_id);
 CREATE INDEX IF NOT EXISTS admin_mfa_factors_user ON auth.admin_mfa_factors (user_id);
+-- Every read of a user counts their unused recovery codes (GET /user, each
+-- refresh): by index, not by scanning every user's codes.
+CREATE INDEX IF NOT EXISTS mfa_recovery_codes_user ON auth.mfa_recovery_codes (user_id);
+CREATE INDEX IF NOT EXISTS admin_mfa_recovery_codes_user ON auth.admin_mfa_recovery_codes (user_id);
 
 -- A challenge: one verification attempt window of a factor, bound to the
 -- client address that asked for it (GoTrue's mfa_ip_address_mismatch).
@@ -44,6 +48,7 @@ CREATE TABLE IF NOT EXISTS auth.mfa_sign_in_challenges (
   expires_at   timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mfa_sign_in_challenges_expiry ON auth.mfa_sign_in_challenges (expires_at);
+CREATE INDEX IF NOT EXISTS mfa_sign_in_challenges_user ON auth.mfa_sign_in_challenges (user_id);  -- a password change ends them
 CREATE TABLE IF NOT EXISTS auth.admin_mfa_sign_in_challenges (
   token_hash   bytea PRIMARY KEY,
   user_id      uuid NOT NULL REFERENCES auth.admin_users(id) ON DELETE CASCADE,
@@ -54,5 +59,6 @@ CREATE TABLE IF NOT EXISTS auth.admin_mfa_sign_in_challenges (
   expires_at   timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS admin_mfa_sign_in_challenges_expiry ON auth.admin_mfa_sign_in_challenges (expires_at);
+CREATE INDEX IF NOT EXISTS admin_mfa_sign_in_challenges_user ON auth.admin_mfa_sign_in_challenges (user_id);
 REVOKE ALL ON auth.mfa_sign_in_challenges, auth.admin_mfa_sign_in_challenges
   FROM PUBLIC, anon, authenticated, service_role;

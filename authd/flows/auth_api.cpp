@@ -132,7 +132,7 @@ SignedIn authenticate(AuthServices& s, pqxx::transaction_base& tx, const RealmCa
   refuse_banned(who.user);
   // In the challenge mode a user with a verified factor acts only from an
   // aal2 session (one left over from before, or lowered, cannot).
-  if (c.realm.settings.mfa_sign_in == kMfaSignInChallenge && who.user.has_verified_factor() && who.aal() != "aal2") {
+  if (below_required_aal(c.realm, who.user, who.aal())) {
     throw ApiError(403, "insufficient_aal", "This session needs its second factor: sign in again");
   }
   return who;

@@ -106,6 +106,15 @@ std::string seed_binding(const RealmCall& c, const std::string& user_id, const s
   return c.realm.limit_scope() + '\0' + user_id + '\0' + factor_id;
 }
 
+// True when `code` is `factor`'s TOTP code (keyd checks it at its clock)
+// for a time step newer than any accepted before, which is then recorded.
+bool accept_totp(AuthServices& s, pqxx::transaction_base& tx, const RealmCall& c, const std::string& user_id,
+                 const FactorRow& factor, const std::string& code) {
+  const keyd::TotpVerifyAnswer checked = s.keyd.client().totp_verify(
+      factor.sealed_secret, seed_binding(c, user_id, factor.id), code, factor.last_used_step);
+  return checked.ok && FactorStore(c.realm).accept_step(tx, factor.id, checked.step);
+}
+
 }  // namespace
 
 Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
@@ -203,14 +212,9 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
       tx.abort();
       wrong_code(*conn, c, a.user.id, {factor->id});
     }
-  } else {
-    const keyd::TotpVerifyAnswer checked =
-        s.keyd.client().totp_verify(factor->sealed_secret, seed_binding(c, a.user.id, factor->id), code,
-                                    factor->last_used_step);
-    if (!checked.ok || !factors.accept_step(tx, factor->id, checked.step)) {
-      tx.abort();
-      wrong_code(*conn, c, a.user.id, {factor->id});
-    }
+  } else if (!accept_totp(s, tx, c, a.user.id, *factor, code)) {
+    tx.abort();
+    wrong_code(*conn, c, a.user.id, {factor->id});
   }
   factors.finish_challenge(tx, challenge->id);
   factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
@@ -303,9 +307,7 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
     matched = FactorRow{};  // no factor raised it: the recovery code did
   }
   for (const FactorRow& factor : recovery ? std::vector<FactorRow>{} : candidates) {
-    const keyd::TotpVerifyAnswer checked = s.keyd.client().totp_verify(
-        factor.sealed_secret, seed_binding(c, challenge->user_id, factor.id), code, factor.last_used_step);
-    if (checked.ok && factors.accept_step(tx, factor.id, checked.step)) {
+    if (accept_totp(s, tx, c, challenge->user_id, factor, code)) {
       matched = factor;
       break;
     }

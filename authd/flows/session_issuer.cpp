@@ -8,6 +8,7 @@
 #include "authd/security/random.h"
 #include "authd/stores/session_store.h"
 #include "authd/stores/user_store.h"
+#include "authd/tokens/principal.h"
 #include "keyd/keyring/base64url.h"
 
 namespace orbitnest::authd {
@@ -23,7 +24,7 @@ constexpr std::size_t kRefreshTokenBytes = 32;
 // session below aal2: one left from before (the factor verified in another
 // session, or the mode switched) refreshes no more (GoTrue's "low AAL").
 void refuse_low_aal(const Realm& realm, const UserRecord& user, const SessionAuth& auth) {
-  if (auth.aal != "aal2" && user.has_verified_factor() && realm.settings.mfa_sign_in == kMfaSignInChallenge) {
+  if (below_required_aal(realm, user, auth.aal)) {
     throw ApiError(400, "session_expired", "Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)");
   }
 }

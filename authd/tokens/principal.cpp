@@ -8,4 +8,8 @@ std::string SignedIn::aal() const {
   return token_aal2 && session_aal == "aal2" ? "aal2" : "aal1";
 }
 
+bool below_required_aal(const Realm& realm, const UserRecord& user, std::string_view aal) {
+  return aal != "aal2" && user.has_verified_factor() && realm.settings.mfa_sign_in == kMfaSignInChallenge;
+}
+
 }  // namespace orbitnest::authd

@@ -7,8 +7,10 @@
 // user (and the other way round) — the compiler holds the line, and the
 // route tables' check refuses a row whose flow does not fit its access.
 #include <string>
+#include <string_view>
 
 #include "authd/flows/user_record.h"
+#include "authd/realms/realm.h"
 #include "authd/tokens/access_token_verifier.h"
 
 namespace orbitnest::authd {
@@ -25,6 +27,10 @@ struct SignedIn {
   // token expires; a raised session needs a fresh token to act as aal2.
   std::string aal() const;
 };
+
+// The challenge sign-in mode's rule: a user with a verified factor holds
+// nothing below aal2 in this realm (refreshes and requests alike).
+bool below_required_aal(const Realm& realm, const UserRecord& user, std::string_view aal);
 
 // A signed-in user of the project the request names.
 struct ProjectUser final : SignedIn {
