@@ -12,7 +12,7 @@ RPC_ROLE=orbitnest_rpc
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libbotan-2-dev libboost1.81-dev libboost-json1.81-dev
   libpqxx-dev libfido2-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
-  libgtest-dev libp11-kit-dev libidn2-dev libqrencode-dev)
+  libgtest-dev libp11-kit-dev libidn2-dev libqrencode-dev libcbor-dev)
 RUNTIME_PACKAGES=(softhsm2 postgresql openssl curl util-linux passwd systemd)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
