@@ -3,16 +3,23 @@
 namespace orbitnest::config {
 namespace {
 
+// Appends piece by piece: `":" + std::to_string(line)` (operator+ on a
+// literal and a temporary, which inserts at the front) trips GCC 12's
+// -Wrestrict false positive (GCC bug 105651) at -O3, and -Werror turns it
+// into a failed Release build.
 std::string render(const std::string& file, int line, const std::string& key_path, const std::string& problem) {
   std::string out = file;
   if (line > 0) {
-    out += ":" + std::to_string(line);
+    out += ':';
+    out += std::to_string(line);
   }
   out += ": ";
   if (!key_path.empty()) {
-    out += key_path + ": ";
+    out += key_path;
+    out += ": ";
   }
-  return out + problem;
+  out += problem;
+  return out;
 }
 
 }  // namespace
