@@ -30,7 +30,13 @@ std::string qr_svg(std::string_view text) {
   for (int y = 0; y < width; ++y) {
     for (int x = 0; x < width; ++x) {
       if ((code->data[y * width + x] & 1) != 0) {  // bit 0: a dark module
-        path += "M" + std::to_string(x + kQuietZone) + " " + std::to_string(y + kQuietZone) + "h1v1h-1z";
+        // Appended piece by piece: "M" + std::to_string(...) trips GCC 12's
+        // -Wrestrict false positive at -O3 (a Release build under -Werror).
+        path += 'M';
+        path += std::to_string(x + kQuietZone);
+        path += ' ';
+        path += std::to_string(y + kQuietZone);
+        path += "h1v1h-1z";
       }
     }
   }

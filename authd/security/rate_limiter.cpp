@@ -28,7 +28,10 @@ std::string text_array(const std::vector<std::pair<std::string, int>>& counts) {
 std::string int_array(const std::vector<std::pair<std::string, int>>& counts) {
   std::string out = "{";
   for (const auto& [key, n] : counts) {
-    out += (out.size() > 1 ? "," : "") + std::to_string(n);
+    if (out.size() > 1) {
+      out += ',';
+    }
+    out += std::to_string(n);  // appended, not "," + ...: GCC 12's -Wrestrict false positive at -O3
   }
   return out + "}";
 }
