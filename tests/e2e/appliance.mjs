@@ -111,8 +111,9 @@ export class MailSink {
 }
 
 // `settings`: more `authd project settings` arguments (KEY=JSON) for the
-// project, set before authd starts.
-export async function startAppliance(name, { settings = [] } = {}) {
+// project, set before authd starts. `adminYaml`: more lines of authd.yaml's
+// `admin:` section (indented by two spaces).
+export async function startAppliance(name, { settings = [], adminYaml = '' } = {}) {
   const dir = mkdtempSync('/tmp/orbitnest-e2e-');
   chmodSync(dir, 0o755);
   const port = await freePort();
@@ -159,7 +160,7 @@ admin:
   listen:
     port: ${adminPort}
   issuer: https://localhost:${port}/admin
-tls:
+${adminYaml}tls:
   cert_file: ${dir}/tls.crt
   key_file: ${dir}/tls.key
 keyd:
@@ -184,8 +185,18 @@ passwords:
   recordSecret(secretKey);
   const mail = new MailSink();
   await mail.listen();
-  authdCli('project', 'settings', 'e2e', `smtp={"url":"smtp://127.0.0.1:${mail.port}","starttls":false}`,
-    'access_token_ttl_seconds=60', ...settings);
+  try {
+    authdCli('project', 'settings', 'e2e', `smtp={"url":"smtp://127.0.0.1:${mail.port}","starttls":false}`,
+      'access_token_ttl_seconds=60', ...settings);
+  } catch (e) {
+    // A setting this authd refuses: fail, leaving nothing running (keyd and
+    // the mail sink would keep the test process alive).
+    mail.close();
+    keyd.kill('SIGTERM');
+    try { execFileSync('psql', ['-h', pgHost, '-d', 'postgres', '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`]); } catch { /* best effort */ }
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const authd = spawn(join(build, 'authd/authd'), ['--config', join(dir, 'authd.yaml')],
     { stdio: ['ignore', log('authd'), log('authd')] });
   const base = `https://localhost:${port}/projects/e2e`;
