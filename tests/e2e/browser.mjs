@@ -83,6 +83,12 @@ class Device {
     return this.page.evaluate((o) => window.e2e.get(o), options);
   }
   call(url, init) { return this.page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init]); }
+  // CDP's response overrides, applied before signing: isBogusSignature,
+  // isBadUV, isBadUP (all false restores honest responses).
+  async override(bits) {
+    await this.cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId: this.authenticatorId,
+      isBogusSignature: false, isBadUV: false, isBadUP: false, ...bits });
+  }
   async credentials() {
     return (await this.cdp.send('WebAuthn.getCredentials', { authenticatorId: this.authenticatorId })).credentials;
   }

@@ -370,6 +370,7 @@ test('rename and revoke a passkey; the revoked passkey signs in to nothing', asy
   try {
     const reg = await register(device, project, bob.session.access_token);
     assert.equal(reg.saved.status, 200, show(reg.saved));
+    assert.ok(typeof reg.saved.body.friendly_name === 'string' && reg.saved.body.friendly_name.length > 0, show(reg.saved));
     const id = reg.saved.body.id;
     const signIn = await assertion(device, project, { key: reg.key });
     const aal2 = await project(device, '/passkeys/authentication/verify', { body: signIn.credential });
@@ -411,6 +412,36 @@ test('rename and revoke a passkey; the revoked passkey signs in to nothing', asy
     const byEmail = await project(device, '/passkeys/authentication/options', { body: { email: bob.email } });
     assert.equal(byEmail.status, 200, show(byEmail));
     assert.ok(!(byEmail.body.allowCredentials ?? []).some((c) => c.id === reg.credential.id), show(byEmail));
+  } finally {
+    await device.close();
+  }
+});
+
+test('a forged signature, a response without user verification or presence: refused, and each spends its challenge', async () => {
+  await appliance();
+  const dave = await newUser('forged');
+  const device = await browser.device();
+  try {
+    const reg = await register(device, project, dave.session.access_token);
+    assert.equal(reg.saved.status, 200, show(reg.saved));
+    for (const bits of [{ isBogusSignature: true }, { isBadUV: true }, { isBadUP: true }]) {
+      await device.override(bits);
+      const bad = await assertion(device, project);
+      // SimpleWebAuthn refuses these browser-made bytes too.
+      await assert.rejects(verifyAuthenticationResponse({ response: bad.credential, expectedChallenge: bad.options.challenge,
+        expectedOrigin: browser.origin, expectedRPID: 'localhost', credential: reg.key, requireUserVerification: true }));
+      const refused = await project(device, '/passkeys/authentication/verify', { body: bad.credential });
+      assert.equal(refused.status, 400, `${JSON.stringify(bits)}: ${show(refused)}`);
+      assert.match(refused.body.error_code, /^webauthn_/, `${JSON.stringify(bits)}: ${show(refused)}`);
+      assert.equal(refused.body.access_token, undefined);
+      const again = await project(device, '/passkeys/authentication/verify', { body: bad.credential });
+      assert.equal(again.body.error_code, 'webauthn_challenge_not_found', show(again));
+    }
+    await device.override({});
+    const good = await assertion(device, project, { key: reg.key });
+    const ok = await project(device, '/passkeys/authentication/verify', { body: good.credential });
+    assert.equal(ok.status, 200, show(ok));
+    assert.equal(ok.body.user.id, dave.id);
   } finally {
     await device.close();
   }
