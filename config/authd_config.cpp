@@ -156,6 +156,18 @@ AuthdConfig read(YamlMapReader& root) {
         int_or(a, "session_timebox_seconds", cfg.admin.session_timebox_seconds, 0, 366 * 86400);
     cfg.admin.session_inactivity_timeout_seconds =
         int_or(a, "session_inactivity_timeout_seconds", cfg.admin.session_inactivity_timeout_seconds, 0, 366 * 86400);
+    {
+      YamlMapReader p = a.map("passkey");
+      auto& pk = cfg.admin.passkey;
+      pk.enabled = p.boolean_or("enabled", pk.enabled);
+      pk.rp_id = p.string_or("rp_id", pk.rp_id);
+      pk.rp_name = p.string_or("rp_name", pk.rp_name);
+      pk.origins = p.string_list_or("origins", {});
+      pk.user_verification = p.choice_or("user_verification", pk.user_verification, {"required", "preferred", "discouraged"});
+      pk.resident_key = p.choice_or("resident_key", pk.resident_key, {"required", "preferred", "discouraged"});
+      pk.attestation = p.choice_or("attestation", pk.attestation, {"none", "indirect"});
+      p.finish();
+    }
     a.finish();
   }
   {

@@ -111,6 +111,18 @@ struct AuthdAdminConfig {
   // from the admin listener itself). A request whose Origin is not listed
   // is refused (403); none by default: tools without a browser send none.
   std::vector<std::string> allowed_origins;
+  // Admin passkeys (WebAuthn): the relying party id, its name, the
+  // origins whose ceremonies count (empty: https://<rp_id>:<admin port>
+  // and allowed_origins), user verification and attestation policy.
+  struct Passkey {
+    bool enabled = true;
+    std::string rp_id = "localhost";
+    std::string rp_name = "OrbitNest admin";
+    std::vector<std::string> origins;
+    std::string user_verification = "required";
+    std::string resident_key = "required";
+    std::string attestation = "none";
+  } passkey;
 };
 
 struct AuthdConfig {

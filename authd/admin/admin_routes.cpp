@@ -4,6 +4,7 @@
 #include <string>
 
 #include "authd/admin/key_flows.h"
+#include "authd/admin/passkey_admin_flows.h"
 #include "authd/api/api_error.h"
 
 namespace orbitnest::authd {
@@ -30,6 +31,16 @@ constexpr RouteSpec kRoutes[] = {
   {"admin.factors.unenroll", "DELETE", "/factors/{id}",              Access::admin,  RateClass::mfa,   kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, unenroll_factor>},
   {"admin.factors.recovery_codes.regenerate", "POST", "/factors/recovery_codes/regenerate", Access::admin_aal2, RateClass::mfa, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, regenerate_recovery_codes>},
   {"admin.keys.rotate",    "POST",   "/keys/rotate",               Access::admin_aal2, RateClass::admin, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           rotate_keys},
+  {"admin.passkeys.registration.options",   "POST", "/passkeys/registration/options",   Access::admin, RateClass::mfa,   kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, passkey_registration_options>},
+  {"admin.passkeys.registration.verify",    "POST", "/passkeys/registration/verify",    Access::admin, RateClass::mfa,   kPasskeyBody,  kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, passkey_registration_verify>},
+  {"admin.passkeys.authentication.options", "POST", "/passkeys/authentication/options", Access::none,  RateClass::token, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, passkey_authentication_options, nullptr, nullptr},
+  {"admin.passkeys.authentication.verify",  "POST", "/passkeys/authentication/verify",  Access::none,  RateClass::token, kPasskeyBody,  kSameOrigin, kGoTrue, kWorkers, passkey_authentication_verify,  nullptr, nullptr},
+  {"admin.passkeys.list",    "GET",    "/passkeys",                Access::admin,      RateClass::none, kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, list_passkeys>},
+  {"admin.passkeys.rename",  "PATCH",  "/passkeys/{id}",           Access::admin,      RateClass::mfa,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, rename_passkey>},
+  {"admin.passkeys.revoke",  "DELETE", "/passkeys/{id}",           Access::admin,      RateClass::mfa,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, served_to<AdminUser, revoke_passkey>},
+  {"admin.user_passkeys.list",   "GET",    "/projects/{ref}/users/{user_id}/passkeys",      Access::admin_aal2, RateClass::admin, kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, admin_list_user_passkeys},
+  {"admin.user_passkeys.rename", "PATCH",  "/projects/{ref}/users/{user_id}/passkeys/{id}", Access::admin_aal2, RateClass::admin, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, admin_rename_user_passkey},
+  {"admin.user_passkeys.revoke", "DELETE", "/projects/{ref}/users/{user_id}/passkeys/{id}", Access::admin_aal2, RateClass::admin, kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr, nullptr, admin_revoke_user_passkey},
   {"admin.jwks",           "GET",    "/.well-known/jwks.json",     Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, jwks,          nullptr,           nullptr},
   {"admin.health",         "GET",    "/health",                    Access::none,   RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, admin_health,  nullptr,           nullptr},
 };

@@ -131,8 +131,19 @@ Response phone_verify(AuthServices& s, const RealmCall& c, const JsonBody& body)
 // answers it, or — mfa_sign_in "challenge" and a verified factor — with a
 // challenge token and no session: {mfa_required, challenge_token,
 // expires_at, factors}.
+// A passkey sign-in names its passkey: revoking it ends the session.
 Response finish_sign_in(AuthServices& s, const RealmCall& c, pqxx::work& tx, const UserRecord& user,
-                        const std::string& method, const std::string& user_agent);
+                        const std::string& method, const std::string& user_agent, const std::string& passkey_id = "");
+// Commits `tx` and answers `session` (just created for `user_id`).
+Response answer_session(AuthServices& s, const RealmCall& c, pqxx::work& tx, const std::string& user_id,
+                        const NewSession& session);
+// A second factor proved on the caller's own session: raises it to aal2
+// by `method` (factor_id may be ""), gives it a new refresh token, ends
+// the user's other sessions below aal2, commits `tx`; the session answer.
+boost::json::object raise_session(AuthServices& s, const RealmCall& c, pqxx::work& tx, const SignedIn& a,
+                                  const std::string& factor_id, const std::string& method);
+// The request's User-Agent, "" when absent.
+std::string user_agent_of(const Request& req);
 // POST /mfa/verify {challenge_token, code, factor_id?}: the second factor
 // of a challenged sign-in → an aal2 session (mfa_flows.cpp).
 Response verify_sign_in(AuthServices& s, const RealmCall& c);
@@ -148,6 +159,19 @@ Response regenerate_recovery_codes(AuthServices& s, const RealmCall& c, const Si
 // GET .../sessions and DELETE .../sessions/{id}: the caller's own sessions.
 Response list_sessions(AuthServices& s, const RealmCall& c, const SignedIn& a);
 Response revoke_session(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// Passkeys (passkey_flows.cpp): registration and sign-in ceremonies in
+// the W3C PublicKeyCredential JSON forms, and the user's own passkeys.
+Response passkey_registration_options(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response passkey_registration_verify(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response passkey_authentication_options(AuthServices& s, const RealmCall& c);
+Response passkey_authentication_verify(AuthServices& s, const RealmCall& c);
+Response list_passkeys(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response rename_passkey(AuthServices& s, const RealmCall& c, const SignedIn& a);
+Response revoke_passkey(AuthServices& s, const RealmCall& c, const SignedIn& a);
+// /.well-known/assetlinks.json and apple-app-site-association, from the
+// realm's passkey settings (passkey_well_known.cpp).
+Response assetlinks(AuthServices& s, const RealmCall& c);
+Response apple_app_site_association(AuthServices& s, const RealmCall& c);
 Response settings(AuthServices& s, const RealmCall& c);
 Response jwks(AuthServices& s, const RealmCall& c);
 

@@ -180,7 +180,6 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   const std::string challenge_id = body.required_string("challenge_id");
   const std::string code = body.required_string("code");
   const FactorStore factors(c.realm);
-  const SessionStore sessions(c.realm);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   UserStore(c.realm).lock(tx, a.user.id);  // one verification of a user at a time (first factor, recovery codes)
@@ -218,20 +217,13 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   }
   factors.finish_challenge(tx, challenge->id);
   factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
-  sessions.raise_to_aal2(tx, a.token.session_id, recovery ? "" : factor->id,
-                         recovery ? "mfa/recovery_code" : "totp");
   // The user's first verified factor: ten recovery codes, shown once.
   std::vector<std::string> recovery_codes;
   if (!a.user.has_verified_factor()) {
     recovery_codes = issue_recovery_codes(s.keyd, tx, c.realm, a.user.id);
   }
-  // A new refresh token: the pre-MFA one must not mint aal2 tokens. The
-  // user's other sessions below aal2 end, as GoTrue does.
-  const std::string refresh_token = s.sessions.replace_refresh_token(tx, c.realm, a.token.session_id, a.user.id);
-  sessions.delete_other_low_aal(tx, a.user.id, a.token.session_id);
-  const std::optional<UserRecord> user = UserStore(c.realm).find_by_id(tx, a.user.id);
-  boost::json::object response = s.sessions.session_response(tx, c.realm, *user, a.token.session_id, refresh_token);
-  tx.commit();
+  boost::json::object response =
+      raise_session(s, c, tx, a, recovery ? "" : factor->id, recovery ? "mfa/recovery_code" : "totp");
   if (!recovery_codes.empty()) {
     response["recovery_codes"] = boost::json::value_from(recovery_codes);  // OrbitNest extension, shown once
   }
@@ -330,11 +322,7 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   const NewSession session = s.sessions.create_session(tx, c.realm, user->id, challenge->first_method,
                                                        challenge->user_agent, c.req.remote_address);
   SessionStore(c.realm).raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : "totp");
-  const std::optional<UserRecord> fresh = users.find_by_id(tx, user->id);
-  const boost::json::object response =
-      s.sessions.session_response(tx, c.realm, *fresh, session.session_id, session.refresh_token);
-  tx.commit();
-  return json_response(200, response);
+  return answer_session(s, c, tx, user->id, session);
 }
 
 }  // namespace orbitnest::authd

@@ -56,6 +56,7 @@ RateClass token_rate(const Request& req);
 
 inline constexpr std::size_t kNoBody = 0;
 inline constexpr std::size_t kAuthJsonBody = 16 * 1024;  // user_metadata's 8 KiB and the rest
+inline constexpr std::size_t kPasskeyBody = 64 * 1024;   // an attestation with its certificate chain
 
 struct RouteSpec {
   std::string_view name;    // stable, for logs and metrics

@@ -10,11 +10,6 @@
 namespace orbitnest::authd {
 namespace {
 
-std::string user_agent(const Request& req) {
-  const auto it = req.headers.find("User-Agent");
-  return it == req.headers.end() ? std::string() : it->second;
-}
-
 [[noreturn]] void invalid_credentials() {
   throw ApiError(400, "invalid_credentials", "Invalid login credentials");
 }
@@ -57,7 +52,7 @@ Response password_grant(AuthServices& s, const RealmCall& c, const JsonBody& bod
   if (rehash) {
     users.set_password(tx, user->id, *rehash);
   }
-  return finish_sign_in(s, c, tx, *user, "password", user_agent(c.req));
+  return finish_sign_in(s, c, tx, *user, "password", user_agent_of(c.req));
 }
 
 Response refresh_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {

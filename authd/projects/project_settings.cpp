@@ -189,7 +189,7 @@ const char* const kKnown[] = {"otp_length", "otp_ttl_seconds", "otp_max_attempts
                               "password_min_length", "password_require_mixed", "ip_requests_per_hour",
                               "sends_per_address_per_hour", "site_url", "redirect_urls", "smtp", "secure_email_change",
                               "exposed_schemas", "secure_password_change", "cors_allowed_origins", "mfa_sign_in",
-                              "twilio"};
+                              "twilio", "passkey"};
 
 }  // namespace
 
@@ -288,6 +288,9 @@ ProjectSettings ProjectSettings::from_json(const boost::json::object& o) {
       throw std::invalid_argument("smtp.url must start with smtp:// or smtps://");
     }
   }
+  if (const boost::json::value* passkey = o.if_contains("passkey")) {
+    s.passkey = PasskeySettings::from_json(*passkey);
+  }
   if (const boost::json::value* twilio = o.if_contains("twilio")) {
     if (!twilio->is_object()) {
       throw std::invalid_argument("twilio must be an object");
@@ -348,7 +351,8 @@ boost::json::object ProjectSettings::to_json() const {
                                      {"from", twilio.from},
                                      {"messaging_service_sid", twilio.messaging_service_sid},
                                      {"api_base_url", twilio.api_base_url},
-                                     {"ca_file", twilio.ca_file}}}};
+                                     {"ca_file", twilio.ca_file}}},
+      {"passkey", passkey.to_json()}};
 }
 
 }  // namespace orbitnest::authd

@@ -22,6 +22,18 @@ Realm make_admin_realm(const config::AuthdAdminConfig& cfg) {
   realm.settings.mfa_sign_in = cfg.mfa_sign_in;
   realm.settings.session_timebox_seconds = cfg.session_timebox_seconds;
   realm.settings.session_inactivity_timeout_seconds = cfg.session_inactivity_timeout_seconds;
+  PasskeySettings& passkey = realm.settings.passkey;
+  passkey.enabled = cfg.passkey.enabled;
+  passkey.rp_id = cfg.passkey.rp_id;
+  passkey.rp_name = cfg.passkey.rp_name;
+  passkey.origins = cfg.passkey.origins;
+  if (passkey.origins.empty()) {
+    passkey.origins.push_back("https://" + cfg.passkey.rp_id + ":" + std::to_string(cfg.listen.port));
+    passkey.origins.insert(passkey.origins.end(), cfg.allowed_origins.begin(), cfg.allowed_origins.end());
+  }
+  passkey.user_verification = cfg.passkey.user_verification;
+  passkey.resident_key = cfg.passkey.resident_key;
+  passkey.attestation = cfg.passkey.attestation;
   return realm;
 }
 

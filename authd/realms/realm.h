@@ -28,6 +28,8 @@ struct RealmTables {
   std::string_view challenges;
   std::string_view recovery_codes;
   std::string_view sign_in_challenges;
+  std::string_view passkeys;
+  std::string_view webauthn_challenges;
 };
 
 inline constexpr RealmTables kProjectTables{
@@ -41,6 +43,8 @@ inline constexpr RealmTables kProjectTables{
     .challenges = "auth.mfa_challenges",
     .recovery_codes = "auth.mfa_recovery_codes",
     .sign_in_challenges = "auth.mfa_sign_in_challenges",
+    .passkeys = "auth.passkeys",
+    .webauthn_challenges = "auth.webauthn_challenges",
 };
 inline constexpr RealmTables kAdminTables{
     .users = "auth.admin_users",
@@ -53,6 +57,8 @@ inline constexpr RealmTables kAdminTables{
     .challenges = "auth.admin_mfa_challenges",
     .recovery_codes = "auth.admin_mfa_recovery_codes",
     .sign_in_challenges = "auth.admin_mfa_sign_in_challenges",
+    .passkeys = "auth.admin_passkeys",
+    .webauthn_challenges = "auth.admin_webauthn_challenges",
 };
 
 // A project user's access token: GoTrue's aud and role, which RLS reads.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "authd/realms/passkey_settings.h"
+
 namespace orbitnest::authd {
 
 struct SmtpSettings {
@@ -85,6 +87,7 @@ struct ProjectSettings {
   std::vector<std::string> exposed_schemas;
   SmtpSettings smtp;
   TwilioSettings twilio;
+  PasskeySettings passkey;
 
   static ProjectSettings from_json(const boost::json::object& o);  // throws std::invalid_argument
   boost::json::object to_json() const;

@@ -136,6 +136,12 @@ void SessionStore::raise_to_aal2(pqxx::transaction_base& tx, const std::string& 
                  session_id, factor_id);
 }
 
+void SessionStore::link_passkey(pqxx::transaction_base& tx, const std::string& session_id,
+                                const std::string& passkey_id) const {
+  tx.exec_params("UPDATE " + t(m_tables.sessions) + " SET passkey_id = $2::uuid WHERE id = $1::uuid", session_id,
+                 passkey_id);
+}
+
 void SessionStore::lower_raised_by(pqxx::transaction_base& tx, const std::string& factor_id,
                                    const std::string& method) const {
   tx.exec_params("DELETE FROM " + t(m_tables.amr_claims) + " c USING " + t(m_tables.sessions) +

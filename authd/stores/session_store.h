@@ -90,6 +90,9 @@ class SessionStore final {
   // factor is verified).
   void delete_other_low_aal(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep) const;
 
+  // The passkey the session signed in with (revoking it ends the session).
+  void link_passkey(pqxx::transaction_base& tx, const std::string& session_id, const std::string& passkey_id) const;
+
   std::vector<SessionInfo> list(pqxx::transaction_base& tx, const std::string& user_id) const;
   // Returns whether the session was the user's and existed.
   bool delete_one(pqxx::transaction_base& tx, const std::string& user_id, const std::string& session_id) const;

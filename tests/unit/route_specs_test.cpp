@@ -50,7 +50,9 @@ TEST(RouteSpecs, ProjectRowsAreWellFormed) {
     EXPECT_EQ(r.cors, CorsPolicy::project_origins);
     // The error shape follows the surface its client library parses.
     EXPECT_EQ(r.errors, r.path.starts_with("/rest/v1/") ? ErrorShape::postgrest : ErrorShape::gotrue_legacy);
-    EXPECT_TRUE(r.path.starts_with("/auth/v1/") || r.path.starts_with("/rest/v1/")) << r.path;
+    EXPECT_TRUE(r.path.starts_with("/auth/v1/") || r.path.starts_with("/rest/v1/") ||
+                r.path.starts_with("/.well-known/"))
+        << r.path;
   }
   EXPECT_GE(names.size(), 16u);
 }
@@ -117,10 +119,13 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
       users.insert(std::string(r.name));
     }
   }
-  EXPECT_EQ(open, (std::set<std::string>{"verify", "jwks", "health", "auth.preflight", "rest.preflight"}));
+  EXPECT_EQ(open, (std::set<std::string>{"verify", "jwks", "health", "auth.preflight", "rest.preflight", "assetlinks",
+                                         "apple_app_site_association"}));
   EXPECT_EQ(users, (std::set<std::string>{"user.get", "user.update", "reauthenticate", "logout", "factors.enroll",
                                           "factors.challenge", "factors.verify", "factors.unenroll",
-                                          "factors.recovery_codes.regenerate"}));
+                                          "factors.recovery_codes.regenerate", "passkeys.registration.options",
+                                          "passkeys.registration.verify", "passkeys.list", "passkeys.rename",
+                                          "passkeys.revoke"}));
   // On the admin surface: signing in, its public keys and health.
   std::set<std::string> admin_open;
   for (const RouteSpec& r : admin_route_specs()) {
@@ -128,7 +133,9 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
       admin_open.insert(std::string(r.name));
     }
   }
-  EXPECT_EQ(admin_open, (std::set<std::string>{"admin.token", "admin.mfa.verify", "admin.jwks", "admin.health"}));
+  EXPECT_EQ(admin_open, (std::set<std::string>{"admin.token", "admin.mfa.verify", "admin.jwks", "admin.health",
+                                               "admin.passkeys.authentication.options",
+                                               "admin.passkeys.authentication.verify"}));
 }
 
 }  // namespace

@@ -1,0 +1,299 @@
+// Passkeys for every realm (#12): registration and sign-in ceremonies in
+// the W3C PublicKeyCredential JSON forms (what @simplewebauthn/browser's
+// startRegistration / startAuthentication and the browser's toJSON()
+// give), and the user's own passkeys. The ceremony's challenge is kept
+// server-side and spent before anything is verified; the verification is
+// authd/webauthn's. A user-verified passkey sign-in is aal2 by itself
+// (amr webauthn: phishing-resistant and two factors in one).
+#include <chrono>
+
+#include "authd/api/api_error.h"
+#include "authd/api/json_body.h"
+#include "authd/flows/auth_api.h"
+#include "authd/flows/email_address.h"
+#include "authd/flows/passkey_realm.h"
+#include "authd/security/random.h"
+#include "authd/stores/passkey_store.h"
+#include "authd/stores/session_store.h"
+#include "authd/stores/user_store.h"
+#include "authd/stores/webauthn_challenge_store.h"
+#include "authd/webauthn/relying_party.h"
+#include "authd/webauthn/webauthn_base64.h"
+#include "authd/webauthn/webauthn_error.h"
+
+namespace orbitnest::authd {
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 128;
+
+// "/.../passkeys/<id>" -> "<id>"
+std::string passkey_id_of(const Request& req) { return req.path.substr(req.path.rfind('/') + 1); }
+
+void require_passkeys(const RealmCall& c) {
+  if (!c.realm.settings.passkey.enabled) {
+    throw ApiError(422, "webauthn_disabled", "Passkeys are turned off for this realm");
+  }
+}
+
+// The challenge the client data carries, spent in a transaction of its
+// own: committed before verification, so a refused attempt spends it too.
+IssuedCeremony spend_challenge(AuthServices& s, const RealmCall& c, const std::string& challenge,
+                               const std::string& kind) {
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::optional<IssuedCeremony> ceremony = WebAuthnChallengeStore(c.realm).consume(tx, challenge, kind);
+  tx.commit();
+  if (!ceremony) {
+    throw ApiError(400, "webauthn_challenge_not_found",
+                   "No " + kind + " ceremony with this challenge: it was used, or never issued here; start again");
+  }
+  if (ceremony->expired) {
+    throw ApiError(400, "webauthn_challenge_expired", "The " + kind + " ceremony expired (5 minutes); start again");
+  }
+  return *ceremony;
+}
+
+template <class F>
+auto refusing(F&& verify) {
+  try {
+    return verify();
+  } catch (const webauthn::WebAuthnError& e) {
+    throw ApiError(400, e.code(), e.what());
+  }
+}
+
+std::string user_name_of(const UserRecord& user) {
+  return !user.email.empty() ? user.email : !user.phone.empty() ? "+" + user.phone : user.id;
+}
+
+std::string display_name_of(const UserRecord& user) {
+  for (const char* key : {"full_name", "name"}) {
+    if (const boost::json::value* v = user.user_metadata.if_contains(key); v != nullptr && v->is_string()) {
+      return std::string(v->as_string()).substr(0, 64);
+    }
+  }
+  return user_name_of(user);
+}
+
+boost::json::array descriptors(const std::vector<PasskeyRow>& passkeys) {
+  boost::json::array out;
+  for (const PasskeyRow& p : passkeys) {
+    boost::json::object d{{"id", webauthn::encode_base64url(p.credential_id)}, {"type", "public-key"}};
+    if (!p.transports.empty()) {
+      d["transports"] = boost::json::value_from(p.transports);
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string bounded_name(const JsonBody& body, const std::string& fallback) {
+  const std::string name = body.string("friendly_name").value_or(fallback);
+  if (name.size() > kMaxNameBytes || name.find('\0') != std::string::npos) {
+    throw ApiError(400, "validation_failed", "friendly_name is longer than 128 bytes");
+  }
+  return name;
+}
+
+}  // namespace
+
+Response passkey_registration_options(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  require_passkeys(c);
+  if (a.user.is_anonymous) {
+    throw ApiError(403, "no_authorization", "Anonymous users cannot register passkeys");
+  }
+  const PasskeySettings& settings = c.realm.settings.passkey;
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const PasskeyStore passkeys(c.realm);
+  const std::vector<PasskeyRow> existing = passkeys.list(tx, a.user.id);
+  if (existing.size() >= static_cast<std::size_t>(kMaxPasskeysPerUser)) {
+    throw ApiError(422, "too_many_passkeys", "A user has at most 25 passkeys; revoke one first");
+  }
+  const std::string challenge = WebAuthnChallengeStore(c.realm).issue(tx, "registration", a.user.id);
+  tx.commit();
+  return json_response(
+      200, boost::json::object{
+               {"challenge", challenge},
+               {"rp", boost::json::object{{"id", passkey_rp_id(c.realm)}, {"name", passkey_rp_name(c)}}},
+               {"user", boost::json::object{{"id", webauthn::encode_base64url(user_handle_of(a.user.id))},
+                                            {"name", user_name_of(a.user)},
+                                            {"displayName", display_name_of(a.user)}}},
+               {"pubKeyCredParams", boost::json::array{boost::json::object{{"alg", -8}, {"type", "public-key"}},
+                                                       boost::json::object{{"alg", -7}, {"type", "public-key"}},
+                                                       boost::json::object{{"alg", -257}, {"type", "public-key"}}}},
+               {"timeout", kWebAuthnChallengeSeconds * 1000},
+               {"attestation", settings.attestation},
+               {"excludeCredentials", descriptors(existing)},
+               {"authenticatorSelection",
+                boost::json::object{{"residentKey", settings.resident_key},
+                                    {"requireResidentKey", settings.resident_key == "required"},
+                                    {"userVerification", settings.user_verification}}},
+               {"extensions", boost::json::object{{"credProps", true}}},
+               {"hints", boost::json::array{}}});
+}
+
+Response passkey_registration_verify(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  require_passkeys(c);
+  const JsonBody body = JsonBody::parse(c.req);
+  const webauthn::RegistrationResponse response =
+      refusing([&] { return webauthn::read_registration_response(body.all()); });
+  const IssuedCeremony ceremony = spend_challenge(s, c, response.client_data.challenge, "registration");
+  if (ceremony.user_id != a.user.id) {
+    throw ApiError(400, "webauthn_challenge_not_found", "This registration ceremony belongs to another user");
+  }
+  const webauthn::NewCredential credential = refusing([&] {
+    return webauthn::verify_registration(passkey_relying_party(c.realm), response, response.client_data.challenge);
+  });
+  PasskeyRow row;
+  row.id = uuid_v4();
+  row.user_id = a.user.id;
+  row.credential_id = credential.credential_id;
+  row.public_key_cose = credential.public_key_cose;
+  row.alg = credential.alg;
+  row.sign_count = credential.sign_count;
+  row.user_handle = user_handle_of(a.user.id);
+  row.aaguid = credential.aaguid;
+  row.friendly_name = bounded_name(body, authenticator_name(credential.aaguid).value_or("Passkey"));
+  row.transports = credential.transports;
+  row.backup_eligible = credential.backup_eligible;
+  row.backed_up = credential.backed_up;
+  row.user_verified = credential.user_verified;
+  row.attestation_format = credential.attestation_format;
+  row.attestation_type = credential.attestation_type;
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const PasskeyStore passkeys(c.realm);
+  UserStore(c.realm).lock(tx, a.user.id);  // two registrations racing count one after the other
+  if (passkeys.count(tx, a.user.id) >= kMaxPasskeysPerUser) {
+    throw ApiError(422, "too_many_passkeys", "A user has at most 25 passkeys; revoke one first");
+  }
+  if (!passkeys.create(tx, row)) {
+    throw ApiError(422, "webauthn_credential_exists", "This passkey is registered already");
+  }
+  const std::optional<PasskeyRow> stored = passkeys.find(tx, a.user.id, row.id);
+  tx.commit();
+  return json_response(200, passkey_json(*stored));
+}
+
+Response passkey_authentication_options(AuthServices& s, const RealmCall& c) {
+  require_passkeys(c);
+  const JsonBody body = JsonBody::parse(c.req);
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  // A sign-in that names its user lists that user's passkeys; one that
+  // names nobody (or nobody known) is for discoverable credentials.
+  std::string user_id;
+  std::vector<PasskeyRow> allowed;
+  if (const std::optional<std::string> email = body.string("email"); email && !email->empty()) {
+    if (const std::optional<UserRecord> user = UserStore(c.realm).find_by_email(tx, canonical_email(*email))) {
+      allowed = PasskeyStore(c.realm).list(tx, user->id);
+      if (!allowed.empty()) {
+        user_id = user->id;
+      }
+    }
+  }
+  const std::string challenge = WebAuthnChallengeStore(c.realm).issue(tx, "authentication", user_id);
+  tx.commit();
+  return json_response(200, boost::json::object{{"challenge", challenge},
+                                                {"timeout", kWebAuthnChallengeSeconds * 1000},
+                                                {"rpId", passkey_rp_id(c.realm)},
+                                                {"allowCredentials", descriptors(allowed)},
+                                                {"userVerification", c.realm.settings.passkey.user_verification}});
+}
+
+Response passkey_authentication_verify(AuthServices& s, const RealmCall& c) {
+  require_passkeys(c);
+  const JsonBody body = JsonBody::parse(c.req);
+  const webauthn::AssertionResponse response = refusing([&] { return webauthn::read_assertion_response(body.all()); });
+  const IssuedCeremony ceremony = spend_challenge(s, c, response.client_data.challenge, "authentication");
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const PasskeyStore passkeys(c.realm);
+  const std::optional<PasskeyRow> passkey = passkeys.find_by_credential(tx, response.credential_id);
+  // §7.2 steps 5-6: the credential is the named user's; a discoverable
+  // sign-in names its user by the user handle, which must be the one the
+  // credential was registered under.
+  const bool handle_ok = passkey && (response.user_handle ? *response.user_handle == passkey->user_handle
+                                                          : !ceremony.user_id.empty());
+  if (!passkey || !handle_ok || (!ceremony.user_id.empty() && ceremony.user_id != passkey->user_id)) {
+    throw ApiError(400, "webauthn_credential_not_found", "No passkey of this realm matches this credential");
+  }
+  const webauthn::VerifiedAssertion verified = refusing([&] {
+    return webauthn::verify_assertion(
+        passkey_relying_party(c.realm), response, response.client_data.challenge,
+        webauthn::StoredCredential{passkey->public_key_cose, passkey->sign_count, passkey->backup_eligible});
+  });
+  passkeys.record_use(tx, passkey->id, verified.sign_count, verified.backed_up);
+  const std::optional<UserRecord> user = UserStore(c.realm).find_by_id(tx, passkey->user_id);
+  if (!user) {
+    throw ApiError(400, "webauthn_credential_not_found", "No passkey of this realm matches this credential");
+  }
+  refuse_banned(*user, 400);
+  // With the user's own Bearer token: a fresh assertion that raises the
+  // caller's session (a step-up, e.g. before revoking a passkey).
+  if (c.req.headers.count("Authorization") != 0) {
+    const SignedIn caller = authenticate(s, tx, c);
+    if (caller.user.id != user->id) {
+      throw ApiError(403, "webauthn_user_mismatch", "The passkey belongs to another user than the session");
+    }
+    if (!verified.user_verified) {
+      throw ApiError(400, "webauthn_user_not_verified", "A step-up needs a user-verified assertion");
+    }
+    return json_response(200, raise_session(s, c, tx, caller, "", "webauthn"));
+  }
+  if (!verified.user_verified) {
+    return finish_sign_in(s, c, tx, *user, "webauthn", user_agent_of(c.req), passkey->id);
+  }
+  const NewSession session =
+      s.sessions.create_session(tx, c.realm, user->id, "webauthn", user_agent_of(c.req), c.req.remote_address);
+  const SessionStore sessions(c.realm);
+  sessions.link_passkey(tx, session.session_id, passkey->id);
+  sessions.raise_to_aal2(tx, session.session_id, "", "webauthn");
+  return answer_session(s, c, tx, user->id, session);
+}
+
+Response list_passkeys(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  boost::json::array out;
+  for (const PasskeyRow& p : PasskeyStore(c.realm).list(tx, a.user.id)) {
+    out.push_back(passkey_json(p));
+  }
+  tx.commit();
+  return json_response(200, out);
+}
+
+Response rename_passkey(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  const JsonBody body = JsonBody::parse(c.req);
+  const std::string name = bounded_name(body, "");
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const PasskeyStore passkeys(c.realm);
+  const std::string id = passkey_id_of(c.req);
+  if (!passkeys.rename(tx, a.user.id, id, name)) {
+    throw ApiError(404, "passkey_not_found", "No passkey with this id");
+  }
+  const std::optional<PasskeyRow> row = passkeys.find(tx, a.user.id, id);
+  tx.commit();
+  return json_response(200, passkey_json(*row));
+}
+
+Response revoke_passkey(AuthServices& s, const RealmCall& c, const SignedIn& a) {
+  // A stolen aal1 session must not strip the owner's passkeys: aal2, or
+  // a fresh passkey assertion (which raises this session) first.
+  if (a.aal() != "aal2") {
+    throw ApiError(403, "insufficient_aal",
+                   "Revoking a passkey needs an aal2 session: verify a second factor or a passkey first");
+  }
+  PgPool::Lease conn = s.pg.lease();
+  pqxx::work tx(*conn);
+  const std::string id = passkey_id_of(c.req);
+  if (!PasskeyStore(c.realm).revoke(tx, a.user.id, id, "user", c.req.remote_address)) {
+    throw ApiError(404, "passkey_not_found", "No passkey with this id");
+  }
+  tx.commit();
+  return json_response(200, boost::json::object{{"id", id}});
+}
+
+}  // namespace orbitnest::authd

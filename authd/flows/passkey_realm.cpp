@@ -1,0 +1,95 @@
+#include "authd/flows/passkey_realm.h"
+
+#include "authd/webauthn/aaguid_names.h"
+#include "authd/webauthn/webauthn_base64.h"
+
+namespace orbitnest::authd {
+namespace {
+
+// "https://host:port/path" -> "https://host:port"
+std::string origin_of(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    return url;
+  }
+  return url.substr(0, url.find('/', scheme + 3));
+}
+
+std::string host_of(const std::string& url) {
+  std::string authority = origin_of(url);
+  authority = authority.substr(authority.find("://") + 3);
+  if (!authority.empty() && authority.front() == '[') {
+    return authority.substr(0, authority.find(']') + 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+}  // namespace
+
+std::string passkey_rp_id(const Realm& realm) {
+  const PasskeySettings& p = realm.settings.passkey;
+  return !p.rp_id.empty() ? p.rp_id : host_of(realm.settings.site_url);
+}
+
+std::string passkey_rp_name(const RealmCall& c) {
+  const PasskeySettings& p = c.realm.settings.passkey;
+  if (!p.rp_name.empty()) {
+    return p.rp_name;
+  }
+  return c.realm.kind == RealmKind::admin ? "OrbitNest" : c.project().name;
+}
+
+webauthn::RelyingParty passkey_relying_party(const Realm& realm) {
+  const PasskeySettings& p = realm.settings.passkey;
+  webauthn::RelyingParty rp;
+  rp.rp_id = passkey_rp_id(realm);
+  rp.origins = p.origins.empty() ? std::vector<std::string>{origin_of(realm.settings.site_url)} : p.origins;
+  for (std::string& android : p.android_origins()) {
+    rp.origins.push_back(std::move(android));
+  }
+  rp.require_uv = p.user_verification == "required";
+  rp.attestation = p.attestation;
+  rp.trust_anchors_pem = p.trust_anchors_pem;
+  rp.attestation_time = p.attestation_validation_time == 0
+                            ? std::chrono::system_clock::now()
+                            : std::chrono::system_clock::from_time_t(static_cast<std::time_t>(p.attestation_validation_time));
+  rp.allow_sign_count_regression = p.allow_sign_count_regression;
+  return rp;
+}
+
+std::string user_handle_of(const std::string& user_id) {
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < user_id.size(); ++i) {
+    if (user_id[i] == '-') {
+      continue;
+    }
+    bytes.push_back(static_cast<char>(std::stoi(user_id.substr(i, 2), nullptr, 16)));
+    ++i;
+  }
+  return bytes;
+}
+
+std::optional<std::string> authenticator_name(const std::string& aaguid) {
+  return webauthn::authenticator_name(aaguid);
+}
+
+boost::json::object passkey_json(const PasskeyRow& row) {
+  const std::optional<std::string> name = authenticator_name(row.aaguid);
+  return boost::json::object{
+      {"id", row.id},
+      {"friendly_name", row.friendly_name},
+      {"credential_id", webauthn::encode_base64url(row.credential_id)},
+      {"created_at", row.created_at},
+      {"last_used_at", row.last_used_at.empty() ? boost::json::value(nullptr) : boost::json::value(row.last_used_at)},
+      {"aaguid", row.aaguid.size() == 16 ? boost::json::value(webauthn::aaguid_text(row.aaguid)) : nullptr},
+      {"authenticator_name", name ? boost::json::value(*name) : nullptr},
+      {"backup_eligible", row.backup_eligible},
+      {"backed_up", row.backed_up},
+      {"user_verified", row.user_verified},
+      {"transports", boost::json::value_from(row.transports)},
+      {"attestation_format", row.attestation_format},
+      {"attestation_verified", row.attestation_type == "basic" || row.attestation_type == "self"},
+  };
+}
+
+}  // namespace orbitnest::authd

@@ -1,0 +1,27 @@
+#pragma once
+// A realm as a WebAuthn relying party (its passkey settings with their
+// defaults filled in), and a stored passkey as the API shows it.
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "authd/flows/auth_api.h"
+#include "authd/stores/passkey_store.h"
+#include "authd/webauthn/relying_party.h"
+
+namespace orbitnest::authd {
+
+// rp_id, else the host of site_url.
+std::string passkey_rp_id(const Realm& realm);
+// rp_name, else the project's name (or "OrbitNest" for the admins).
+std::string passkey_rp_name(const RealmCall& c);
+// origins (else the origin of site_url) and the Android apps' origins.
+webauthn::RelyingParty passkey_relying_party(const Realm& realm);
+// The user handle a realm's credentials are registered under: the user
+// id's 16 bytes (opaque to the authenticator, no personal data).
+std::string user_handle_of(const std::string& user_id);
+std::optional<std::string> authenticator_name(const std::string& aaguid);
+boost::json::object passkey_json(const PasskeyRow& row);
+
+}  // namespace orbitnest::authd
