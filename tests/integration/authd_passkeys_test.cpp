@@ -1,0 +1,518 @@
+// Passkeys (issue #12) through the real HTTPS endpoints, with real keyd,
+// Postgres and libfido2: every real vector in tests/data/webauthn-vectors
+// gets its verdict (the ceremony's challenge and the stored credential put
+// in place as authd would have), and a software authenticator plays the
+// attacker: replayed and expired challenges, another origin or rp id,
+// tampered authenticator data, another credential's signature, a revoked
+// credential, a credential of another project or of the admins.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "keyd/keyring/base64url.h"
+#include "tests/support/authd_session.h"
+#include "tests/support/soft_authenticator.h"
+
+namespace orbitnest::test {
+namespace {
+
+constexpr const char* kOrigin = "https://app.example";
+constexpr const char* kAdminPassword = "correct horse battery staple";
+
+boost::json::object json(const HttpResult& r) {
+  boost::json::value v = boost::json::parse(r.body);
+  return v.is_object() ? v.as_object() : boost::json::object{{"array", v}};
+}
+std::string text(const boost::json::value& v) { return std::string(v.as_string()); }
+std::string code_of(const HttpResult& r) {
+  const boost::json::object o = json(r);
+  return o.contains("error_code") ? text(o.at("error_code")) : "";
+}
+std::string b64(const std::string& bytes) { return keyd::base64url_encode(bytes); }
+std::string unb64(std::string text) {
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (char& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return *keyd::base64url_decode(text);
+}
+std::string hex(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  }
+  return out;
+}
+boost::json::object claims_of(const std::string& jwt) {
+  const std::size_t a = jwt.find('.');
+  const std::size_t b = jwt.find('.', a + 1);
+  return boost::json::parse(*keyd::base64url_decode(jwt.substr(a + 1, b - a - 1))).as_object();
+}
+bool amr_has(const boost::json::object& claims, const std::string& method) {
+  for (const boost::json::value& m : claims.at("amr").as_array()) {
+    if (m.as_object().at("method").as_string() == method) return true;
+  }
+  return false;
+}
+
+class AuthdPasskeys : public ::testing::Test {
+ protected:
+  void start(const std::vector<std::pair<std::string, std::string>>& project_settings) {
+    keyd = a.start_keyd();
+    config = a.write_config("authd.yaml", a.authd_yaml());
+    for (const auto& [ref, passkey] : project_settings) {
+      projects[ref] = create_project(ref, true, config);
+      ASSERT_FALSE(projects[ref].publishable_key.empty());
+      const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", ref,
+                                    "passkey=" + passkey});
+      ASSERT_EQ(set.first, 0) << set.second;
+    }
+  }
+  void start_authd() {
+    authd = a.start_authd({}, config);
+    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
+  }
+  HttpResult call(const std::string& ref, const std::string& method, const std::string& path,
+                  const std::string& body = "", std::vector<std::string> headers = {}) const {
+    headers.push_back("apikey: " + projects.at(ref).publishable_key);
+    return api(a, method, "/projects/" + ref + "/auth/v1" + path, body, headers);
+  }
+  HttpResult admin(const std::string& method, const std::string& path, const std::string& body = "",
+                   std::vector<std::string> headers = {}) const {
+    headers.push_back("Content-Type: application/json");
+    return https_request(method, "https://localhost:" + std::to_string(a.admin_port) + "/admin/v1" + path,
+                         a.cert_file, body, headers);
+  }
+  // A signed-in user (debug project: the code is 1234).
+  boost::json::object user_session(const std::string& ref, const std::string& email) const {
+    EXPECT_EQ(call(ref, "POST", "/otp", R"({"email": ")" + email + "\"}").status, 200);
+    const HttpResult v = call(ref, "POST", "/verify", R"({"type": "email", "email": ")" + email + R"(", "token": "1234"})");
+    EXPECT_EQ(v.status, 200) << v.body;
+    return json(v);
+  }
+  static std::string bearer(const boost::json::object& session) {
+    return "Authorization: Bearer " + text(session.at("access_token"));
+  }
+  static std::string user_id(const boost::json::object& session) { return text(session.at("user").at("id")); }
+
+  // Options, then the authenticator's answer, registered for `session`.
+  HttpResult register_with(const std::string& ref, const boost::json::object& session, SoftAuthenticator& device,
+                           const std::string& origin = kOrigin) const {
+    const HttpResult options = call(ref, "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+    EXPECT_EQ(options.status, 200) << options.body;
+    const std::string challenge = text(json(options).at("challenge"));
+    return call(ref, "POST", "/passkeys/registration/verify", boost::json::serialize(device.registration(challenge, origin)),
+                {bearer(session)});
+  }
+  std::string sign_in_challenge(const std::string& ref, const std::string& body = "{}") const {
+    const HttpResult options = call(ref, "POST", "/passkeys/authentication/options", body);
+    EXPECT_EQ(options.status, 200) << options.body;
+    return text(json(options).at("challenge"));
+  }
+  HttpResult sign_in_with(const std::string& ref, const boost::json::object& assertion,
+                          std::vector<std::string> headers = {}) const {
+    return call(ref, "POST", "/passkeys/authentication/verify", boost::json::serialize(assertion), headers);
+  }
+  std::string passkeys_of(const std::string& user) const {
+    return a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE user_id = '" + user + "'");
+  }
+
+  Appliance a;
+  std::unique_ptr<ChildProcess> keyd;
+  std::unique_ptr<ChildProcess> authd;
+  std::string config;
+  std::map<std::string, TestProject> projects;
+};
+
+constexpr const char* kAppPasskey = R"({"rp_id": "localhost", "origins": ["https://app.example"]})";
+
+// ---- the real vectors, through the endpoints --------------------------
+
+struct Vector {
+  std::string file;
+  std::string ref;
+  boost::json::object data;
+};
+
+std::vector<Vector> load_vectors() {
+  std::vector<Vector> out;
+  const std::filesystem::path dir = std::filesystem::path(ORBITNEST_SOURCE_DIR) / "tests/data/webauthn-vectors";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    std::stringstream s;
+    s << in.rdbuf();
+    Vector v{entry.path().filename().string(), "", boost::json::parse(s.str()).as_object()};
+    std::string id = entry.path().filename().string().substr(0, 3);
+    for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    v.ref = "vec" + id;
+    out.push_back(std::move(v));
+  }
+  std::sort(out.begin(), out.end(), [](const Vector& x, const Vector& y) { return x.file < y.file; });
+  return out;
+}
+
+std::string settings_for(const boost::json::object& expected) {
+  boost::json::array origins;
+  if (expected.at("origin").is_string()) {
+    origins.push_back(expected.at("origin"));
+  } else {
+    origins = expected.at("origin").as_array();
+  }
+  return boost::json::serialize(boost::json::object{
+      {"rp_id", expected.at("rpId")},
+      {"origins", origins},
+      {"user_verification", expected.at("requireUserVerification").as_bool() ? "required" : "preferred"},
+      {"resident_key", "preferred"}});
+}
+
+TEST_F(AuthdPasskeys, EveryVectorGetsItsVerdictThroughTheEndpoints) {
+  const std::vector<Vector> vectors = load_vectors();
+  ASSERT_EQ(vectors.size(), 26u);
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const Vector& v : vectors) {
+    settings.emplace_back(v.ref, settings_for(v.data.at("expected").as_object()));
+  }
+  start(settings);
+  start_authd();
+  for (const Vector& v : vectors) {
+    SCOPED_TRACE(v.file);
+    const boost::json::object& expected = v.data.at("expected").as_object();
+    const boost::json::object& credential = v.data.at("credential").as_object();
+    const bool accept = v.data.at("expectedResult").at("result").as_string() == "accept";
+    const boost::json::object session = user_session(v.ref, "owner@" + v.ref + ".example");
+    const std::string user = user_id(session);
+    const std::string challenge = text(expected.at("challenge"));
+    if (v.data.at("ceremony").as_string() == "registration") {
+      // The ceremony authd would have issued to this user.
+      a.db->exec("INSERT INTO auth.webauthn_challenges (challenge, realm_ref, kind, user_id, expires_at) VALUES ('" +
+                 challenge + "', 'project:" + v.ref + "', 'registration', '" + user + "', now() + interval '5 min')");
+      const HttpResult r =
+          call(v.ref, "POST", "/passkeys/registration/verify", boost::json::serialize(credential), {bearer(session)});
+      if (accept) {
+        EXPECT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(text(json(r).at("credential_id")),
+                  b64(unb64(text(v.data.at("expectedResult").at("credentialId")))));
+        EXPECT_EQ(passkeys_of(user), "1");
+      } else {
+        EXPECT_EQ(r.status, 400) << r.body;
+        EXPECT_TRUE(code_of(r).rfind("webauthn_", 0) == 0) << r.body;
+        EXPECT_EQ(passkeys_of(user), "0");
+      }
+      continue;
+    }
+    // An assertion: the stored credential as registration left it, and
+    // the sign-in ceremony that named this user.
+    const boost::json::object& stored = v.data.at("storedCredential").as_object();
+    const std::string auth_data = unb64(text(credential.at("response").at("authenticatorData")));
+    const bool backup_eligible = (static_cast<unsigned char>(auth_data[32]) & 0x08) != 0;
+    const boost::json::value* handle = credential.at("response").as_object().if_contains("userHandle");
+    const std::string user_handle = handle != nullptr && handle->is_string() ? hex(unb64(text(*handle)))
+                                                                             : "";
+    // Two vectors share a credential (A04, X03): one row at a time.
+    a.db->exec("DELETE FROM auth.passkeys WHERE credential_id = decode('" + hex(unb64(text(stored.at("credentialId")))) +
+               "', 'hex')");
+    a.db->exec("INSERT INTO auth.passkeys (id, user_id, credential_id, public_key_cose, sign_count, user_handle, "
+               "backup_eligible) VALUES (gen_random_uuid(), '" + user + "', decode('" +
+               hex(unb64(text(stored.at("credentialId")))) + "', 'hex'), decode('" +
+               hex(unb64(text(stored.at("publicKeyCOSE")))) + "', 'hex'), " +
+               std::to_string(stored.at("signCount").to_number<std::int64_t>()) + ", " +
+               (user_handle.empty() ? "decode(replace('" + user + "', '-', ''), 'hex')" : "decode('" + user_handle + "', 'hex')") +
+               ", " + (backup_eligible ? "true" : "false") + ")");
+    a.db->exec("INSERT INTO auth.webauthn_challenges (challenge, realm_ref, kind, user_id, expires_at) VALUES ('" +
+               challenge + "', 'project:" + v.ref + "', 'authentication', '" + user + "', now() + interval '5 min')");
+    const HttpResult r = sign_in_with(v.ref, credential);
+    const std::string count = a.db->scalar("SELECT sign_count FROM auth.passkeys WHERE user_id = '" + user + "'");
+    if (accept) {
+      ASSERT_EQ(r.status, 200) << r.body;
+      const boost::json::object claims = claims_of(text(json(r).at("access_token")));
+      EXPECT_EQ(text(claims.at("sub")), user);
+      EXPECT_TRUE(amr_has(claims, "webauthn"));
+      const bool uv = (static_cast<unsigned char>(auth_data[32]) & 0x04) != 0;
+      EXPECT_EQ(text(claims.at("aal")), uv ? "aal2" : "aal1");
+      EXPECT_EQ(count, std::to_string(v.data.at("expectedResult").at("newSignCount").to_number<std::int64_t>()));
+    } else {
+      EXPECT_EQ(r.status, 400) << r.body;
+      EXPECT_TRUE(code_of(r).rfind("webauthn_", 0) == 0) << r.body;
+      EXPECT_EQ(count, std::to_string(stored.at("signCount").to_number<std::int64_t>()));  // nothing changed
+      EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.sessions WHERE user_id = '" + user + "'"), "1");
+    }
+  }
+}
+
+// ---- a software authenticator, honest and not -------------------------
+
+class AuthdPasskeyAttacks : public AuthdPasskeys {
+ protected:
+  void SetUp() override {
+    start({{"alpha", kAppPasskey}, {"beta", kAppPasskey}});
+    start_authd();
+  }
+};
+
+TEST_F(AuthdPasskeyAttacks, RegisterThenSignInToAal2) {
+  const boost::json::object session = user_session("alpha", "ada@example.com");
+  const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+  ASSERT_EQ(options.status, 200) << options.body;
+  const boost::json::object o = json(options);
+  EXPECT_EQ(text(o.at("rp").at("id")), "localhost");
+  EXPECT_EQ(text(o.at("user").at("name")), "ada@example.com");
+  EXPECT_EQ(text(o.at("authenticatorSelection").at("userVerification")), "required");
+  SoftAuthenticator device("localhost");
+  const HttpResult reg = call("alpha", "POST", "/passkeys/registration/verify",
+                              boost::json::serialize(device.registration(text(o.at("challenge")), kOrigin)),
+                              {bearer(session)});
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  EXPECT_EQ(text(json(reg).at("credential_id")), device.credential_id_b64());
+  // The same device again: listed in excludeCredentials, refused if it registers anyway.
+  const HttpResult again = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+  EXPECT_EQ(text(json(again).at("excludeCredentials").as_array()[0].at("id")), device.credential_id_b64());
+  const HttpResult dup = call("alpha", "POST", "/passkeys/registration/verify",
+                              boost::json::serialize(device.registration(text(json(again).at("challenge")), kOrigin)),
+                              {bearer(session)});
+  EXPECT_EQ(dup.status, 422);
+  EXPECT_EQ(code_of(dup), "webauthn_credential_exists");
+  // Discoverable sign-in (no user named): the user handle names the user.
+  const std::string challenge = sign_in_challenge("alpha");
+  const HttpResult in = sign_in_with("alpha", device.assertion(challenge, kOrigin, unb64(text(o.at("user").at("id")))));
+  ASSERT_EQ(in.status, 200) << in.body;
+  const boost::json::object claims = claims_of(text(json(in).at("access_token")));
+  EXPECT_EQ(text(claims.at("aal")), "aal2");
+  EXPECT_TRUE(amr_has(claims, "webauthn"));
+  EXPECT_EQ(call("alpha", "GET", "/user", "", {bearer(json(in))}).status, 200);
+  // By email: allowCredentials lists the user's passkey.
+  const HttpResult named = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "ADA@example.com"})");
+  EXPECT_EQ(text(json(named).at("allowCredentials").as_array()[0].at("id")), device.credential_id_b64());
+  const HttpResult list = call("alpha", "GET", "/passkeys", "", {bearer(session)});
+  ASSERT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("\"last_used_at\":\"20"), std::string::npos) << list.body;
+}
+
+TEST_F(AuthdPasskeyAttacks, ReplayedExpiredAndForeignCeremoniesAreRefused) {
+  const boost::json::object session = user_session("alpha", "bob@example.com");
+  const std::string user = user_id(session);
+  SoftAuthenticator device("localhost");
+  ASSERT_EQ(register_with("alpha", session, device).status, 200);
+  const std::string handle = unb64(b64(std::string()));  // discoverable needs the handle:
+  const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+  const std::string user_handle = unb64(text(json(options).at("user").at("id")));
+
+  // Replay: the same assertion twice; the second finds no ceremony.
+  const boost::json::object assertion = device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle);
+  EXPECT_EQ(sign_in_with("alpha", assertion).status, 200);
+  const HttpResult replay = sign_in_with("alpha", assertion);
+  EXPECT_EQ(replay.status, 400);
+  EXPECT_EQ(code_of(replay), "webauthn_challenge_not_found");
+
+  // Expired (5 minutes): refused, and spent.
+  const std::string old = sign_in_challenge("alpha");
+  a.db->exec("UPDATE auth.webauthn_challenges SET expires_at = now() - interval '1 s' WHERE challenge = '" + old + "'");
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(old, kOrigin, user_handle))), "webauthn_challenge_expired");
+
+  // Another origin: refused; the challenge is spent by the attempt.
+  const std::string c1 = sign_in_challenge("alpha");
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(c1, "https://evil.example", user_handle))),
+            "webauthn_origin_mismatch");
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(c1, kOrigin, user_handle))), "webauthn_challenge_not_found");
+
+  // Another rp id (the authenticator's scope for evil.example).
+  device.rp_id = "evil.example";
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle))),
+            "webauthn_rp_id_mismatch");
+  device.rp_id = "localhost";
+
+  // Tampered authenticatorData: the counter changed after signing.
+  boost::json::object tampered = device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle);
+  std::string ad = unb64(text(tampered.at("response").at("authenticatorData")));
+  ad[36] = static_cast<char>(ad[36] + 7);
+  tampered["response"].as_object()["authenticatorData"] = b64(ad);
+  EXPECT_EQ(code_of(sign_in_with("alpha", tampered)), "webauthn_verification_failed");
+
+  // Another credential's signature over this credential's id.
+  SoftAuthenticator other("localhost");
+  device.signer = &other;
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle))),
+            "webauthn_verification_failed");
+  device.signer = nullptr;
+
+  // No user verification where the realm requires it.
+  device.flags = SoftAuthenticator::kUp;
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle))),
+            "webauthn_user_not_verified");
+  device.flags = SoftAuthenticator::kUp | SoftAuthenticator::kUv;
+
+  // A counter that goes back: a cloned authenticator.
+  device.counter = 0;
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle))),
+            "webauthn_sign_count_regressed");
+
+  // A discoverable sign-in without the user handle, or with another user's.
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, std::nullopt))),
+            "webauthn_credential_not_found");
+  device.counter = 100;
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, std::string(16, 'x')))),
+            "webauthn_credential_not_found");
+
+  // Nothing of these changed the passkey or made a session: one from the
+  // OTP sign-in, one from the one good passkey sign-in.
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.sessions WHERE user_id = '" + user + "'"), "2");
+  EXPECT_EQ(a.db->scalar("SELECT sign_count FROM auth.passkeys WHERE user_id = '" + user + "'"), "1");
+  (void)handle;
+}
+
+TEST_F(AuthdPasskeyAttacks, ACredentialOfAnotherRealmIsNotFound) {
+  const boost::json::object session = user_session("alpha", "carol@example.com");
+  SoftAuthenticator device("localhost");
+  ASSERT_EQ(register_with("alpha", session, device).status, 200);
+  const std::string user_handle =
+      unb64(text(json(call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)})).at("user").at("id")));
+  // Project beta (same rp id, same origin): alpha's credential is not beta's.
+  const HttpResult other = sign_in_with("beta", device.assertion(sign_in_challenge("beta"), kOrigin, user_handle));
+  EXPECT_EQ(other.status, 400);
+  EXPECT_EQ(code_of(other), "webauthn_credential_not_found");
+  // A ceremony of alpha cannot be spent on beta either.
+  const HttpResult crossed = sign_in_with("beta", device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle));
+  EXPECT_EQ(code_of(crossed), "webauthn_challenge_not_found");
+  // The admin API: neither alpha's credential nor its ceremonies.
+  const HttpResult options = admin("POST", "/passkeys/authentication/options", "{}");
+  ASSERT_EQ(options.status, 200) << options.body;
+  const HttpResult at_admin = admin("POST", "/passkeys/authentication/verify",
+                                    boost::json::serialize(device.assertion(text(json(options).at("challenge")),
+                                                                            "https://localhost:" + std::to_string(a.admin_port),
+                                                                            user_handle)));
+  EXPECT_EQ(code_of(at_admin), "webauthn_credential_not_found");
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.admin_sessions"), "0");
+}
+
+TEST_F(AuthdPasskeyAttacks, RevokingNeedsAal2AndEndsItsSessions) {
+  const boost::json::object otp_session = user_session("alpha", "dan@example.com");
+  const std::string user = user_id(otp_session);
+  SoftAuthenticator device("localhost");
+  const HttpResult reg = register_with("alpha", otp_session, device);
+  ASSERT_EQ(reg.status, 200);
+  const std::string passkey = text(json(reg).at("id"));
+  const std::string handle =
+      unb64(text(json(call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(otp_session)})).at("user").at("id")));
+  // An aal1 session (a mailed code) cannot revoke: a stolen one must not strip the owner's passkeys.
+  const HttpResult weak = call("alpha", "DELETE", "/passkeys/" + passkey, "", {bearer(otp_session)});
+  EXPECT_EQ(weak.status, 403);
+  EXPECT_EQ(code_of(weak), "insufficient_aal");
+  // Renaming is fine at aal1.
+  const HttpResult renamed = call("alpha", "PATCH", "/passkeys/" + passkey, R"({"friendly_name": "Laptop"})",
+                                  {bearer(otp_session)});
+  EXPECT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(text(json(renamed).at("friendly_name")), "Laptop");
+  // A passkey sign-in (aal2), and a step-up of the OTP session by a fresh assertion.
+  const HttpResult signed_in = sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+  ASSERT_EQ(signed_in.status, 200);
+  const HttpResult raised =
+      sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle), {bearer(otp_session)});
+  ASSERT_EQ(raised.status, 200) << raised.body;
+  EXPECT_EQ(text(claims_of(text(json(raised).at("access_token"))).at("aal")), "aal2");
+  EXPECT_EQ(text(claims_of(text(json(raised).at("access_token"))).at("session_id")),
+            text(claims_of(text(otp_session.at("access_token"))).at("session_id")));
+  // Another user's Bearer with this passkey: refused.
+  const boost::json::object eve = user_session("alpha", "eve@example.com");
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle), {bearer(eve)})),
+            "webauthn_user_mismatch");
+  // Revoke with the raised session: recorded; the passkey's own session ends; it signs in no more.
+  EXPECT_EQ(call("alpha", "DELETE", "/passkeys/" + passkey, "", {"Authorization: Bearer " + text(json(raised).at("access_token"))}).status, 200);
+  EXPECT_EQ(a.db->scalar("SELECT revoked_by FROM auth.passkey_revocations WHERE passkey_id = '" + passkey + "'"), "user");
+  EXPECT_EQ(call("alpha", "GET", "/user", "", {bearer(json(signed_in))}).status, 403);
+  EXPECT_EQ(call("alpha", "GET", "/user", "", {"Authorization: Bearer " + text(json(raised).at("access_token"))}).status, 200);
+  EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle))),
+            "webauthn_credential_not_found");
+  EXPECT_EQ(passkeys_of(user), "0");
+}
+
+TEST_F(AuthdPasskeyAttacks, AdminsUsePasskeysAndManageUsersPasskeys) {
+  ASSERT_EQ(run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin create \"$3\"", "sh",
+                         ORBITNEST_AUTHD_BIN, config, "root@example.com"},
+                        {{"PW", kAdminPassword}})
+                .first,
+            0);
+  const HttpResult pw = admin("POST", "/token?grant_type=password",
+                              R"({"email": "root@example.com", "password": ")" + std::string(kAdminPassword) + "\"}");
+  ASSERT_EQ(pw.status, 200) << pw.body;
+  const std::string admin_origin = "https://localhost:" + std::to_string(a.admin_port);
+  const HttpResult options = admin("POST", "/passkeys/registration/options", "{}", {bearer(json(pw))});
+  ASSERT_EQ(options.status, 200) << options.body;
+  SoftAuthenticator key("localhost");
+  ASSERT_EQ(admin("POST", "/passkeys/registration/verify",
+                  boost::json::serialize(key.registration(text(json(options).at("challenge")), admin_origin)),
+                  {bearer(json(pw))})
+                .status,
+            200);
+  const std::string handle = unb64(text(json(options).at("user").at("id")));
+  // A project's origin is not the admins'.
+  const HttpResult start = admin("POST", "/passkeys/authentication/options", "{}");
+  EXPECT_EQ(code_of(admin("POST", "/passkeys/authentication/verify",
+                          boost::json::serialize(key.assertion(text(json(start).at("challenge")), kOrigin, handle)))),
+            "webauthn_origin_mismatch");
+  const HttpResult start2 = admin("POST", "/passkeys/authentication/options", "{}");
+  const HttpResult in = admin("POST", "/passkeys/authentication/verify",
+                              boost::json::serialize(key.assertion(text(json(start2).at("challenge")), admin_origin, handle)));
+  ASSERT_EQ(in.status, 200) << in.body;
+  const boost::json::object claims = claims_of(text(json(in).at("access_token")));
+  EXPECT_EQ(text(claims.at("aal")), "aal2");
+  EXPECT_EQ(text(claims.at("aud")), "orbitnest-admin");
+  // The admin's passkey does not sign in to a project.
+  EXPECT_EQ(code_of(sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle))),
+            "webauthn_credential_not_found");
+
+  // A project user's passkeys, listed and revoked by the admin (aal2).
+  const boost::json::object user = user_session("alpha", "fay@example.com");
+  SoftAuthenticator phone("localhost");
+  const HttpResult reg = register_with("alpha", user, phone);
+  ASSERT_EQ(reg.status, 200);
+  const std::string base = "/projects/alpha/users/" + user_id(user) + "/passkeys";
+  EXPECT_EQ(admin("GET", base, "", {bearer(json(pw))}).status, 403);  // a password-only admin session is aal1
+  const HttpResult list = admin("GET", base, "", {bearer(json(in))});
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find(phone.credential_id_b64()), std::string::npos);
+  EXPECT_EQ(admin("GET", "/projects/beta/users/" + user_id(user) + "/passkeys", "", {bearer(json(in))}).body, "[]");
+  const std::string id = text(json(reg).at("id"));
+  EXPECT_EQ(admin("DELETE", base + "/" + id, "", {bearer(json(in))}).status, 200);
+  EXPECT_EQ(a.db->scalar("SELECT revoked_by FROM auth.passkey_revocations WHERE passkey_id = '" + id + "'"),
+            "admin:" + text(claims.at("sub")));
+  EXPECT_EQ(passkeys_of(user_id(user)), "0");
+}
+
+TEST_F(AuthdPasskeyAttacks, MobileAppFilesComeFromTheSettings) {
+  const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", "alpha",
+                                R"(passkey={"rp_id": "localhost", "origins": ["https://app.example"], "android_apps": [{"package_name": "com.example.app", "sha256_cert_fingerprints": ["30:B2:F3:0E:F6:31:43:81:0A:4F:00:BA:53:A6:55:56:B1:50:B4:7F:06:71:5F:B5:77:8E:38:14:AF:47:BD:A2"]}], "apple_app_ids": ["TEAM123.com.example.app"]})"});
+  ASSERT_EQ(set.first, 0) << set.second;
+  // Settings are cached for a few seconds.
+  HttpResult links;
+  for (int i = 0; i < 100; ++i) {
+    links = api(a, "GET", "/projects/alpha/.well-known/assetlinks.json");
+    if (links.body.find("com.example.app") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(links.status, 200);
+  EXPECT_NE(links.body.find("delegate_permission/common.get_login_creds"), std::string::npos) << links.body;
+  EXPECT_NE(links.body.find("30:B2:F3"), std::string::npos);
+  const HttpResult aasa = api(a, "GET", "/projects/alpha/.well-known/apple-app-site-association");
+  EXPECT_EQ(aasa.body, R"({"webcredentials":{"apps":["TEAM123.com.example.app"]}})");
+  // The app's signing certificate makes its origin acceptable.
+  const boost::json::object session = user_session("alpha", "gus@example.com");
+  SoftAuthenticator device("localhost");
+  EXPECT_EQ(register_with("alpha", session, device,
+                          "android:apk-key-hash:MLLzDvYxQ4EKTwC6U6ZVVrFQtH8GcV-1d444FK9HvaI").status,
+            200);
+  // A malformed setting is refused with a reason, the old one kept.
+  const auto bad = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", "alpha",
+                                R"(passkey={"origins": ["https://app.example/path"]})"});
+  EXPECT_NE(bad.first, 0);
+  EXPECT_NE(bad.second.find("passkey.origins"), std::string::npos) << bad.second;
+}
+
+}  // namespace
+}  // namespace orbitnest::test
