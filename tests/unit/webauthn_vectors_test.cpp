@@ -231,6 +231,21 @@ TEST(WebAuthnParsers, CoseKeysOutsideTheOfferedAlgorithmsAreRefused) {
   EXPECT_THROW(parse_cose_key("\xff"), WebAuthnError);
 }
 
+// libcbor is handed only complete, tag-free items with plausible counts
+// (it would allocate for a claimed count, and 0.8 leaks on half-loaded
+// maps and on tags: fuzz_webauthn found both).
+TEST(WebAuthnParsers, CborIsCheckedBeforeLibcborLoadsIt) {
+  EXPECT_EQ(load_cbor_exact(std::string("\xbb\x00\x00\x00\x10\x00\x00\x00\x00", 9)), nullptr);  // 2^36 pairs
+  EXPECT_EQ(load_cbor_exact(std::string("\x9a\x7f\xff\xff\xff", 5)), nullptr);                    // 2^31 items
+  EXPECT_EQ(load_cbor_exact(std::string("\xa2\x01\x02\x03", 4)), nullptr);                         // a pair short
+  EXPECT_EQ(load_cbor_exact(std::string("\xc3\x41\x01", 3)), nullptr);                               // a tag
+  EXPECT_EQ(load_cbor_exact(std::string("\x9f\x01\xff", 3)), nullptr);                               // indefinite
+  EXPECT_EQ(load_cbor_exact(std::string("\xa1\x01\x02\x00", 4)), nullptr);                         // trailing byte
+  const CborItem ok = load_cbor_exact(std::string("\xa2\x01\x82\x01\xa0\x03\x40", 7));  // {1: [1, {}], 3: h''}
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(cbor_map_size(ok.get()), 2u);
+}
+
 TEST(WebAuthnParsers, ResponsesWithBadMembersAreRefused) {
   const boost::json::object good = load(kVectors / "A01-auth-es256-localhost.json").at("credential").as_object();
   EXPECT_NO_THROW(read_assertion_response(good));
