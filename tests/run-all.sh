@@ -5,14 +5,16 @@
 #   1. unit tests under ASan+UBSan
 #   2. each fuzzer for a bounded time
 #   3. all tests (unit, integration, hardening, systemd) on the normal build
-#   4. a scan of every log of the run for the secrets the tests used
+#   4. the Debian package: a Release build with Debian's default flags,
+#      cpack -G DEB, lintian, install/upgrade/remove/purge in a clean root
+#   5. a scan of every log of the run for the secrets the tests used
 # Exits non-zero on any failure.
 #   ORBITNEST_FUZZ_SECONDS  time per fuzzer (default 20)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../config/local/lib.sh"
 
 require_root
-install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${E2E_PACKAGES[@]}" binutils clang-14 libclang-rt-14-dev opensc
+install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}" binutils clang-14 libclang-rt-14-dev opensc
 make_users
 
 SRC="$ORBITNEST_SRC"
@@ -85,6 +87,26 @@ if ! (cd "$SRC/build" && ctest -j "$(nproc)" --output-on-failure) | tee "$RUN_DI
   failed=1
 fi
 results+=("$(grep -E 'tests passed' "$RUN_DIR/ctest.txt" | tail -n 1)")
+
+say "the Debian package: Release build with dpkg-buildflags, cpack -G DEB, lintian, a clean Debian root"
+# The packager's build: Release, Debian's default flags (CPPFLAGS folded into
+# the compiler flags, as debhelper does for CMake), no test binaries; its
+# only test is the package test (tests/package, label package).
+if (
+  cd "$SRC"
+  CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+  CXXFLAGS="$(dpkg-buildflags --get CXXFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+  LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
+  export CFLAGS CXXFLAGS LDFLAGS
+  build "$SRC/build-pkg" -DCMAKE_BUILD_TYPE=Release -DORBITNEST_TESTS=OFF -DORBITNEST_PACKAGE_TEST=ON
+); then
+  if ! (cd "$SRC/build-pkg" && ctest -L package --output-on-failure) | tee "$RUN_DIR/ctest-package.txt"; then
+    failed=1
+  fi
+  results+=("$(grep -E 'tests passed' "$RUN_DIR/ctest-package.txt" | tail -n 1)")
+else
+  echo "the Release build with Debian's flags failed"; failed=1
+fi
 
 say "scanning every log of this run for the secrets the tests used"
 cp "$PG_DIR/postgres.log" "$ORBITNEST_TEST_LOGDIR/postgres.log" 2>/dev/null || true

@@ -14,6 +14,8 @@ BUILD_PACKAGES=(cmake make g++ pkg-config libbotan-2-dev libboost1.81-dev libboo
   libpqxx-dev libfido2-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libp11-kit-dev libidn2-dev libqrencode-dev libcbor-dev)
 RUNTIME_PACKAGES=(softhsm2 postgresql openssl curl util-linux passwd systemd)
+# The Debian package's test (tests/package): dpkg-buildflags and dpkg-shlibdeps, lintian, a clean root.
+PACKAGE_TEST_PACKAGES=(dpkg-dev lintian mmdebstrap)
 # The end-to-end tests' browser (tests/e2e/passkeys.test.mjs drives it with playwright-core).
 E2E_PACKAGES=(chromium)
 

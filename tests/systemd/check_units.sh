@@ -21,6 +21,13 @@ exposure() {  # exposure UNIT_FILE -> number like 0.4
     sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
 }
 
+# verify also looks up each Documentation= man page: ours from the source
+# tree, as the package installs them (keyd.8 and keydctl.8 beside keyd,
+# authd.8 beside authd), the system's from its own MANPATH.
+mkdir -p "$work/man/man8"
+cp "$src/../keyd/keyd.8" "$src/../keyd/keydctl.8" "$src/../authd/authd.8" "$work/man/man8/"
+export MANPATH="$work/man:$(manpath 2>/dev/null)"
+
 stage "$work/units"
 out=$(cd "$work/units" && systemd-analyze verify ./keyd.socket ./keyd.service ./authd.service 2>&1)
 rc=$?
