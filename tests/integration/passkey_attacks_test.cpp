@@ -1,0 +1,522 @@
+// Passkeys (#12) reviewed as an attacker would, through the real HTTPS
+// endpoints (keyd, Postgres, libfido2). Tests named DISABLED_... prove a
+// defect: each fails against the code as committed and carries a
+// "DEFECT:" comment; enable it with the fix. The others pin properties
+// that hold (ceremony binding, UV policy, replay races).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <botan/auto_rng.h>
+#include <botan/base32.h>
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+#include <botan/otp.h>
+#include <botan/pubkey.h>
+#include <botan/x509self.h>
+#include <cbor.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "keyd/keyring/base64url.h"
+#include "tests/support/authd_session.h"
+#include "tests/support/soft_authenticator.h"
+
+namespace orbitnest::test {
+namespace {
+
+constexpr const char* kOrigin = "https://app.example";
+constexpr const char* kAdminPassword = "correct horse battery staple";
+constexpr const char* kRequiredUv = R"({"rp_id": "localhost", "origins": ["https://app.example"]})";
+constexpr const char* kPreferredUv =
+    R"({"rp_id": "localhost", "origins": ["https://app.example"], "user_verification": "preferred"})";
+
+boost::json::object json(const HttpResult& r) {
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(r.body, ec);
+  if (ec) return boost::json::object{};
+  return v.is_object() ? v.as_object() : boost::json::object{{"array", v}};
+}
+std::string text(const boost::json::value& v) { return std::string(v.as_string()); }
+std::string code_of(const HttpResult& r) {
+  const boost::json::object o = json(r);
+  return o.contains("error_code") ? text(o.at("error_code")) : "";
+}
+std::string unb64(std::string s) {
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return *keyd::base64url_decode(s);
+}
+boost::json::object claims_of(const std::string& jwt) {
+  const std::size_t a = jwt.find('.');
+  const std::size_t b = jwt.find('.', a + 1);
+  return boost::json::parse(*keyd::base64url_decode(jwt.substr(a + 1, b - a - 1))).as_object();
+}
+std::string aal_of(const HttpResult& r) {
+  const boost::json::object o = json(r);
+  return o.contains("access_token") ? text(claims_of(text(o.at("access_token"))).at("aal")) : "";
+}
+std::string totp_code(const std::string& base32_secret) {
+  const Botan::secure_vector<std::uint8_t> seed = Botan::base32_decode(base32_secret);
+  Botan::TOTP totp(seed.data(), seed.size(), "SHA-1", 6, 30);
+  char code[8];
+  std::snprintf(code, sizeof(code), "%06u", static_cast<unsigned>(totp.generate_totp(std::chrono::system_clock::now())));
+  return code;
+}
+
+
+// A forged `packed` registration: any AAGUID, self attestation (signed by
+// the credential key) or "basic" with an x5c the attacker made up.
+std::string sha256(const std::string& data) {
+  const Botan::secure_vector<uint8_t> out = Botan::HashFunction::create_or_throw("SHA-256")->process(data);
+  return std::string(out.begin(), out.end());
+}
+std::string cbor_bytes(cbor_item_t* item) {
+  unsigned char* buffer = nullptr;
+  std::size_t size = 0;
+  const std::size_t length = cbor_serialize_alloc(item, &buffer, &size);
+  std::string out(reinterpret_cast<const char*>(buffer), length);
+  std::free(buffer);
+  cbor_decref(&item);
+  return out;
+}
+cbor_item_t* cint(std::int64_t v) {  // CTAP2 canonical widths: libfido2 ignores 64-bit COSE labels
+  return v >= 0 ? cbor_build_uint8(static_cast<std::uint8_t>(v)) : cbor_build_negint8(static_cast<std::uint8_t>(-1 - v));
+}
+cbor_item_t* cbstr(const std::string& s) { return cbor_build_bytestring(reinterpret_cast<cbor_data>(s.data()), s.size()); }
+void cput(cbor_item_t* map, cbor_item_t* k, cbor_item_t* v) { cbor_map_add(map, cbor_pair{cbor_move(k), cbor_move(v)}); }
+std::string der_sign(const Botan::ECDSA_PrivateKey& key, const std::string& data) {
+  Botan::AutoSeeded_RNG rng;
+  Botan::PK_Signer signer(key, rng, "EMSA1(SHA-256)", Botan::DER_SEQUENCE);
+  const std::vector<uint8_t> sig = signer.sign_message(reinterpret_cast<const uint8_t*>(data.data()), data.size(), rng);
+  return std::string(sig.begin(), sig.end());
+}
+boost::json::object forged_packed(const std::string& challenge, const std::string& aaguid_hex, bool with_x5c) {
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey credential(rng, Botan::EC_Group("secp256r1"));
+  const Botan::secure_vector<uint8_t> idv = rng.random_vec(32);
+  const std::string id(idv.begin(), idv.end());
+  const Botan::secure_vector<uint8_t> x = Botan::BigInt::encode_1363(credential.public_point().get_affine_x(), 32);
+  const Botan::secure_vector<uint8_t> y = Botan::BigInt::encode_1363(credential.public_point().get_affine_y(), 32);
+  cbor_item_t* cose = cbor_new_definite_map(5);
+  cput(cose, cint(1), cint(2));
+  cput(cose, cint(3), cint(-7));
+  cput(cose, cint(-1), cint(1));
+  cput(cose, cint(-2), cbstr(std::string(x.begin(), x.end())));
+  cput(cose, cint(-3), cbstr(std::string(y.begin(), y.end())));
+  std::string ad = sha256("localhost");
+  ad.push_back(static_cast<char>(0x01 | 0x04 | 0x40));
+  ad += std::string(4, '\0');
+  for (std::size_t i = 0; i + 1 < aaguid_hex.size(); i += 2) {
+    ad.push_back(static_cast<char>(std::stoi(aaguid_hex.substr(i, 2), nullptr, 16)));
+  }
+  ad.push_back(0);
+  ad.push_back(static_cast<char>(id.size()));
+  ad += id + cbor_bytes(cose);
+  const std::string cdj = client_data_json("webauthn.create", challenge, kOrigin);
+  cbor_item_t* stmt = cbor_new_definite_map(with_x5c ? 3 : 2);
+  cput(stmt, cbor_build_string("alg"), cint(-7));
+  if (with_x5c) {
+    Botan::ECDSA_PrivateKey attester(rng, Botan::EC_Group("secp256r1"));
+    Botan::X509_Cert_Options opts("YubiKey attestation/US/Yubico/Authenticator Attestation");
+    const Botan::X509_Certificate cert = Botan::X509::create_self_signed_cert(opts, attester, "SHA-256", rng);
+    const std::vector<uint8_t> der = cert.BER_encode();
+    cput(stmt, cbor_build_string("sig"), cbstr(der_sign(attester, ad + sha256(cdj))));
+    cbor_item_t* x5c = cbor_new_definite_array(1);
+    cbor_array_push(x5c, cbor_move(cbstr(std::string(der.begin(), der.end()))));
+    cput(stmt, cbor_build_string("x5c"), x5c);
+  } else {
+    cput(stmt, cbor_build_string("sig"), cbstr(der_sign(credential, ad + sha256(cdj))));
+  }
+  cbor_item_t* object = cbor_new_definite_map(3);
+  cput(object, cbor_build_string("fmt"), cbor_build_string("packed"));
+  cput(object, cbor_build_string("attStmt"), stmt);
+  cput(object, cbor_build_string("authData"), cbstr(ad));
+  const std::string id_b64 = keyd::base64url_encode(id);
+  return boost::json::object{
+      {"id", id_b64},
+      {"rawId", id_b64},
+      {"type", "public-key"},
+      {"response", boost::json::object{{"clientDataJSON", keyd::base64url_encode(cdj)},
+                                       {"attestationObject", keyd::base64url_encode(cbor_bytes(object))}}}};
+}
+
+class PasskeyAttacks : public ::testing::Test {
+ protected:
+  void start(const std::vector<std::pair<std::string, std::vector<std::string>>>& project_settings) {
+    keyd = a.start_keyd();
+    config = a.write_config("authd.yaml", a.authd_yaml());
+    for (const auto& [ref, settings] : project_settings) {
+      projects[ref] = create_project(ref, true, config);
+      ASSERT_FALSE(projects[ref].publishable_key.empty());
+      for (const std::string& setting : settings) {
+        const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", ref, setting});
+        ASSERT_EQ(set.first, 0) << set.second;
+      }
+    }
+    authd = a.start_authd({}, config);
+    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
+  }
+  HttpResult call(const std::string& ref, const std::string& method, const std::string& path,
+                  const std::string& body = "", std::vector<std::string> headers = {}) const {
+    headers.push_back("apikey: " + projects.at(ref).publishable_key);
+    return api(a, method, "/projects/" + ref + "/auth/v1" + path, body, headers);
+  }
+  HttpResult admin(const std::string& method, const std::string& path, const std::string& body = "",
+                   std::vector<std::string> headers = {}) const {
+    headers.push_back("Content-Type: application/json");
+    return https_request(method, "https://localhost:" + std::to_string(a.admin_port) + "/admin/v1" + path,
+                         a.cert_file, body, headers);
+  }
+  // A sign-in by mailed code (debug project: the code is 1234). Whoever
+  // reads the mailbox, or steals the resulting token, has this.
+  HttpResult code_sign_in(const std::string& ref, const std::string& email) const {
+    EXPECT_EQ(call(ref, "POST", "/otp", R"({"email": ")" + email + "\"}").status, 200);
+    return call(ref, "POST", "/verify", R"({"type": "email", "email": ")" + email + R"(", "token": "1234"})");
+  }
+  boost::json::object user_session(const std::string& ref, const std::string& email) const {
+    const HttpResult v = code_sign_in(ref, email);
+    EXPECT_EQ(v.status, 200) << v.body;
+    return json(v);
+  }
+  static std::string bearer(const boost::json::object& session) {
+    return "Authorization: Bearer " + text(session.at("access_token"));
+  }
+  static std::string user_id(const boost::json::object& session) { return text(session.at("user").at("id")); }
+
+  HttpResult register_with(const std::string& ref, const boost::json::object& session, SoftAuthenticator& device,
+                           std::string* user_handle = nullptr) const {
+    const HttpResult options = call(ref, "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+    if (options.status != 200) return options;
+    if (user_handle != nullptr) *user_handle = unb64(text(json(options).at("user").at("id")));
+    return call(ref, "POST", "/passkeys/registration/verify",
+                boost::json::serialize(device.registration(text(json(options).at("challenge")), kOrigin)),
+                {bearer(session)});
+  }
+  std::string sign_in_challenge(const std::string& ref, const std::string& body = "{}") const {
+    const HttpResult options = call(ref, "POST", "/passkeys/authentication/options", body);
+    EXPECT_EQ(options.status, 200) << options.body;
+    return text(json(options).at("challenge"));
+  }
+  HttpResult sign_in_with(const std::string& ref, const boost::json::object& assertion,
+                          std::vector<std::string> headers = {}) const {
+    return call(ref, "POST", "/passkeys/authentication/verify", boost::json::serialize(assertion), headers);
+  }
+  // TOTP enrolled and verified; returns the aal2 session (with recovery codes).
+  boost::json::object enroll_totp(const std::string& ref, const boost::json::object& session) const {
+    const HttpResult enrolled = call(ref, "POST", "/factors", R"({"factor_type": "totp"})", {bearer(session)});
+    EXPECT_EQ(enrolled.status, 200) << enrolled.body;
+    const std::string factor = text(json(enrolled).at("id"));
+    const std::string secret = text(json(enrolled).at("totp").at("secret"));
+    record_secret(secret);
+    const HttpResult challenge = call(ref, "POST", "/factors/" + factor + "/challenge", "{}", {bearer(session)});
+    EXPECT_EQ(challenge.status, 200) << challenge.body;
+    const HttpResult verified =
+        call(ref, "POST", "/factors/" + factor + "/verify",
+             R"({"challenge_id": ")" + text(json(challenge).at("id")) + R"(", "code": ")" + totp_code(secret) + "\"}",
+             {bearer(session)});
+    EXPECT_EQ(verified.status, 200) << verified.body;
+    EXPECT_EQ(aal_of(verified), "aal2");
+    return json(verified);
+  }
+
+  Appliance a;
+  std::unique_ptr<ChildProcess> keyd;
+  std::unique_ptr<ChildProcess> authd;
+  std::string config;
+  std::map<std::string, TestProject> projects;
+};
+
+// ---- defects ------------------------------------------------------------
+
+// DEFECT (high): registering a passkey needs only an aal1 session
+// (project_routes.cpp:42-43 Access::project_user; passkey_flows.cpp
+// passkey_registration_options/verify check no aal), whereas enrolling a
+// TOTP factor with a verified factor present needs aal2 (mfa_flows.cpp:138).
+// In a project with mfa_sign_in=aal1_session, someone with the user's
+// first factor only (mail code / password) registers their own UV passkey
+// and signs in with it at aal2: the user's TOTP is never asked for.
+TEST_F(PasskeyAttacks, DISABLED_Aal1SessionRegistersAPasskeyAndSkipsTheUsersTotp) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv), "mfa_sign_in=aal1_session"}}});
+  const boost::json::object owner = user_session("alpha", "vic@example.com");
+  const boost::json::object owner_aal2 = enroll_totp("alpha", owner);
+  // The attacker has the mailbox (or the password), not the TOTP seed.
+  const HttpResult stolen = code_sign_in("alpha", "vic@example.com");
+  ASSERT_EQ(stolen.status, 200) << stolen.body;
+  ASSERT_EQ(aal_of(stolen), "aal1");
+  EXPECT_EQ(call("alpha", "POST", "/factors/recovery_codes/regenerate", "{}", {bearer(json(stolen))}).status, 403);
+  SoftAuthenticator attacker("localhost");
+  std::string handle;
+  const HttpResult reg = register_with("alpha", json(stolen), attacker, &handle);
+  EXPECT_EQ(reg.status, 403) << "DEFECT: an aal1 session of a user with TOTP registered a passkey: " << reg.body;
+  EXPECT_EQ(code_of(reg), "insufficient_aal");
+  if (reg.status == 200) {
+    const HttpResult in = sign_in_with("alpha", attacker.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+    EXPECT_NE(aal_of(in), "aal2") << "DEFECT: aal2 without the user's TOTP";
+    if (in.status == 200) {
+      EXPECT_NE(call("alpha", "POST", "/factors/recovery_codes/regenerate", "{}", {bearer(json(in))}).status, 200)
+          << "DEFECT: the attacker's passkey session mints the victim's recovery codes";
+    }
+  }
+  (void)owner_aal2;
+}
+
+// DEFECT (high): same cause, default mfa_sign_in=challenge. A passkey user
+// without TOTP: a stolen aal1 session (mail code, token theft) is exactly
+// what revoke_passkey's comment says "must not strip the owner's passkeys".
+// It registers the attacker's passkey (aal1 is enough), signs in with it
+// (aal2), and revokes the owner's passkey.
+TEST_F(PasskeyAttacks, DISABLED_StolenAal1SessionAddsAPasskeyAndStripsTheOwners) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
+  const boost::json::object owner = user_session("alpha", "own@example.com");
+  SoftAuthenticator owners_key("localhost");
+  const HttpResult owners = register_with("alpha", owner, owners_key);
+  ASSERT_EQ(owners.status, 200) << owners.body;
+  const std::string owners_passkey = text(json(owners).at("id"));
+
+  const boost::json::object stolen = user_session("alpha", "own@example.com");
+  ASSERT_EQ(text(claims_of(text(stolen.at("access_token"))).at("aal")), "aal1");
+  EXPECT_EQ(code_of(call("alpha", "DELETE", "/passkeys/" + owners_passkey, "", {bearer(stolen)})), "insufficient_aal");
+  SoftAuthenticator attacker("localhost");
+  std::string handle;
+  const HttpResult reg = register_with("alpha", stolen, attacker, &handle);
+  EXPECT_EQ(reg.status, 403) << "DEFECT: an aal1 session added a passkey next to the owner's: " << reg.body;
+  if (reg.status == 200) {
+    const HttpResult in = sign_in_with("alpha", attacker.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+    ASSERT_EQ(in.status, 200) << in.body;
+    EXPECT_EQ(aal_of(in), "aal2");
+    const HttpResult strip = call("alpha", "DELETE", "/passkeys/" + owners_passkey, "", {bearer(json(in))});
+    EXPECT_NE(strip.status, 200) << "DEFECT: the stolen aal1 session ended up revoking the owner's passkey";
+  }
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE id = '" + owners_passkey + "'"), "1");
+}
+
+// DEFECT (high, admin realm): an admin whose second factor is a passkey
+// gets an aal1 session from the password alone (passkeys are not "verified
+// factors", so no challenge). With it an attacker who has only the admin
+// password registers a passkey (admin_routes.cpp:34-35, Access::admin),
+// signs in with it at aal2 and uses admin_aal2 routes over every project.
+TEST_F(PasskeyAttacks, DISABLED_AdminPasswordAloneReachesAal2ThroughANewPasskey) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
+  ASSERT_EQ(run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin create \"$3\"", "sh",
+                         ORBITNEST_AUTHD_BIN, config, "root@example.com"},
+                        {{"PW", kAdminPassword}})
+                .first,
+            0);
+  const std::string admin_origin = "https://localhost:" + std::to_string(a.admin_port);
+  const std::string password_body =
+      R"({"email": "root@example.com", "password": ")" + std::string(kAdminPassword) + "\"}";
+  auto register_admin_key = [&](const boost::json::object& session, SoftAuthenticator& key, std::string& handle) {
+    const HttpResult options = admin("POST", "/passkeys/registration/options", "{}", {bearer(session)});
+    if (options.status != 200) return options;
+    handle = unb64(text(json(options).at("user").at("id")));
+    return admin("POST", "/passkeys/registration/verify",
+                 boost::json::serialize(key.registration(text(json(options).at("challenge")), admin_origin)),
+                 {bearer(session)});
+  };
+  // The admin's own passkey, their second factor.
+  const HttpResult first = admin("POST", "/token?grant_type=password", password_body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  SoftAuthenticator admins_key("localhost");
+  std::string handle;
+  ASSERT_EQ(register_admin_key(json(first), admins_key, handle).status, 200);
+  const boost::json::object user = user_session("alpha", "someone@example.com");
+
+  // The attacker: the password, nothing else.
+  const HttpResult pw = admin("POST", "/token?grant_type=password", password_body);
+  ASSERT_EQ(pw.status, 200) << pw.body;
+  ASSERT_EQ(aal_of(pw), "aal1");
+  const std::string target = "/projects/alpha/users/" + user_id(user) + "/passkeys";
+  EXPECT_EQ(admin("GET", target, "", {bearer(json(pw))}).status, 403);
+  SoftAuthenticator attacker("localhost");
+  const HttpResult reg = register_admin_key(json(pw), attacker, handle);
+  EXPECT_EQ(reg.status, 403) << "DEFECT: an aal1 admin session added a passkey next to the admin's own: " << reg.body;
+  if (reg.status == 200) {
+    const HttpResult start = admin("POST", "/passkeys/authentication/options", "{}");
+    const HttpResult in = admin("POST", "/passkeys/authentication/verify",
+                                boost::json::serialize(attacker.assertion(text(json(start).at("challenge")),
+                                                                          admin_origin, handle)));
+    ASSERT_EQ(in.status, 200) << in.body;
+    EXPECT_EQ(aal_of(in), "aal2");
+    EXPECT_NE(admin("GET", target, "", {bearer(json(in))}).status, 200)
+        << "DEFECT: the admin password alone reached admin_aal2 routes";
+  }
+}
+
+// DEFECT (medium): authd/SECURITY.md promises "No enumeration", but
+// /passkeys/authentication/options with an email answers that user's
+// credential ids (passkey_flows.cpp passkey_authentication_options) and an
+// empty list for an unknown address: anyone with the publishable key (the
+// admin surface: anyone at all) learns which addresses have accounts with
+// passkeys, and their credential ids and transports.
+TEST_F(PasskeyAttacks, DISABLED_AuthenticationOptionsTellWhichAddressesHavePasskeys) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
+  const boost::json::object owner = user_session("alpha", "known@example.com");
+  SoftAuthenticator key("localhost");
+  ASSERT_EQ(register_with("alpha", owner, key).status, 200);
+  const HttpResult known = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "known@example.com"})");
+  const HttpResult unknown = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "nobody@example.com"})");
+  ASSERT_EQ(known.status, 200);
+  ASSERT_EQ(unknown.status, 200);
+  EXPECT_EQ(json(known).at("allowCredentials").as_array().size(), json(unknown).at("allowCredentials").as_array().size())
+      << "DEFECT: a registered address is told apart from an unknown one: " << known.body << " vs " << unknown.body;
+  EXPECT_EQ(known.body.find(key.credential_id_b64()), std::string::npos)
+      << "DEFECT: an unauthenticated caller reads the user's credential id";
+}
+
+// DEFECT (low): "revoking ends the sessions the passkey signed in" holds
+// only for sessions made in passkey_authentication_verify. A passkey
+// sign-in without UV for a user with TOTP goes through the MFA challenge
+// (sign_in.cpp finish_sign_in), whose session (mfa_flows.cpp verify_sign_in,
+// answer_session) is not linked to the passkey: revoking the passkey leaves
+// it (and its refresh token) alive. Same for a session raised by a
+// step-up assertion (raise_session).
+TEST_F(PasskeyAttacks, DISABLED_RevokingAPasskeyEndsTheSessionItStartedThroughTheMfaChallenge) {
+  start({{"alpha", {"passkey=" + std::string(kPreferredUv)}}});
+  const boost::json::object first = user_session("alpha", "mfa@example.com");
+  const boost::json::object strong = enroll_totp("alpha", first);
+  const std::string recovery = text(strong.at("recovery_codes").as_array()[0]);
+  SoftAuthenticator key("localhost");
+  key.flags = SoftAuthenticator::kUp;  // no UV: allowed by 'preferred'
+  std::string handle;
+  const HttpResult reg = register_with("alpha", strong, key, &handle);
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  const std::string passkey = text(json(reg).at("id"));
+  const HttpResult in = sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+  ASSERT_EQ(in.status, 200) << in.body;
+  ASSERT_TRUE(json(in).contains("challenge_token")) << in.body;
+  const HttpResult done = call("alpha", "POST", "/mfa/verify",
+                               R"({"challenge_token": ")" + text(json(in).at("challenge_token")) + R"(", "code": ")" +
+                                   recovery + "\"}");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(aal_of(done), "aal2");
+  ASSERT_EQ(call("alpha", "DELETE", "/passkeys/" + passkey, "", {bearer(json(done))}).status, 200);
+  EXPECT_EQ(call("alpha", "GET", "/user", "", {bearer(json(done))}).status, 403)
+      << "DEFECT: the session this passkey signed in outlives its revocation";
+}
+
+// DEFECT (low): passkey_realm.cpp passkey_json reports attestation_verified
+// true for attestation_type "self" and "basic", but with attestation
+// 'none'/'indirect' no chain is ever validated (relying_party.cpp calls
+// require_trusted_chain only for 'direct'), and the AAGUID (hence
+// authenticator_name) is the authenticator's unproven claim. A software
+// key therefore lists as "YubiKey 5 Series", attestation_verified: true,
+// to the user and to admins (admin_list_user_passkeys).
+TEST_F(PasskeyAttacks, DISABLED_ForgedPackedStatementsAreNotListedAsVerifiedAttestation) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
+  const boost::json::object s = user_session("alpha", "label@example.com");
+  {
+    const bool with_x5c = false;  // "basic" with a made-up certificate: see tests/unit/webauthn_attack_test.cpp
+    const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(s)});
+    ASSERT_EQ(options.status, 200);
+    const HttpResult reg = call("alpha", "POST", "/passkeys/registration/verify",
+                                boost::json::serialize(forged_packed(text(json(options).at("challenge")),
+                                                                     "cb69481e8ff7403993ec0a2729a154a8", with_x5c)),
+                                {bearer(s)});
+    ASSERT_EQ(reg.status, 200) << reg.body;
+    EXPECT_EQ(text(json(reg).at("authenticator_name")), "YubiKey 5 Series");
+    EXPECT_FALSE(json(reg).at("attestation_verified").as_bool())
+        << "DEFECT: a forged statement is listed as verified attestation: " << reg.body;
+  }
+}
+
+// ---- properties that hold ------------------------------------------------
+
+// 'preferred': a sign-in without UV is aal1 at most, and for a user with
+// TOTP it is only a challenge token (finish_sign_in); a step-up needs UV.
+TEST_F(PasskeyAttacks, WithoutUserVerificationNoAal2AndTheTotpChallenge) {
+  start({{"alpha", {"passkey=" + std::string(kPreferredUv)}}});
+  const boost::json::object plain = user_session("alpha", "plain@example.com");
+  SoftAuthenticator key("localhost");
+  key.flags = SoftAuthenticator::kUp;
+  std::string handle;
+  ASSERT_EQ(register_with("alpha", plain, key, &handle).status, 200);
+  const HttpResult in = sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+  ASSERT_EQ(in.status, 200) << in.body;
+  EXPECT_EQ(aal_of(in), "aal1");
+  const HttpResult step_up = sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle), {bearer(plain)});
+  EXPECT_EQ(code_of(step_up), "webauthn_user_not_verified");
+
+  const boost::json::object other = user_session("alpha", "totp@example.com");
+  const boost::json::object strong = enroll_totp("alpha", other);
+  SoftAuthenticator key2("localhost");
+  key2.flags = SoftAuthenticator::kUp;
+  std::string handle2;
+  ASSERT_EQ(register_with("alpha", strong, key2, &handle2).status, 200);
+  const HttpResult challenged = sign_in_with("alpha", key2.assertion(sign_in_challenge("alpha"), kOrigin, handle2));
+  ASSERT_EQ(challenged.status, 200) << challenged.body;
+  EXPECT_FALSE(json(challenged).contains("access_token")) << challenged.body;
+  EXPECT_TRUE(json(challenged).contains("challenge_token")) << challenged.body;
+}
+
+// A ceremony serves its kind, its realm and its user only.
+TEST_F(PasskeyAttacks, CeremoniesAreBoundToKindUserAndRealm) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}, {"beta", {"passkey=" + std::string(kRequiredUv)}}});
+  const boost::json::object x = user_session("alpha", "x@example.com");
+  const boost::json::object y = user_session("alpha", "y@example.com");
+  SoftAuthenticator xs("localhost"), ys("localhost");
+  std::string xh, yh;
+  ASSERT_EQ(register_with("alpha", x, xs, &xh).status, 200);
+  ASSERT_EQ(register_with("alpha", y, ys, &yh).status, 200);
+  // X's registration ceremony answered by Y (Y's Bearer): refused.
+  const HttpResult xo = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(x)});
+  SoftAuthenticator extra("localhost");
+  const HttpResult crossed = call("alpha", "POST", "/passkeys/registration/verify",
+                                  boost::json::serialize(extra.registration(text(json(xo).at("challenge")), kOrigin)),
+                                  {bearer(y)});
+  EXPECT_EQ(crossed.status, 400) << crossed.body;
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE user_id = '" + user_id(y) + "'"), "1");
+  // A registration challenge used as an authentication one.
+  const HttpResult xo2 = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(x)});
+  EXPECT_EQ(code_of(sign_in_with("alpha", xs.assertion(text(json(xo2).at("challenge")), kOrigin, xh))),
+            "webauthn_challenge_not_found");
+  // A sign-in that named X answered with Y's credential and Y's handle.
+  const std::string for_x = sign_in_challenge("alpha", R"({"email": "x@example.com"})");
+  EXPECT_EQ(code_of(sign_in_with("alpha", ys.assertion(for_x, kOrigin, yh))), "webauthn_credential_not_found");
+  // Y's credential with X's user handle (discoverable).
+  EXPECT_EQ(code_of(sign_in_with("alpha", ys.assertion(sign_in_challenge("alpha"), kOrigin, xh))),
+            "webauthn_credential_not_found");
+  // X's Bearer stepping up with Y's passkey.
+  EXPECT_EQ(code_of(sign_in_with("alpha", ys.assertion(sign_in_challenge("alpha"), kOrigin, yh), {bearer(x)})),
+            "webauthn_user_mismatch");
+  // Alpha's Bearer at beta's step-up.
+  const HttpResult foreign = sign_in_with("beta", xs.assertion(sign_in_challenge("beta"), kOrigin, xh), {bearer(x)});
+  EXPECT_EQ(foreign.status, 400) << foreign.body;
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.passkeys"), "2");
+}
+
+// One assertion raced twice, and two assertions with one counter value:
+// one sign-in each time (the challenge row is deleted once, the passkey
+// row is locked FOR UPDATE).
+TEST_F(PasskeyAttacks, RacedAssertionsSignInOnce) {
+  start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
+  const boost::json::object s = user_session("alpha", "race@example.com");
+  SoftAuthenticator key("localhost");
+  std::string handle;
+  ASSERT_EQ(register_with("alpha", s, key, &handle).status, 200);
+  for (int round = 0; round < 3; ++round) {
+    const boost::json::object one = key.assertion(sign_in_challenge("alpha"), kOrigin, handle);
+    std::atomic<int> ok{0};
+    std::thread t1([&] { ok += sign_in_with("alpha", one).status == 200; });
+    std::thread t2([&] { ok += sign_in_with("alpha", one).status == 200; });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(ok.load(), 1);
+    // A clone: two ceremonies, the same counter value.
+    const std::uint32_t counter = key.counter;
+    const boost::json::object c1 = key.assertion(sign_in_challenge("alpha"), kOrigin, handle);
+    key.counter = counter;
+    const boost::json::object c2 = key.assertion(sign_in_challenge("alpha"), kOrigin, handle);
+    std::atomic<int> ok2{0};
+    std::thread t3([&] { ok2 += sign_in_with("alpha", c1).status == 200; });
+    std::thread t4([&] { ok2 += sign_in_with("alpha", c2).status == 200; });
+    t3.join();
+    t4.join();
+    EXPECT_EQ(ok2.load(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace orbitnest::test
