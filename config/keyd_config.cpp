@@ -92,6 +92,8 @@ KeydConfig read(YamlMapReader& root) {
   {
     YamlMapReader st = root.map("state");
     cfg.state_directory = st.required_string("directory");
+    cfg.state_shared = st.boolean_or("shared", false);
+    cfg.state_refresh_ms = static_cast<int>(st.integer_or("refresh_ms", 1000, 0, 10000));
     st.finish();
   }
   {

@@ -78,7 +78,19 @@ struct KeydRotationConfig {
 struct KeydConfig {
   KeydSocketConfig socket;
   KeydHsmConfig hsm;
+  // The keyring state lives in the token (CKO_DATA objects); this folder
+  // keeps a local copy (keyrings.json: a backup, and the file an older
+  // keyd wrote, imported once into a token that holds no state yet).
   std::string state_directory;
+  // Other keyd share this token (several nodes, one HSM cluster): key
+  // labels get a random suffix, and keys no state names are destroyed only
+  // after rotation.verify_window_seconds, never at start (another node's
+  // write may be in flight). keyd/README.md "Several nodes".
+  bool state_shared = false;
+  // How old the state keyd signs and publishes with may be: at most this
+  // often keyd asks the token whether the state changed (writes always
+  // read it first). 0..10000 ms.
+  int state_refresh_ms = 1000;
   std::string audit_file;
   int audit_checkpoint_every = 100;
   int audit_summary_seconds = 300;

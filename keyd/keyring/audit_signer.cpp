@@ -1,21 +1,32 @@
 #include "keyd/keyring/audit_signer.h"
 
 #include "keyd/keyring/public_key_pem.h"
+#include "keyd/pkcs11/objects.h"
 #include "keyd/pkcs11/signing_key.h"
 
 namespace orbitnest::keyd {
 
 void AuditSigner::open(AuditLog& audit) {
-  {
+  m_label = m_registry.with_retries([&] {
     KeyringRegistry::Exclusive x = m_registry.exclusive();
     if (x.state().audit_key_version == 0) {
-      m_token.with_session(
+      const p11::KeyPair made = m_token.with_session(
           [&](p11::Session& s) { return p11::generate_signing_key(s, p11::Algorithm::es256, audit_key_label(1)); });
       x.state().audit_key_version = 1;
-      x.save();
+      try {
+        x.save();
+      } catch (const StateConflict&) {
+        // Another keyd on the token made the audit key first: one key per label.
+        m_token.with_session([&](p11::Session& s) {
+          p11::destroy_object(s, made.private_key);
+          p11::destroy_object(s, made.public_key);
+          return 0;
+        });
+        throw;
+      }
     }
-    m_label = audit_key_label(x.state().audit_key_version);
-  }
+    return audit_key_label(x.state().audit_key_version);
+  });
   audit.start_signing([this](std::string_view msg) { return sign(msg); }, m_label, public_key_pem());
 }
 

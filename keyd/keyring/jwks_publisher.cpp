@@ -8,14 +8,28 @@
 namespace orbitnest::keyd {
 
 std::string JwksPublisher::jwks(const std::string& keyring) {
-  {
-    const std::lock_guard lock(m_mutex);
-    const auto cached = m_cache.find(keyring);
-    if (cached != m_cache.end()) {
-      return cached->second;
-    }
+  m_registry.look_for(keyring);
+  try {
+    return build(keyring);
+  } catch (const KeyringRefused&) {
+    throw;
+  } catch (const std::exception&) {
+    // A key another keyd on the token retired since this one last looked
+    // (its state is at most state.refresh_ms old): look again, once.
+    m_registry.refresh(true);
+    return build(keyring);
   }
+}
+
+std::string JwksPublisher::build(const std::string& keyring) {
   return m_registry.read([&](const KeydStateFile& state) {
+    {
+      const std::lock_guard lock(m_mutex);
+      const auto cached = m_cache.find(keyring);
+      if (cached != m_cache.end() && cached->second.first == state.generation) {
+        return cached->second.second;
+      }
+    }
     const Keyring& ring = keyring_named(state, keyring);
     boost::json::array keys;
     for (const KeyState wanted : {KeyState::current, KeyState::next, KeyState::previous}) {
@@ -23,7 +37,7 @@ std::string JwksPublisher::jwks(const std::string& keyring) {
         if (v.state != wanted) {
           continue;
         }
-        const CK_OBJECT_HANDLE pub = m_handles.find(CKO_PUBLIC_KEY, signing_key_label(ring.name, v.version));
+        const CK_OBJECT_HANDLE pub = m_handles.find(CKO_PUBLIC_KEY, version_label(ring.name, v));
         const p11::PublicKey key =
             m_token.with_session([&](p11::Session& s) { return p11::read_public_key(s, ring.algorithm, pub); });
         keys.push_back(to_jwk(key, v.kid));
@@ -31,7 +45,7 @@ std::string JwksPublisher::jwks(const std::string& keyring) {
     }
     std::string out = boost::json::serialize(boost::json::object{{"keys", keys}});
     const std::lock_guard lock(m_mutex);
-    m_cache[keyring] = out;
+    m_cache[keyring] = {state.generation, out};
     return out;
   });
 }

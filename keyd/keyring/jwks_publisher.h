@@ -1,10 +1,13 @@
 #pragma once
 // The public keys of a keyring as a JWKS: current first, then next (so
 // verifiers know it before it signs), then previous (so tokens it signed
-// verify until they expire). Built once per change and cached.
+// verify until they expire). Built once per state generation and cached;
+// the state is at most state.refresh_ms older than the token's.
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "keyd/keyring/handle_cache.h"
 #include "keyd/keyring/keyring_registry.h"
@@ -25,11 +28,13 @@ class JwksPublisher final {
   void invalidate(const std::string& keyring);
 
  private:
+  std::string build(const std::string& keyring);
+
   p11::Token& m_token;
   HandleCache& m_handles;
   KeyringRegistry& m_registry;
   std::mutex m_mutex;
-  std::map<std::string, std::string> m_cache;  // keyring -> serialized JWKS
+  std::map<std::string, std::pair<std::uint64_t, std::string>> m_cache;  // keyring -> (generation, JWKS)
 };
 
 }  // namespace orbitnest::keyd

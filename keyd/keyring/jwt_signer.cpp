@@ -43,10 +43,11 @@ std::string JwtSigner::sign(const std::string& keyring, const std::string& claim
     std::string kid;
     std::string label;
   };
+  m_registry.look_for(keyring);
   const Current c = m_registry.read([&](const KeydStateFile& state) {
     const Keyring& ring = keyring_named(state, keyring);
     const KeyVersion* current = ring.find(KeyState::current);
-    return Current{policy_for(ring), ring.algorithm, current->kid, signing_key_label(keyring, current->version)};
+    return Current{policy_for(ring), ring.algorithm, current->kid, version_label(keyring, *current)};
   });
   const std::int64_t now = now_seconds();
   std::string payload;

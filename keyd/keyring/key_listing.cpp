@@ -20,6 +20,9 @@ std::vector<KeyInfo> KeyListing::list(const std::string& keyring_filter) {
   return m_registry.read([&](const KeydStateFile& state) {
     if (!keyring_filter.empty()) {
       (void)keyring_named(state, keyring_filter);  // refuses an unknown name
+  if (!keyring_filter.empty()) {
+    m_registry.look_for(keyring_filter);
+  }
     }
     std::vector<KeyInfo> out;
     for (const auto& [name, ring] : state.keyrings) {

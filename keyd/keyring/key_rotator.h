@@ -26,12 +26,16 @@ class KeyRotator final {
 
   // Refused while the next key is younger than
   // rotation.min_prepublish_seconds unless `force`. Answers the promoted,
-  // the new and the demoted key.
+  // the new and the demoted key. When another keyd sharing the token
+  // rotates the keyring while this one decides, that rotation counts and
+  // this one answers the keys as they are then.
   std::vector<KeyInfo> rotate(const std::string& keyring, bool force, const AuditEvent& requested_by);
   // Scheduled rotation and retirement of keys past their window.
   void run_schedule(std::int64_t now);
 
  private:
+  // What rotate() answers when another keyd rotated the keyring first.
+  std::vector<KeyInfo> already_rotated(const Keyring& ring);
   std::vector<KeyInfo> rotate_locked(KeyringRegistry::Exclusive& x, Keyring& ring, std::int64_t now);
   void retire_expired_locked(KeyringRegistry::Exclusive& x, std::int64_t now);
 

@@ -89,19 +89,24 @@ std::string serialize_state(const KeydStateFile& state) {
   for (const auto& [name, ring] : state.keyrings) {
     json::array versions;
     for (const KeyVersion& v : ring.versions) {
-      versions.push_back(json::object{{"version", v.version},
-                                      {"kid", v.kid},
-                                      {"state", key_state_name(v.state)},
-                                      {"created", v.created},
-                                      {"promoted", v.promoted},
-                                      {"demoted", v.demoted},
-                                      {"retired", v.retired}});
+      json::object o{{"version", v.version},
+                     {"kid", v.kid},
+                     {"state", key_state_name(v.state)},
+                     {"created", v.created},
+                     {"promoted", v.promoted},
+                     {"demoted", v.demoted},
+                     {"retired", v.retired}};
+      if (!v.label.empty()) {
+        o["label"] = v.label;
+      }
+      versions.push_back(std::move(o));
     }
     rings[name] = json::object{{"algorithm", p11::algorithm_info(ring.algorithm).jose_name},
                                {"issuer", ring.issuer},
                                {"versions", versions}};
   }
   const json::object root{{"format", 1},
+                          {"generation", state.generation},
                           {"keyrings", rings},
                           {"sealing", symmetric_to_json(state.sealing)},
                           {"pepper", symmetric_to_json(state.pepper)},
@@ -116,6 +121,9 @@ KeydStateFile parse_state(const std::string& text) {
       throw StateFileError("unsupported state file format");
     }
     KeydStateFile state;
+    if (const json::value* g = root.as_object().if_contains("generation")) {
+      state.generation = g->to_number<std::uint64_t>();  // absent in files older keyd wrote
+    }
     for (const auto& [name, ring_value] : root.at("keyrings").as_object()) {
       Keyring ring;
       ring.name = std::string(name);
@@ -134,6 +142,9 @@ KeydStateFile parse_state(const std::string& text) {
         kv.promoted = v.at("promoted").as_int64();
         kv.demoted = v.at("demoted").as_int64();
         kv.retired = v.at("retired").as_int64();
+        if (const json::value* label = v.as_object().if_contains("label")) {
+          kv.label = std::string(label->as_string());
+        }
         ring.versions.push_back(kv);
       }
       state.keyrings.emplace(ring.name, std::move(ring));
@@ -187,6 +198,9 @@ void save_state(const std::string& path, const KeydStateFile& state) {
 
 std::string signing_key_label(const std::string& keyring, int version) {
   return std::string(kSigningLabelPrefix) + keyring + ":v" + std::to_string(version);
+}
+std::string version_label(const std::string& keyring, const KeyVersion& v) {
+  return v.label.empty() ? signing_key_label(keyring, v.version) : v.label;
 }
 std::string sealing_key_label(int version) { return "orbitnest:seal:v" + std::to_string(version); }
 std::string pepper_key_label(int version) { return "orbitnest:pepper:v" + std::to_string(version); }

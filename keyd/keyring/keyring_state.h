@@ -26,6 +26,11 @@ struct KeyVersion {
   std::int64_t promoted = 0;  // became current at (0: never)
   std::int64_t demoted = 0;   // became previous at (0: never)
   std::int64_t retired = 0;   // unpublished and destroyed at (0: never)
+  // The key pair's HSM label; empty for keys made before labels were kept
+  // (their label is signing_key_label(keyring, version)). On a shared
+  // token labels carry a random suffix: two nodes may make version N of
+  // the same keyring at once.
+  std::string label;
 };
 
 struct Keyring {
@@ -47,6 +52,9 @@ struct SymmetricKeyVersions {
 };
 
 struct KeydStateFile {
+  // Bumped by every write; the token object of this state is labelled
+  // with it (keyd/keyring/token_state.h). 0: never written to a token.
+  std::uint64_t generation = 0;
   std::map<std::string, Keyring> keyrings;
   SymmetricKeyVersions sealing;
   SymmetricKeyVersions pepper;
@@ -66,6 +74,8 @@ void save_state(const std::string& path, const KeydStateFile& state);
 
 // HSM labels (and CKA_IDs) of the objects behind the state.
 std::string signing_key_label(const std::string& keyring, int version);
+// The label of `v`'s key pair in `keyring` (its own, or the legacy one).
+std::string version_label(const std::string& keyring, const KeyVersion& v);
 std::string sealing_key_label(int version);
 std::string pepper_key_label(int version);
 std::string audit_key_label(int version);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
+#include "keyd/pkcs11/objects.h"
 #include "keyd/pkcs11/secret_key.h"
 
 namespace orbitnest::keyd {
@@ -26,21 +28,36 @@ p11::SecretKeyKind kind_of(SymmetricPurpose purpose) {
 }  // namespace
 
 void SymmetricKeys::open() {
-  KeyringRegistry::Exclusive x = m_registry.exclusive();
-  bool changed = false;
-  for (const SymmetricPurpose purpose : kPurposes) {
-    SymmetricKeyVersions& v = versions_of(x.state(), purpose);
-    if (v.current == 0) {
-      m_token.with_session(
-          [&](p11::Session& s) { return p11::generate_secret_key(s, kind_of(purpose), label_of(purpose, 1)); });
-      v.current = 1;
-      v.versions = {1};
-      changed = true;
+  m_registry.with_retries([&] {
+    KeyringRegistry::Exclusive x = m_registry.exclusive();
+    std::vector<CK_OBJECT_HANDLE> made;
+    try {
+      for (const SymmetricPurpose purpose : kPurposes) {
+        SymmetricKeyVersions& v = versions_of(x.state(), purpose);
+        if (v.current == 0) {
+          made.push_back(m_token.with_session(
+              [&](p11::Session& s) { return p11::generate_secret_key(s, kind_of(purpose), label_of(purpose, 1)); }));
+          v.current = 1;
+          v.versions = {1};
+        }
+      }
+      if (!made.empty()) {
+        x.save();
+      }
+    } catch (const StateConflict&) {
+      // Another keyd on the token made them first (two nodes started at
+      // once on a new token): its keys are the ones; ours go, so that
+      // each label names one key.
+      m_token.with_session([&](p11::Session& s) {
+        for (const CK_OBJECT_HANDLE h : made) {
+          p11::destroy_object(s, h);
+        }
+        return 0;
+      });
+      throw;
     }
-  }
-  if (changed) {
-    x.save();
-  }
+    return 0;
+  });
 }
 
 SymmetricKey SymmetricKeys::current(SymmetricPurpose purpose) {

@@ -73,6 +73,38 @@ void destroy_object(Session& s, CK_OBJECT_HANDLE object) {
   check("C_DestroyObject", s.fn().C_DestroyObject(s.handle(), object));
 }
 
+std::vector<DataObjectRef> find_data_objects(Session& s, const std::string& application) {
+  AttributeList match;
+  match.add_ulong(CKA_CLASS, CKO_DATA).add_bool(CKA_TOKEN, true).add_bytes(CKA_APPLICATION, application);
+  std::vector<DataObjectRef> out;
+  for (const CK_OBJECT_HANDLE h : find_objects(s, match)) {
+    try {
+      out.push_back(DataObjectRef{h, get_attribute(s, h, CKA_LABEL)});
+    } catch (const Pkcs11Error& e) {
+      if (e.rv() != CKR_OBJECT_HANDLE_INVALID) {
+        throw;
+      }
+      // Destroyed by another process between the search and the read.
+    }
+  }
+  return out;
+}
+
+CK_OBJECT_HANDLE create_data_object(Session& s, const std::string& application, const std::string& label,
+                                    const std::string& value) {
+  AttributeList t;
+  t.add_ulong(CKA_CLASS, CKO_DATA)
+      .add_bool(CKA_TOKEN, true)
+      .add_bool(CKA_PRIVATE, true)
+      .add_bool(CKA_MODIFIABLE, false)
+      .add_bytes(CKA_APPLICATION, application)
+      .add_bytes(CKA_LABEL, label)
+      .add_bytes(CKA_VALUE, value);
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  check("C_CreateObject", s.fn().C_CreateObject(s.handle(), t.data(), t.count(), &h));
+  return h;
+}
+
 std::vector<std::string> labels_with_prefix(Session& s, CK_OBJECT_CLASS cls, const std::string& prefix) {
   AttributeList match;
   match.add_ulong(CKA_CLASS, cls);
