@@ -11,7 +11,8 @@ ALTER TABLE auth.passkeys
   ADD COLUMN IF NOT EXISTS backed_up          boolean NOT NULL DEFAULT false,
   ADD COLUMN IF NOT EXISTS user_verified      boolean NOT NULL DEFAULT false,
   ADD COLUMN IF NOT EXISTS attestation_format text NOT NULL DEFAULT 'none',
-  ADD COLUMN IF NOT EXISTS attestation_type   text NOT NULL DEFAULT 'none';
+  ADD COLUMN IF NOT EXISTS attestation_type   text NOT NULL DEFAULT 'none',
+  ADD COLUMN IF NOT EXISTS attestation_trusted boolean NOT NULL DEFAULT false;
 ALTER TABLE auth.admin_passkeys
   ADD COLUMN IF NOT EXISTS alg                integer NOT NULL DEFAULT -7,
   ADD COLUMN IF NOT EXISTS user_handle        bytea,
@@ -21,7 +22,8 @@ ALTER TABLE auth.admin_passkeys
   ADD COLUMN IF NOT EXISTS backed_up          boolean NOT NULL DEFAULT false,
   ADD COLUMN IF NOT EXISTS user_verified      boolean NOT NULL DEFAULT false,
   ADD COLUMN IF NOT EXISTS attestation_format text NOT NULL DEFAULT 'none',
-  ADD COLUMN IF NOT EXISTS attestation_type   text NOT NULL DEFAULT 'none';
+  ADD COLUMN IF NOT EXISTS attestation_type   text NOT NULL DEFAULT 'none',
+  ADD COLUMN IF NOT EXISTS attestation_trusted boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS passkeys_user ON auth.passkeys (user_id);
 CREATE INDEX IF NOT EXISTS admin_passkeys_user ON auth.admin_passkeys (user_id);
 
@@ -32,6 +34,13 @@ ALTER TABLE auth.admin_sessions
   ADD COLUMN IF NOT EXISTS passkey_id uuid REFERENCES auth.admin_passkeys(id) ON DELETE CASCADE;
 CREATE INDEX IF NOT EXISTS sessions_passkey ON auth.sessions (passkey_id) WHERE passkey_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS admin_sessions_passkey ON auth.admin_sessions (passkey_id) WHERE passkey_id IS NOT NULL;
+
+-- A passkey sign-in without user verification for a user with TOTP goes
+-- through the MFA challenge: the session it becomes is the passkey's too.
+ALTER TABLE auth.mfa_sign_in_challenges
+  ADD COLUMN IF NOT EXISTS passkey_id uuid REFERENCES auth.passkeys(id) ON DELETE CASCADE;
+ALTER TABLE auth.admin_mfa_sign_in_challenges
+  ADD COLUMN IF NOT EXISTS passkey_id uuid REFERENCES auth.admin_passkeys(id) ON DELETE CASCADE;
 
 -- A ceremony: the challenge authd issued (its base64url text, as the
 -- client data carries it), for one realm, one kind, and for registration

@@ -4,6 +4,7 @@
 #include "authd/api/json_body.h"
 #include "authd/flows/passkey_realm.h"
 #include "authd/stores/passkey_store.h"
+#include "authd/stores/session_store.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -78,6 +79,7 @@ Response admin_revoke_user_passkey(AuthServices& s, const RealmCall& c, const Ad
   if (!PasskeyStore(*t.project).revoke(tx, t.user_id, t.passkey_id, "admin:" + who.user.id, c.req.remote_address)) {
     throw ApiError(404, "passkey_not_found", "No passkey with this id");
   }
+  SessionStore(*t.project).lower_raised_by(tx, t.passkey_id, "webauthn");
   tx.commit();
   return json_response(200, boost::json::object{{"id", t.passkey_id}});
 }

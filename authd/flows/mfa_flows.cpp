@@ -321,7 +321,11 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   refuse_banned(*user, 400);
   const NewSession session = s.sessions.create_session(tx, c.realm, user->id, challenge->first_method,
                                                        challenge->user_agent, c.req.remote_address);
-  SessionStore(c.realm).raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : "totp");
+  const SessionStore sessions(c.realm);
+  sessions.raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : "totp");
+  if (!challenge->passkey_id.empty()) {
+    sessions.link_passkey(tx, session.session_id, challenge->passkey_id);  // ends with the passkey
+  }
   return answer_session(s, c, tx, user->id, session);
 }
 

@@ -87,6 +87,18 @@ boost::json::array descriptors(const std::vector<PasskeyRow>& passkeys) {
   return out;
 }
 
+// A user who already has a second factor or a passkey adds a passkey
+// only from an aal2 session: else a stolen first factor (a mailed code, a
+// password, an aal1 token) would add the thief's passkey and sign in with
+// it at aal2 — past the owner's TOTP, or to strip the owner's passkeys.
+// The first one is allowed at aal1, as GoTrue enrolls a first factor.
+void require_aal2_to_add(const SignedIn& a, int passkeys) {
+  if (a.aal() != "aal2" && (a.user.has_verified_factor() || passkeys > 0)) {
+    throw ApiError(403, "insufficient_aal",
+                   "Adding a passkey to an account with a second factor or a passkey needs an aal2 session");
+  }
+}
+
 std::string bounded_name(const JsonBody& body, const std::string& fallback) {
   const std::string name = body.string("friendly_name").value_or(fallback);
   if (name.size() > kMaxNameBytes || name.find('\0') != std::string::npos) {
@@ -107,6 +119,7 @@ Response passkey_registration_options(AuthServices& s, const RealmCall& c, const
   pqxx::work tx(*conn);
   const PasskeyStore passkeys(c.realm);
   const std::vector<PasskeyRow> existing = passkeys.list(tx, a.user.id);
+  require_aal2_to_add(a, static_cast<int>(existing.size()));
   if (existing.size() >= static_cast<std::size_t>(kMaxPasskeysPerUser)) {
     throw ApiError(422, "too_many_passkeys", "A user has at most 25 passkeys; revoke one first");
   }
@@ -161,11 +174,14 @@ Response passkey_registration_verify(AuthServices& s, const RealmCall& c, const 
   row.user_verified = credential.user_verified;
   row.attestation_format = credential.attestation_format;
   row.attestation_type = credential.attestation_type;
+  row.attestation_trusted = credential.attestation_trusted;
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   const PasskeyStore passkeys(c.realm);
   UserStore(c.realm).lock(tx, a.user.id);  // two registrations racing count one after the other
-  if (passkeys.count(tx, a.user.id) >= kMaxPasskeysPerUser) {
+  const int count = passkeys.count(tx, a.user.id);
+  require_aal2_to_add(a, count);
+  if (count >= kMaxPasskeysPerUser) {
     throw ApiError(422, "too_many_passkeys", "A user has at most 25 passkeys; revoke one first");
   }
   if (!passkeys.create(tx, row)) {
@@ -181,15 +197,30 @@ Response passkey_authentication_options(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
-  // A sign-in that names its user lists that user's passkeys; one that
-  // names nobody (or nobody known) is for discoverable credentials.
+  // A sign-in that names a user with passkeys binds the ceremony to that
+  // user, server-side. The answer must not tell who has an account: where
+  // passkeys are discoverable (resident_key required, the default) it
+  // lists none; where some may not be, it lists the user's — and for an
+  // address with none, one decoy id that keyd derives from the address
+  // (stable, so asking twice tells nothing either).
   std::string user_id;
   std::vector<PasskeyRow> allowed;
+  boost::json::array allow;
   if (const std::optional<std::string> email = body.string("email"); email && !email->empty()) {
-    if (const std::optional<UserRecord> user = UserStore(c.realm).find_by_email(tx, canonical_email(*email))) {
+    const std::string address = canonical_email(*email);
+    if (const std::optional<UserRecord> user = UserStore(c.realm).find_by_email(tx, address)) {
       allowed = PasskeyStore(c.realm).list(tx, user->id);
       if (!allowed.empty()) {
         user_id = user->id;
+      }
+    }
+    if (c.realm.settings.passkey.resident_key != "required") {
+      if (!allowed.empty()) {
+        allow = descriptors(allowed);
+      } else {
+        int version = 0;
+        const std::string decoy = s.keyd.mac("webauthn_decoy", c.realm.name() + '\0' + address, 1, &version);
+        allow.push_back(boost::json::object{{"id", webauthn::encode_base64url(decoy)}, {"type", "public-key"}});
       }
     }
   }
@@ -198,7 +229,7 @@ Response passkey_authentication_options(AuthServices& s, const RealmCall& c) {
   return json_response(200, boost::json::object{{"challenge", challenge},
                                                 {"timeout", kWebAuthnChallengeSeconds * 1000},
                                                 {"rpId", passkey_rp_id(c.realm)},
-                                                {"allowCredentials", descriptors(allowed)},
+                                                {"allowCredentials", allow},
                                                 {"userVerification", c.realm.settings.passkey.user_verification}});
 }
 
@@ -240,7 +271,8 @@ Response passkey_authentication_verify(AuthServices& s, const RealmCall& c) {
     if (!verified.user_verified) {
       throw ApiError(400, "webauthn_user_not_verified", "A step-up needs a user-verified assertion");
     }
-    return json_response(200, raise_session(s, c, tx, caller, "", "webauthn"));
+    // The passkey is the factor that raised it: revoking it lowers the session again.
+    return json_response(200, raise_session(s, c, tx, caller, passkey->id, "webauthn"));
   }
   if (!verified.user_verified) {
     return finish_sign_in(s, c, tx, *user, "webauthn", user_agent_of(c.req), passkey->id);
@@ -292,6 +324,7 @@ Response revoke_passkey(AuthServices& s, const RealmCall& c, const SignedIn& a) 
   if (!PasskeyStore(c.realm).revoke(tx, a.user.id, id, "user", c.req.remote_address)) {
     throw ApiError(404, "passkey_not_found", "No passkey with this id");
   }
+  SessionStore(c.realm).lower_raised_by(tx, id, "webauthn");
   tx.commit();
   return json_response(200, boost::json::object{{"id", id}});
 }

@@ -88,7 +88,11 @@ boost::json::object passkey_json(const PasskeyRow& row) {
       {"user_verified", row.user_verified},
       {"transports", boost::json::value_from(row.transports)},
       {"attestation_format", row.attestation_format},
-      {"attestation_verified", row.attestation_type == "basic" || row.attestation_type == "self"},
+      // Verified means chained to the realm's trust anchors; a statement's
+      // signature alone proves nothing about the maker (self-signed, or a
+      // software key), nor does the AAGUID it names.
+      {"attestation_verified", row.attestation_trusted},
+      {"attestation_type", row.attestation_type},
   };
 }
 

@@ -44,7 +44,7 @@ Response finish_sign_in(AuthServices& s, const RealmCall& c, pqxx::work& tx, con
                         const std::string& method, const std::string& user_agent, const std::string& passkey_id) {
   if (user.has_verified_factor() && c.realm.settings.mfa_sign_in == kMfaSignInChallenge) {
     const std::string token =
-        SignInChallengeStore(c.realm).create(tx, user.id, method, c.req.remote_address, user_agent);
+        SignInChallengeStore(c.realm).create(tx, user.id, method, c.req.remote_address, user_agent, passkey_id);
     boost::json::array factors;
     for (const boost::json::value& f : user.factors) {
       if (f.at("status").as_string() == "verified") {

@@ -13,7 +13,7 @@ std::string bytes(const pqxx::field& f) { return f.is_null() ? std::string() : p
 constexpr const char* kColumns =
     "SELECT p.id::text, p.user_id::text, p.credential_id, p.public_key_cose, p.alg, p.sign_count, p.user_handle, "
     "coalesce(p.friendly_name, ''), p.aaguid, array_to_json(p.transports)::text, p.backup_eligible, p.backed_up, "
-    "p.user_verified, p.attestation_format, p.attestation_type, "
+    "p.user_verified, p.attestation_format, p.attestation_type, p.attestation_trusted, "
     "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
     "coalesce(to_char(p.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '') FROM ";
 
@@ -47,8 +47,9 @@ PasskeyRow row_of(const pqxx::row& r) {
   p.user_verified = r[12].as<bool>();
   p.attestation_format = r[13].as<std::string>();
   p.attestation_type = r[14].as<std::string>();
-  p.created_at = r[15].as<std::string>();
-  p.last_used_at = r[16].as<std::string>();
+  p.attestation_trusted = r[15].as<bool>();
+  p.created_at = r[16].as<std::string>();
+  p.last_used_at = r[17].as<std::string>();
   return p;
 }
 
@@ -76,13 +77,14 @@ bool PasskeyStore::create(pqxx::transaction_base& tx, const PasskeyRow& row) con
   return !tx.exec_params("INSERT INTO " + t(m_tables.passkeys) +
                              " (id, user_id, credential_id, public_key_cose, alg, sign_count, user_handle, friendly_name, "
                              "aaguid, transports, backup_eligible, backed_up, user_verified, attestation_format, "
-                             "attestation_type) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, nullif($8, ''), $9, "
-                             "$10::text[], $11, $12, $13, $14, $15) ON CONFLICT (credential_id) DO NOTHING RETURNING id",
+                             "attestation_type, attestation_trusted) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, "
+                             "nullif($8, ''), $9, $10::text[], $11, $12, $13, $14, $15, $16) "
+                             "ON CONFLICT (credential_id) DO NOTHING RETURNING id",
                          row.id, row.user_id, pqxx::binarystring(row.credential_id),
                          pqxx::binarystring(row.public_key_cose), row.alg, static_cast<std::int64_t>(row.sign_count),
                          pqxx::binarystring(row.user_handle), row.friendly_name, pqxx::binarystring(row.aaguid),
                          postgres_text_array(row.transports), row.backup_eligible, row.backed_up, row.user_verified,
-                         row.attestation_format, row.attestation_type)
+                         row.attestation_format, row.attestation_type, row.attestation_trusted)
               .empty();
 }
 

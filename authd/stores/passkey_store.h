@@ -32,6 +32,7 @@ struct PasskeyRow {
   bool user_verified = false;
   std::string attestation_format;
   std::string attestation_type;
+  bool attestation_trusted = false;
   std::string created_at;    // ISO 8601
   std::string last_used_at;  // "" when never used
 };

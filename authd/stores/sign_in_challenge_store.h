@@ -21,6 +21,7 @@ struct SignInChallengeRow {
   std::string user_agent;
   int attempts = 0;
   bool expired = false;
+  std::string passkey_id;  // the first factor was this passkey ("" otherwise)
 };
 
 class SignInChallengeStore final {
@@ -28,8 +29,10 @@ class SignInChallengeStore final {
   explicit SignInChallengeStore(const Realm& realm) : m_realm(realm), m_tables(realm.tables()) {}
 
   // Stores a challenge and returns its token (only its hash is kept).
+  // `passkey_id`: the passkey that was the first factor, if one was (the
+  // session the challenge becomes ends with it).
   std::string create(pqxx::transaction_base& tx, const std::string& user_id, const std::string& first_method,
-                     const std::string& ip, const std::string& user_agent) const;
+                     const std::string& ip, const std::string& user_agent, const std::string& passkey_id = "") const;
   // The challenge of `token` for a user of this realm (a project's token
   // is nothing to another project), locked for the rest of `tx`.
   std::optional<SignInChallengeRow> lock(pqxx::transaction_base& tx, const std::string& token) const;

@@ -63,8 +63,14 @@ Botan::X509_Certificate certificate(const std::string& der) {
   }
 }
 
+// The extension's value, empty when the certificate has none (Botan
+// throws for a missing one).
 std::vector<uint8_t> extension_value(const Botan::X509_Certificate& cert, const char* oid) {
-  return cert.v3_extensions().get_extension_bits(Botan::OID::from_string(oid));
+  const Botan::OID id = Botan::OID::from_string(oid);
+  if (!cert.v3_extensions().extension_set(id)) {
+    return {};
+  }
+  return cert.v3_extensions().get_extension_bits(id);
 }
 
 // The certificate's key is the credential's key (apple, android-key).

@@ -161,7 +161,8 @@ NewCredential verify_registration(const RelyingParty& rp, const RegistrationResp
   const CoseKey key = parse_cose_key(ad.attested->public_key_cose);  // §7.1 s20: only the algorithms we offer
   const AttestationOutcome outcome =
       verify_attestation(StatementInput{*fmt, att_stmt, &ad, &key, response.client_data.raw, rp.rp_id, rp.require_uv});
-  if (rp.attestation == "direct") {
+  const bool trusted = rp.attestation == "direct";
+  if (trusted) {
     require_trusted_chain(outcome, rp.trust_anchors_pem, rp.attestation_time);
   }
   NewCredential c;
@@ -175,6 +176,7 @@ NewCredential verify_registration(const RelyingParty& rp, const RegistrationResp
   c.aaguid = ad.attested->aaguid;
   c.attestation_format = outcome.format;
   c.attestation_type = outcome.type;
+  c.attestation_trusted = trusted;
   c.transports = response.transports;
   return c;
 }

@@ -58,6 +58,9 @@ struct NewCredential {
   std::string aaguid;  // 16 bytes
   std::string attestation_format;
   std::string attestation_type;  // none | self | basic | unverified
+  // The statement chained to one of the realm's trust anchors (attestation
+  // direct): only then does the AAGUID say which authenticator it is.
+  bool attestation_trusted = false;
   std::vector<std::string> transports;
 };
 // Throws WebAuthnError with a webauthn_* code for every refusal.

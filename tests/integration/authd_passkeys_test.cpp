@@ -101,6 +101,14 @@ class AuthdPasskeys : public ::testing::Test {
     return "Authorization: Bearer " + text(session.at("access_token"));
   }
   static std::string user_id(const boost::json::object& session) { return text(session.at("user").at("id")); }
+  // The user handle authd registers credentials under: the user id's bytes.
+  static std::string handle_of(const boost::json::object& session) {
+    std::string hex = user_id(session);
+    std::erase(hex, '-');
+    std::string bytes;
+    for (std::size_t i = 0; i < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return bytes;
+  }
 
   // Options, then the authenticator's answer, registered for `session`.
   HttpResult register_with(const std::string& ref, const boost::json::object& session, SoftAuthenticator& device,
@@ -271,25 +279,35 @@ TEST_F(AuthdPasskeyAttacks, RegisterThenSignInToAal2) {
                               {bearer(session)});
   ASSERT_EQ(reg.status, 200) << reg.body;
   EXPECT_EQ(text(json(reg).at("credential_id")), device.credential_id_b64());
-  // The same device again: listed in excludeCredentials, refused if it registers anyway.
-  const HttpResult again = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
-  EXPECT_EQ(text(json(again).at("excludeCredentials").as_array()[0].at("id")), device.credential_id_b64());
-  const HttpResult dup = call("alpha", "POST", "/passkeys/registration/verify",
-                              boost::json::serialize(device.registration(text(json(again).at("challenge")), kOrigin)),
-                              {bearer(session)});
-  EXPECT_EQ(dup.status, 422);
-  EXPECT_EQ(code_of(dup), "webauthn_credential_exists");
+  EXPECT_EQ(unb64(text(o.at("user").at("id"))), handle_of(session));
+  // A second passkey needs aal2 now (a stolen first factor must not add one).
+  const HttpResult weak = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
+  EXPECT_EQ(weak.status, 403);
+  EXPECT_EQ(code_of(weak), "insufficient_aal");
   // Discoverable sign-in (no user named): the user handle names the user.
   const std::string challenge = sign_in_challenge("alpha");
   const HttpResult in = sign_in_with("alpha", device.assertion(challenge, kOrigin, unb64(text(o.at("user").at("id")))));
   ASSERT_EQ(in.status, 200) << in.body;
+  // The same device again (from the aal2 session): listed in excludeCredentials, refused if it registers anyway.
+  const HttpResult again = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(in))});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(text(json(again).at("excludeCredentials").as_array()[0].at("id")), device.credential_id_b64());
+  const HttpResult dup = call("alpha", "POST", "/passkeys/registration/verify",
+                              boost::json::serialize(device.registration(text(json(again).at("challenge")), kOrigin)),
+                              {bearer(json(in))});
+  EXPECT_EQ(dup.status, 422);
+  EXPECT_EQ(code_of(dup), "webauthn_credential_exists");
   const boost::json::object claims = claims_of(text(json(in).at("access_token")));
   EXPECT_EQ(text(claims.at("aal")), "aal2");
   EXPECT_TRUE(amr_has(claims, "webauthn"));
   EXPECT_EQ(call("alpha", "GET", "/user", "", {bearer(json(in))}).status, 200);
-  // By email: allowCredentials lists the user's passkey.
+  // By email: the ceremony is bound to the user server-side; the answer
+  // lists nothing (discoverable passkeys), as for an unknown address.
   const HttpResult named = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "ADA@example.com"})");
-  EXPECT_EQ(text(json(named).at("allowCredentials").as_array()[0].at("id")), device.credential_id_b64());
+  EXPECT_TRUE(json(named).at("allowCredentials").as_array().empty()) << named.body;
+  const HttpResult by_email = sign_in_with(
+      "alpha", device.assertion(text(json(named).at("challenge")), kOrigin, unb64(text(o.at("user").at("id")))));
+  EXPECT_EQ(by_email.status, 200) << by_email.body;
   const HttpResult list = call("alpha", "GET", "/passkeys", "", {bearer(session)});
   ASSERT_EQ(list.status, 200);
   EXPECT_NE(list.body.find("\"last_used_at\":\"20"), std::string::npos) << list.body;
@@ -300,9 +318,7 @@ TEST_F(AuthdPasskeyAttacks, ReplayedExpiredAndForeignCeremoniesAreRefused) {
   const std::string user = user_id(session);
   SoftAuthenticator device("localhost");
   ASSERT_EQ(register_with("alpha", session, device).status, 200);
-  const std::string handle = unb64(b64(std::string()));  // discoverable needs the handle:
-  const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
-  const std::string user_handle = unb64(text(json(options).at("user").at("id")));
+  const std::string user_handle = handle_of(session);  // discoverable sign-ins send it
 
   // Replay: the same assertion twice; the second finds no ceremony.
   const boost::json::object assertion = device.assertion(sign_in_challenge("alpha"), kOrigin, user_handle);
@@ -364,7 +380,6 @@ TEST_F(AuthdPasskeyAttacks, ReplayedExpiredAndForeignCeremoniesAreRefused) {
   // OTP sign-in, one from the one good passkey sign-in.
   EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.sessions WHERE user_id = '" + user + "'"), "2");
   EXPECT_EQ(a.db->scalar("SELECT sign_count FROM auth.passkeys WHERE user_id = '" + user + "'"), "1");
-  (void)handle;
 }
 
 TEST_F(AuthdPasskeyAttacks, ACredentialOfAnotherRealmIsNotFound) {
@@ -372,7 +387,7 @@ TEST_F(AuthdPasskeyAttacks, ACredentialOfAnotherRealmIsNotFound) {
   SoftAuthenticator device("localhost");
   ASSERT_EQ(register_with("alpha", session, device).status, 200);
   const std::string user_handle =
-      unb64(text(json(call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)})).at("user").at("id")));
+      handle_of(session);
   // Project beta (same rp id, same origin): alpha's credential is not beta's.
   const HttpResult other = sign_in_with("beta", device.assertion(sign_in_challenge("beta"), kOrigin, user_handle));
   EXPECT_EQ(other.status, 400);
@@ -399,7 +414,7 @@ TEST_F(AuthdPasskeyAttacks, RevokingNeedsAal2AndEndsItsSessions) {
   ASSERT_EQ(reg.status, 200);
   const std::string passkey = text(json(reg).at("id"));
   const std::string handle =
-      unb64(text(json(call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(otp_session)})).at("user").at("id")));
+      handle_of(otp_session);
   // An aal1 session (a mailed code) cannot revoke: a stolen one must not strip the owner's passkeys.
   const HttpResult weak = call("alpha", "DELETE", "/passkeys/" + passkey, "", {bearer(otp_session)});
   EXPECT_EQ(weak.status, 403);
@@ -426,7 +441,11 @@ TEST_F(AuthdPasskeyAttacks, RevokingNeedsAal2AndEndsItsSessions) {
   EXPECT_EQ(call("alpha", "DELETE", "/passkeys/" + passkey, "", {"Authorization: Bearer " + text(json(raised).at("access_token"))}).status, 200);
   EXPECT_EQ(a.db->scalar("SELECT revoked_by FROM auth.passkey_revocations WHERE passkey_id = '" + passkey + "'"), "user");
   EXPECT_EQ(call("alpha", "GET", "/user", "", {bearer(json(signed_in))}).status, 403);
+  // The session it raised goes on, lowered to aal1 (the passkey was its second factor).
   EXPECT_EQ(call("alpha", "GET", "/user", "", {"Authorization: Bearer " + text(json(raised).at("access_token"))}).status, 200);
+  EXPECT_EQ(a.db->scalar("SELECT aal FROM auth.sessions WHERE id = '" +
+                         text(claims_of(text(json(raised).at("access_token"))).at("session_id")) + "'"),
+            "aal1");
   EXPECT_EQ(code_of(sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle))),
             "webauthn_credential_not_found");
   EXPECT_EQ(passkeys_of(user), "0");
@@ -483,6 +502,36 @@ TEST_F(AuthdPasskeyAttacks, AdminsUsePasskeysAndManageUsersPasskeys) {
   EXPECT_EQ(a.db->scalar("SELECT revoked_by FROM auth.passkey_revocations WHERE passkey_id = '" + id + "'"),
             "admin:" + text(claims.at("sub")));
   EXPECT_EQ(passkeys_of(user_id(user)), "0");
+}
+
+// Where passkeys may be non-discoverable (resident_key not required), the
+// options list the named user's credentials — and, for an address without
+// any, one decoy id keyd derives from the address: the same each time, so
+// the answer does not tell who has an account.
+TEST_F(AuthdPasskeyAttacks, NamedSignInOptionsDoNotTellWhoHasPasskeys) {
+  const boost::json::object session = user_session("beta", "hal@example.com");
+  SoftAuthenticator device("localhost");
+  ASSERT_EQ(register_with("beta", session, device).status, 200);
+  const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", "beta",
+                                R"(passkey={"rp_id": "localhost", "origins": ["https://app.example"], "resident_key": "preferred"})"});
+  ASSERT_EQ(set.first, 0) << set.second;
+  const auto allowed = [&](const std::string& email) {
+    return json(call("beta", "POST", "/passkeys/authentication/options", R"({"email": ")" + email + "\"}"))
+        .at("allowCredentials")
+        .as_array();
+  };
+  boost::json::array unknown;
+  for (int i = 0; i < 100 && unknown.empty(); ++i) {  // settings are cached for a few seconds
+    unknown = allowed("nobody@example.com");
+    if (unknown.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(allowed("nobody@example.com"), unknown);  // stable
+  EXPECT_NE(allowed("other@example.com"), unknown);   // per address
+  const boost::json::array known = allowed("hal@example.com");
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_EQ(text(known[0].at("id")), device.credential_id_b64());
+  EXPECT_EQ(text(unknown[0].at("id")).size(), device.credential_id_b64().size());  // 32 bytes, as this one's
 }
 
 TEST_F(AuthdPasskeyAttacks, MobileAppFilesComeFromTheSettings) {

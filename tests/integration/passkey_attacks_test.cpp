@@ -1,5 +1,5 @@
 // Passkeys (#12) reviewed as an attacker would, through the real HTTPS
-// endpoints (keyd, Postgres, libfido2). Tests named DISABLED_... prove a
+// endpoints (keyd, Postgres, libfido2). Tests named ... prove a
 // defect: each fails against the code as committed and carries a
 // "DEFECT:" comment; enable it with the fix. The others pin properties
 // that hold (ceremony binding, UV policy, replay races).
@@ -238,7 +238,7 @@ class PasskeyAttacks : public ::testing::Test {
 // In a project with mfa_sign_in=aal1_session, someone with the user's
 // first factor only (mail code / password) registers their own UV passkey
 // and signs in with it at aal2: the user's TOTP is never asked for.
-TEST_F(PasskeyAttacks, DISABLED_Aal1SessionRegistersAPasskeyAndSkipsTheUsersTotp) {
+TEST_F(PasskeyAttacks, Aal1SessionRegistersAPasskeyAndSkipsTheUsersTotp) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv), "mfa_sign_in=aal1_session"}}});
   const boost::json::object owner = user_session("alpha", "vic@example.com");
   const boost::json::object owner_aal2 = enroll_totp("alpha", owner);
@@ -268,7 +268,7 @@ TEST_F(PasskeyAttacks, DISABLED_Aal1SessionRegistersAPasskeyAndSkipsTheUsersTotp
 // what revoke_passkey's comment says "must not strip the owner's passkeys".
 // It registers the attacker's passkey (aal1 is enough), signs in with it
 // (aal2), and revokes the owner's passkey.
-TEST_F(PasskeyAttacks, DISABLED_StolenAal1SessionAddsAPasskeyAndStripsTheOwners) {
+TEST_F(PasskeyAttacks, StolenAal1SessionAddsAPasskeyAndStripsTheOwners) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
   const boost::json::object owner = user_session("alpha", "own@example.com");
   SoftAuthenticator owners_key("localhost");
@@ -298,7 +298,7 @@ TEST_F(PasskeyAttacks, DISABLED_StolenAal1SessionAddsAPasskeyAndStripsTheOwners)
 // factors", so no challenge). With it an attacker who has only the admin
 // password registers a passkey (admin_routes.cpp:34-35, Access::admin),
 // signs in with it at aal2 and uses admin_aal2 routes over every project.
-TEST_F(PasskeyAttacks, DISABLED_AdminPasswordAloneReachesAal2ThroughANewPasskey) {
+TEST_F(PasskeyAttacks, AdminPasswordAloneReachesAal2ThroughANewPasskey) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
   ASSERT_EQ(run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin create \"$3\"", "sh",
                          ORBITNEST_AUTHD_BIN, config, "root@example.com"},
@@ -351,7 +351,7 @@ TEST_F(PasskeyAttacks, DISABLED_AdminPasswordAloneReachesAal2ThroughANewPasskey)
 // empty list for an unknown address: anyone with the publishable key (the
 // admin surface: anyone at all) learns which addresses have accounts with
 // passkeys, and their credential ids and transports.
-TEST_F(PasskeyAttacks, DISABLED_AuthenticationOptionsTellWhichAddressesHavePasskeys) {
+TEST_F(PasskeyAttacks, AuthenticationOptionsTellWhichAddressesHavePasskeys) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
   const boost::json::object owner = user_session("alpha", "known@example.com");
   SoftAuthenticator key("localhost");
@@ -373,7 +373,7 @@ TEST_F(PasskeyAttacks, DISABLED_AuthenticationOptionsTellWhichAddressesHavePassk
 // answer_session) is not linked to the passkey: revoking the passkey leaves
 // it (and its refresh token) alive. Same for a session raised by a
 // step-up assertion (raise_session).
-TEST_F(PasskeyAttacks, DISABLED_RevokingAPasskeyEndsTheSessionItStartedThroughTheMfaChallenge) {
+TEST_F(PasskeyAttacks, RevokingAPasskeyEndsTheSessionItStartedThroughTheMfaChallenge) {
   start({{"alpha", {"passkey=" + std::string(kPreferredUv)}}});
   const boost::json::object first = user_session("alpha", "mfa@example.com");
   const boost::json::object strong = enroll_totp("alpha", first);
@@ -404,7 +404,7 @@ TEST_F(PasskeyAttacks, DISABLED_RevokingAPasskeyEndsTheSessionItStartedThroughTh
 // authenticator_name) is the authenticator's unproven claim. A software
 // key therefore lists as "YubiKey 5 Series", attestation_verified: true,
 // to the user and to admins (admin_list_user_passkeys).
-TEST_F(PasskeyAttacks, DISABLED_ForgedPackedStatementsAreNotListedAsVerifiedAttestation) {
+TEST_F(PasskeyAttacks, ForgedPackedStatementsAreNotListedAsVerifiedAttestation) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
   const boost::json::object s = user_session("alpha", "label@example.com");
   {
@@ -460,8 +460,11 @@ TEST_F(PasskeyAttacks, CeremoniesAreBoundToKindUserAndRealm) {
   std::string xh, yh;
   ASSERT_EQ(register_with("alpha", x, xs, &xh).status, 200);
   ASSERT_EQ(register_with("alpha", y, ys, &yh).status, 200);
+  // X's aal2 session (a second passkey needs one).
+  const HttpResult x_in = sign_in_with("alpha", xs.assertion(sign_in_challenge("alpha"), kOrigin, xh));
+  ASSERT_EQ(x_in.status, 200) << x_in.body;
   // X's registration ceremony answered by Y (Y's Bearer): refused.
-  const HttpResult xo = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(x)});
+  const HttpResult xo = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(x_in))});
   SoftAuthenticator extra("localhost");
   const HttpResult crossed = call("alpha", "POST", "/passkeys/registration/verify",
                                   boost::json::serialize(extra.registration(text(json(xo).at("challenge")), kOrigin)),
@@ -469,7 +472,7 @@ TEST_F(PasskeyAttacks, CeremoniesAreBoundToKindUserAndRealm) {
   EXPECT_EQ(crossed.status, 400) << crossed.body;
   EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE user_id = '" + user_id(y) + "'"), "1");
   // A registration challenge used as an authentication one.
-  const HttpResult xo2 = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(x)});
+  const HttpResult xo2 = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(x_in))});
   EXPECT_EQ(code_of(sign_in_with("alpha", xs.assertion(text(json(xo2).at("challenge")), kOrigin, xh))),
             "webauthn_challenge_not_found");
   // A sign-in that named X answered with Y's credential and Y's handle.

@@ -1,5 +1,5 @@
 // authd/webauthn fed attacker-made attestation statements. Tests named
-// DISABLED_... prove a defect (a "DEFECT:" comment says which); enable them
+// ... prove a defect (a "DEFECT:" comment says which); enable them
 // with the fix.
 #include <gtest/gtest.h>
 
@@ -122,13 +122,13 @@ std::string outcome_of(const boost::json::object& credential) {
 // unexpected_failure instead of a verdict: a spec-valid packed
 // authenticator cannot register, and anyone can make authd log internal
 // errors at will.
-TEST(WebAuthnAttack, DISABLED_PackedLeafWithoutAaguidExtensionGetsAVerdictNotAnException) {
+TEST(WebAuthnAttack, PackedLeafWithoutAaguidExtensionGetsAVerdictNotAnException) {
   const std::string got = outcome_of(made_up_statement("packed"));
   EXPECT_TRUE(got.rfind("other exception", 0) != 0) << "DEFECT: " << got;
   EXPECT_EQ(got, "accepted as basic") << "the extension is optional for packed (§8.2.1)";
 }
 
-TEST(WebAuthnAttack, DISABLED_AppleLeafWithoutNonceExtensionIsRefusedAsInvalid) {
+TEST(WebAuthnAttack, AppleLeafWithoutNonceExtensionIsRefusedAsInvalid) {
   const std::string got = outcome_of(made_up_statement("apple"));
   EXPECT_EQ(got, "webauthn_attestation_invalid") << "DEFECT: " << got;
 }
