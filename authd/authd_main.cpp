@@ -13,6 +13,8 @@
 #include "authd/db/migrations.h"
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox_mailer.h"
+#include "authd/ops/metrics.h"
+#include "authd/ops/operations_routes.h"
 #include "authd/projects/project_store.h"
 #include "authd/realms/admin_realm.h"
 #include "authd/security/password_hasher.h"
@@ -124,6 +126,7 @@ int run(const config::AuthdConfig& cfg) {
   routes.set_error_renderer(routes_error_renderer);
   routes.add({"GET", "/auth/v1/health", authd::Execution::blocking, [&](const authd::Request&) { return health(); }});
   authd::register_auth_routes(routes, services);
+  authd::register_operations_routes(routes, services, /*with_metrics=*/false);  // the probes
   // The admin API: a table of its own on a listener of its own.
   authd::RouteTable admin_routes;
   admin_routes.set_error_renderer(routes_error_renderer);
@@ -134,11 +137,22 @@ int run(const config::AuthdConfig& cfg) {
     listeners.push_back({"admin", cfg.admin.listen.address, cfg.admin.listen.port, &admin_routes, false,
                          config::kAdminConnections});
   }
+  // Operations: /metrics and the probes, off the public port.
+  authd::RouteTable operations_routes;
+  operations_routes.set_error_renderer(routes_error_renderer);
+  authd::register_operations_routes(operations_routes, services, /*with_metrics=*/true);
+  if (cfg.metrics.enabled) {
+    listeners.push_back({"metrics", cfg.metrics.listen.address, cfg.metrics.listen.port, &operations_routes, false,
+                         config::kOperationsConnections});
+  }
 
   // Sign-ins, sign-ups and password changes wait for Argon2id here, never
   // on the workers above (see Execution::password).
   authd::BlockingPool password_workers(authd::PasswordHasher::waiting_limit(hashes), 256);
   authd::HttpServer server(cfg, std::move(listeners), workers, password_workers);
+  authd::Metrics metrics({workers, password_workers, pg, keyd});
+  services.metrics = &metrics;
+  server.set_request_observer([&metrics](const authd::RequestObservation& r) { metrics.observe(r); });
   server.listen();
 
   // READY=1 once keyd has answered a handshake and Postgres a query: until

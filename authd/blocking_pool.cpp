@@ -18,11 +18,13 @@ bool BlockingPool::try_submit(std::function<void()> job, Clock::duration max_wai
   {
     const std::lock_guard lock(m_mutex);
     if (m_stopping || m_queue.size() >= m_queue_limit) {
+      ++m_refused;
       return false;
     }
     if (max_wait != Clock::duration::max()) {
       const Clock::duration expected = m_job_time * static_cast<long>(m_queue.size()) / static_cast<long>(m_thread_count);
       if (expected > max_wait) {
+        ++m_refused;
         return false;
       }
     }
@@ -52,6 +54,11 @@ BlockingPool::Clock::duration BlockingPool::recent_job_time() const {
   return m_job_time;
 }
 
+BlockingPool::Stats BlockingPool::stats() const {
+  const std::lock_guard lock(m_mutex);
+  return Stats{m_thread_count, m_busy, m_queue.size(), m_refused, m_expired};
+}
+
 void BlockingPool::work() {
   for (;;) {
     Job job;
@@ -63,6 +70,7 @@ void BlockingPool::work() {
       }
       job = std::move(m_queue.front());
       m_queue.pop_front();
+      ++m_busy;
     }
     const Clock::time_point start = Clock::now();
     const bool late = job.expired && start > job.deadline;
@@ -71,11 +79,14 @@ void BlockingPool::work() {
     } catch (const std::exception& e) {
       log::error("authd.worker_job_failed", {{"reason", e.what()}});
     }
-    if (!late) {
+    const Clock::duration took = Clock::now() - start;
+    const std::lock_guard lock(m_mutex);
+    --m_busy;
+    if (late) {
+      ++m_expired;
+    } else {
       // Only jobs that ran count: expired ones are answered in no time and
       // would make the queue look faster than it is.
-      const Clock::duration took = Clock::now() - start;
-      const std::lock_guard lock(m_mutex);
       m_job_time = m_job_time == Clock::duration{0} ? took : (m_job_time * 7 + took) / 8;
     }
   }

@@ -40,6 +40,16 @@ class BlockingPool final {
   // The recent time per job that ran (an exponential moving average).
   Clock::duration recent_job_time() const;
 
+  // For metrics: its size, what it does now, and what it turned away.
+  struct Stats {
+    std::size_t threads = 0;
+    std::size_t busy = 0;
+    std::size_t queued = 0;
+    std::uint64_t refused = 0;  // try_submit said no (queue full, or the wait too long)
+    std::uint64_t expired = 0;  // waited past their deadline, answered "busy"
+  };
+  Stats stats() const;
+
  private:
   struct Job {
     std::function<void()> run;
@@ -54,6 +64,9 @@ class BlockingPool final {
   std::size_t m_queue_limit;
   std::size_t m_thread_count;
   Clock::duration m_job_time{0};
+  std::size_t m_busy = 0;
+  std::uint64_t m_refused = 0;
+  std::uint64_t m_expired = 0;
   bool m_stopping = false;
   std::vector<std::thread> m_threads;
 };

@@ -123,6 +123,21 @@ AuthdConfig read(YamlMapReader& root) {
     r.finish();
   }
   {
+    YamlMapReader m = root.map("metrics");
+    cfg.metrics.enabled = m.boolean_or("enabled", cfg.metrics.enabled);
+    YamlMapReader l = m.map("listen");
+    cfg.metrics.listen.address = l.string_or("address", cfg.metrics.listen.address);
+    if (!is_ip_literal(cfg.metrics.listen.address)) {
+      l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.metrics.listen.address + "'");
+    }
+    cfg.metrics.listen.port = int_or(l, "port", cfg.metrics.listen.port, 1, 65535);
+    if (cfg.metrics.enabled && cfg.metrics.listen.port == cfg.listen.port) {
+      l.fail("port", "must differ from listen.port: metrics have a listener of their own, off the public port");
+    }
+    l.finish();
+    m.finish();
+  }
+  {
     YamlMapReader a = root.map("admin");
     cfg.admin.enabled = a.boolean_or("enabled", cfg.admin.enabled);
     {

@@ -91,6 +91,17 @@ struct AuthdRestConfig {
 // Connections the admin listener holds apart from http.max_connections.
 inline constexpr int kAdminConnections = 64;
 
+// The operations listener: GET /metrics (Prometheus text format),
+// /health/live and /health/ready, over TLS with the API's certificate. Off
+// unless configured (the shipped authd.yaml turns it on, on loopback):
+// metrics name routes and keys, not secrets, but they are for the
+// operator's scraper, not the internet.
+struct AuthdMetricsConfig {
+  bool enabled = false;
+  AuthdListenConfig listen{"127.0.0.1", 9464};
+};
+inline constexpr int kOperationsConnections = 16;
+
 struct AuthdAdminConfig {
   bool enabled = true;
   AuthdListenConfig listen{"127.0.0.1", 8444};
@@ -128,6 +139,7 @@ struct AuthdAdminConfig {
 struct AuthdConfig {
   AuthdListenConfig listen;
   AuthdAdminConfig admin;
+  AuthdMetricsConfig metrics;
   AuthdTlsConfig tls;
   AuthdKeydConfig keyd;
   AuthdDatabaseConfig database;

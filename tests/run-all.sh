@@ -14,7 +14,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../config/local/lib.sh"
 
 require_root
-install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}" binutils clang-14 libclang-rt-14-dev opensc
+install_packages "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}" "${METRICS_TEST_PACKAGES[@]}" binutils clang-14 libclang-rt-14-dev opensc
 make_users
 
 SRC="$ORBITNEST_SRC"

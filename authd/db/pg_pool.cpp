@@ -12,11 +12,16 @@ PgPool::Lease::~Lease() { m_pool.give_back(std::move(m_conn)); }
 PgPool::Lease PgPool::lease() {
   std::unique_ptr<pqxx::connection> conn;
   {
+    const auto asked = std::chrono::steady_clock::now();
     std::unique_lock lock(m_mutex);
-    if (!m_available.wait_for(lock, m_wait_limit, [this] { return m_out < m_size; })) {
+    const bool got = m_available.wait_for(lock, m_wait_limit, [this] { return m_out < m_size; });
+    m_wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    if (!got) {
+      ++m_exhausted;
       throw PoolExhausted("all database connections are busy");
     }
     ++m_out;
+    ++m_leases;
     if (!m_idle.empty()) {
       conn = std::move(m_idle.back());
       m_idle.pop_back();
@@ -34,6 +39,11 @@ PgPool::Lease PgPool::lease() {
     throw;
   }
   return Lease(*this, std::move(conn));
+}
+
+PgPool::Stats PgPool::stats() const {
+  const std::lock_guard lock(m_mutex);
+  return Stats{m_size, m_out, m_leases, m_exhausted, m_wait_seconds};
 }
 
 void PgPool::prepare(std::string name, std::string sql) {

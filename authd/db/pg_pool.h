@@ -3,6 +3,7 @@
 // length of a scope; a connection that broke is dropped, not returned.
 // Connections are opened lazily, so authd starts while Postgres is down.
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,16 @@ class PgPool final {
   // again with the same SQL is a no-op.
   void prepare(std::string name, std::string sql);
 
+  // For metrics: connections handed out and how long leases waited.
+  struct Stats {
+    int size = 0;
+    int in_use = 0;
+    std::uint64_t leases = 0;
+    std::uint64_t exhausted = 0;  // waited the whole wait_limit: PoolExhausted
+    double wait_seconds = 0;      // summed over every lease
+  };
+  Stats stats() const;
+
  private:
   void give_back(std::unique_ptr<pqxx::connection> conn);
 
@@ -58,10 +69,13 @@ class PgPool final {
   std::vector<std::pair<std::string, std::string>> m_prepared;
   int m_size;
   std::chrono::milliseconds m_wait_limit;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::condition_variable m_available;
   std::vector<std::unique_ptr<pqxx::connection>> m_idle;
   int m_out = 0;  // leased right now
+  std::uint64_t m_leases = 0;
+  std::uint64_t m_exhausted = 0;
+  double m_wait_seconds = 0;
 };
 
 }  // namespace orbitnest::authd

@@ -25,6 +25,8 @@
 
 namespace orbitnest::authd {
 
+class Metrics;
+
 struct AuthServices {
   PgPool& pg;
   KeydLink& keyd;
@@ -42,6 +44,8 @@ struct AuthServices {
   RpcPool& rpc;
   // The admins' user system (authd.yaml's admin section).
   const Realm& admin_realm;
+  // Counters for /metrics (ops/metrics.h); null where nothing is served.
+  Metrics* metrics = nullptr;
 };
 
 // One request to one realm's API.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "authd/api/api_error.h"
+#include "authd/ops/metrics.h"
 #include "systemd/log.h"
 
 namespace orbitnest::authd {
@@ -28,6 +29,9 @@ ApiError unavailable(const char* message, int retry_after) {
 }
 
 bool serves(Surface surface, Access a) {
+  if (surface == Surface::operations) {
+    return a == Access::none;
+  }
   switch (a) {
     case Access::none: return true;
     case Access::api_key:
@@ -158,6 +162,9 @@ Response answer_errors(AuthServices& s, const RouteSpec& row, const Request& req
   try {
     return work();
   } catch (const ApiError& e) {
+    if (e.status() == 429 && s.metrics != nullptr) {
+      s.metrics->rate_limited(rate_class_name(row.rate_for != nullptr ? row.rate_for(req) : row.rate), e.code());
+    }
     return render_error(req, row.errors, e);
   } catch (const keyd::KeydUnavailable& e) {
     log::error("authd.keyd_unavailable", {{"request_id", req.request_id}, {"reason", e.what()}});

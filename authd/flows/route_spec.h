@@ -31,7 +31,8 @@ std::string_view rate_class_name(RateClass c);
 // at all — the admin API is for its own origin only.
 enum class CorsPolicy { project_origins, same_origin };
 
-enum class Surface { project, admin };
+// operations: the metrics listener's /metrics and /health/* (no realm, no caller).
+enum class Surface { project, admin, operations };
 
 // A flow for routes that need no signed-in caller, one handed a project's
 // signed-in user, and one handed a signed-in admin: a row's access decides

@@ -123,6 +123,7 @@ struct HttpServer::Impl {
   std::list<std::weak_ptr<Session>> sessions;
   std::chrono::milliseconds tick{1000};
   std::function<void()> on_tick;
+  std::function<void(const RequestObservation&)> observer;
   // Replaced on SIGHUP; each connection keeps the context it started with.
   std::mutex tls_mutex;
   std::shared_ptr<ssl::context> tls;
@@ -158,9 +159,9 @@ struct HttpServer::Impl {
 // handshake; the request deadline a whole request, from its first byte.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
-  Session(Impl& server, const RouteTable& routes, tcp::socket&& socket, ConnectionLimiter::Slot slot,
+  Session(Impl& server, const HttpListener& listener, tcp::socket&& socket, ConnectionLimiter::Slot slot,
           std::string remote, std::string network)
-      : m_server(server), m_routes(routes), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
+      : m_server(server), m_routes(*listener.routes), m_listener(listener.name), m_slot(std::move(slot)), m_tcp(std::move(socket)), m_first_byte_timer(m_tcp.get_executor()),
         m_remote(std::move(remote)), m_network(std::move(network)) {}
 
   ~Session() {
@@ -336,6 +337,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     req.request_id = new_request_id();
     req.remote_address = m_remote;
     req.remote_network = m_network;
+    req.received_at = std::chrono::steady_clock::now();
     dispatch(std::move(req));
   }
 
@@ -344,6 +346,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     if (match.route == nullptr) {
       return send(req, m_routes.no_route(req, match));
     }
+    req.route_name = match.route->name.empty() ? match.route->path : match.route->name;
     const Execution execution =
         match.route->execution_for != nullptr ? match.route->execution_for(req) : match.route->execution;
     if (execution == Execution::inline_io) {
@@ -424,6 +427,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     res->body() = std::move(r.body);
     res->keep_alive(m_keep_alive && !m_server.draining.load());
     res->prepare_payload();
+    if (m_server.observer) {
+      const double seconds = req.received_at == std::chrono::steady_clock::time_point{}
+                                 ? 0.0
+                                 : std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received_at).count();
+      m_server.observer(RequestObservation{m_listener, req.route_name, r.status, seconds});
+    }
     log::info("authd.request", {{"request_id", req.request_id},
                                 {"method", req.method},
                                 {"path", loggable_path(req.path)},
@@ -451,6 +460,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
 
   Impl& m_server;
   const RouteTable& m_routes;  // the routes of the listener that accepted it
+  std::string_view m_listener;  // its name
   ConnectionLimiter::Slot m_slot;       // the place this connection takes, given back with it
   std::shared_ptr<ssl::context> m_tls;  // outlives m_stream, which refers to it
   beast::tcp_stream m_tcp;              // moved into m_stream once the client speaks
@@ -497,7 +507,7 @@ void HttpServer::Impl::do_accept(Listener& l) {
       }
       return do_accept(l);  // socket closes as it goes out of scope
     }
-    auto session = std::make_shared<Session>(*this, *l.spec.routes, std::move(socket), std::move(slot),
+    auto session = std::make_shared<Session>(*this, l.spec, std::move(socket), std::move(slot),
                                              remote.address().to_string(),
                                              ConnectionLimiter::network_name(remote.address()));
     {
@@ -536,6 +546,10 @@ void HttpServer::Impl::on_accept_failed(Listener& l, const beast::error_code& ec
       do_accept(l);
     }
   });
+}
+
+void HttpServer::set_request_observer(std::function<void(const RequestObservation&)> observer) {
+  m_impl->observer = std::move(observer);
 }
 
 void HttpServer::Impl::wait_for_reload() {

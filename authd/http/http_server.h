@@ -29,6 +29,15 @@ struct HttpListener {
   int reserved_connections = 0;
 };
 
+// One answered request, for metrics: the listener, the route's name (""
+// when no route matched), the status and the time from reading to answer.
+struct RequestObservation {
+  std::string_view listener;
+  std::string_view route;
+  int status;
+  double seconds;
+};
+
 class HttpServer final {
  public:
   HttpServer(const config::AuthdConfig& cfg, std::vector<HttpListener> listeners, BlockingPool& pool,
@@ -37,6 +46,8 @@ class HttpServer final {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Called on an I/O thread for every answer sent; set before run().
+  void set_request_observer(std::function<void(const RequestObservation&)> observer);
   // Binds (or takes the socket systemd passed). Throws on failure.
   void listen();
   // Runs the I/O threads until drained; `on_tick` runs on an I/O thread

@@ -3,6 +3,8 @@
 // Beast: the HTTP layer converts at its edge (http_server.cpp).
 #include <boost/json.hpp>
 
+#include <chrono>
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -26,6 +28,10 @@ struct Request {
   // What per-client limits count by: the IPv4 address, or the IPv6 /64
   // (ConnectionLimiter::network_name); empty outside the HTTP server.
   std::string remote_network;
+  // Set by the HTTP server: the matched route's name ("" for none) and
+  // when the request was read whole (metrics time requests from there).
+  std::string route_name;
+  std::chrono::steady_clock::time_point received_at{};
 };
 
 struct Response {

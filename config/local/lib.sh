@@ -12,12 +12,14 @@ RPC_ROLE=orbitnest_rpc
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libbotan-2-dev libboost1.81-dev libboost-json1.81-dev
   libpqxx-dev libfido2-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
-  libgtest-dev libp11-kit-dev libidn2-dev libqrencode-dev libcbor-dev)
+  libgtest-dev libp11-kit-dev libidn2-dev libqrencode-dev libcbor-dev prometheus-cpp-dev)
 RUNTIME_PACKAGES=(softhsm2 postgresql openssl curl util-linux passwd systemd)
 # The Debian package's test (tests/package): dpkg-buildflags and dpkg-shlibdeps, lintian, a clean root.
 PACKAGE_TEST_PACKAGES=(dpkg-dev lintian mmdebstrap)
 # The end-to-end tests' browser (tests/e2e/passkeys.test.mjs drives it with playwright-core).
 E2E_PACKAGES=(chromium)
+# promtool, which the metrics test checks authd's exposition with.
+METRICS_TEST_PACKAGES=(prometheus)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -60,4 +60,6 @@ RotateByAdminAnswer KeydClient::rotate_by_admin(std::string_view admin_token, st
   return ask(RotateByAdminRequest{std::string(admin_token), std::string(keyring)});
 }
 
+std::string KeydClient::stats() { return ask(StatsRequest{}).json; }
+
 }  // namespace orbitnest::keyd

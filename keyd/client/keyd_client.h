@@ -46,6 +46,8 @@ class KeydClient final {
   // An admin's rotation (authd only): keyd checks `admin_token` itself
   // (admin keyring, at most 15 minutes long) and audits in its sub's name.
   RotateByAdminAnswer rotate_by_admin(std::string_view admin_token, std::string_view keyring);
+  // Counters for metrics: keys, their signatures and rotation times; ops.
+  std::string stats();
 
  private:
   // A malformed answer is keyd speaking another protocol: KeydError.

@@ -7,6 +7,18 @@ KeydConnectionPool::KeydConnectionPool(std::string socket_path, std::chrono::mil
     : m_socket_path(std::move(socket_path)), m_timeout(timeout), m_max(max_connections) {}
 
 Frame KeydConnectionPool::call(Op op, std::vector<std::string> fields, std::vector<Status> accepted) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Frame answer = call_unmeasured(op, std::move(fields), std::move(accepted));
+    m_round_trips.record(op, std::chrono::steady_clock::now() - start, true);
+    return answer;
+  } catch (...) {
+    m_round_trips.record(op, std::chrono::steady_clock::now() - start, false);
+    throw;
+  }
+}
+
+Frame KeydConnectionPool::call_unmeasured(Op op, std::vector<std::string> fields, std::vector<Status> accepted) {
   std::unique_ptr<KeydConnection> conn;
   {
     std::unique_lock lock(m_mutex);

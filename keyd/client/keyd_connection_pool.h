@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "keyd/client/keyd_connection.h"
+#include "keyd/client/round_trip_stats.h"
 
 namespace orbitnest::keyd {
 
@@ -24,6 +25,8 @@ class KeydConnectionPool final : public KeydTransport {
   Frame call(Op op, std::vector<std::string> fields, std::vector<Status> accepted = {}) override;
   // Closes every idle connection (after keyd restarted, say).
   void drop_idle();
+  // Every call's op, outcome and time (for metrics).
+  const RoundTripStats& round_trips() const { return m_round_trips; }
 
  private:
   std::string m_socket_path;
@@ -33,6 +36,9 @@ class KeydConnectionPool final : public KeydTransport {
   std::condition_variable m_available;
   std::vector<std::unique_ptr<KeydConnection>> m_idle;
   std::size_t m_open = 0;
+  RoundTripStats m_round_trips;
+
+  Frame call_unmeasured(Op op, std::vector<std::string> fields, std::vector<Status> accepted);
 };
 
 }  // namespace orbitnest::keyd

@@ -12,6 +12,9 @@ KeyInfo KeyListing::describe(const Keyring& ring, const KeyVersion& v) {
   if (v.state == KeyState::previous) {
     info.retires_at = v.demoted + m_cfg.rotation.verify_window_seconds;
   }
+  if (v.state == KeyState::current && m_cfg.rotation.period_days > 0) {
+    info.rotates_at = v.promoted + static_cast<std::int64_t>(m_cfg.rotation.period_days) * 86400;
+  }
   info.signatures = m_counter.total(v.kid);
   return info;
 }

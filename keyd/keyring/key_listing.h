@@ -17,6 +17,7 @@ struct KeyInfo {
   std::string algorithm;
   std::uint64_t signatures = 0;  // since keyd started
   std::int64_t retires_at = 0;   // previous keys: when they leave the JWKS
+  std::int64_t rotates_at = 0;   // the current key: when the scheduled rotation replaces it (0: none)
 };
 
 class KeyListing final {

@@ -171,6 +171,16 @@ struct RotateByAdminRequest {
   std::string keyring;
   template <class Self> static auto members(Self& s) { return std::tie(s.admin_token, s.keyring); }
 };
+// keyd's counters for authd's metrics (keyd has no network of its own):
+// {"keys": [as list_keys, plus rotates_at], "ops": [{"op", "calls", "failures"}]}.
+struct StatsAnswer {
+  std::string json;
+  template <class Self> static auto members(Self& s) { return std::tie(s.json); }
+};
+struct StatsRequest : Empty {
+  static constexpr Op kOp = Op::stats;
+  using Answer = StatsAnswer;
+};
 struct ListKeysRequest {
   static constexpr Op kOp = Op::list_keys;
   using Answer = KeysAnswer;

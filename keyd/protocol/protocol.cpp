@@ -18,4 +18,26 @@ std::string_view status_name(Status s) {
   return "unknown_status";
 }
 
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::hello: return "hello";
+    case Op::status: return "status";
+    case Op::sign_jwt: return "sign_jwt";
+    case Op::jwks: return "jwks";
+    case Op::seal: return "seal";
+    case Op::unseal: return "unseal";
+    case Op::totp_enroll: return "totp_enroll";
+    case Op::totp_verify: return "totp_verify";
+    case Op::mac: return "mac";
+    case Op::ensure_keyring: return "ensure_keyring";
+    case Op::rotate: return "rotate";
+    case Op::list_keys: return "list_keys";
+    case Op::audit_head: return "audit_head";
+    case Op::audit_pubkey: return "audit_pubkey";
+    case Op::rotate_by_admin: return "rotate_by_admin";
+    case Op::stats: return "stats";
+  }
+  return "unknown";
+}
+
 }  // namespace orbitnest::keyd

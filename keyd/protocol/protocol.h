@@ -41,7 +41,11 @@ enum class Op : std::uint16_t {
   audit_pubkey = 67,  // [] -> [PEM]
   // authd's, appended after the operators' block (numbers are append-only)
   rotate_by_admin = 68,  // [admin access token][keyring] -> [JSON: keys after rotation][actor]
+  stats = 69,            // [] -> [JSON: every key with its signatures and rotation time; ops served and failed]
 };
+
+// The op's name ("sign_jwt"), for logs and metrics; "unknown" if none.
+std::string_view op_name(Op op);
 
 enum class Status : std::uint16_t {
   ok = 0,

@@ -1,4 +1,5 @@
 #include "keyd/server/op_handlers.h"
+#include "keyd/server/op_counters.h"
 
 #include <boost/json.hpp>
 
@@ -27,6 +28,7 @@ std::string keys_json(const std::vector<KeyInfo>& keys) {
                                       {"demoted", k.key.demoted},
                                       {"retired", k.key.retired},
                                       {"retires_at", k.retires_at},
+                                      {"rotates_at", k.rotates_at},
                                       {"signatures", k.signatures}});
   }
   return boost::json::serialize(out);
@@ -107,6 +109,16 @@ OpAnswer rotate(const OpCall& call) {
 OpAnswer list_keys(const OpCall& call) {
   const auto r = call.request<ListKeysRequest>();
   return answer(KeysAnswer{keys_json(keyrings(call).listing().list(r.keyring))});
+}
+
+OpAnswer stats(const OpCall& call) {
+  call.request<StatsRequest>();
+  boost::json::array ops;
+  for (const OpCounters::Reading& r : op_counters().read()) {
+    ops.push_back(boost::json::object{{"op", r.name}, {"calls", r.calls}, {"failures", r.failures}});
+  }
+  boost::json::value keys = boost::json::parse(keys_json(keyrings(call).listing().list("")));
+  return answer(StatsAnswer{boost::json::serialize(boost::json::object{{"keys", keys}, {"ops", ops}})});
 }
 
 OpAnswer audit_head(const OpCall& call) {

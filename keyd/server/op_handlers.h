@@ -21,5 +21,6 @@ OpAnswer list_keys(const OpCall& call);
 OpAnswer audit_head(const OpCall& call);
 OpAnswer audit_pubkey(const OpCall& call);
 OpAnswer rotate_by_admin(const OpCall& call);
+OpAnswer stats(const OpCall& call);
 
 }  // namespace orbitnest::keyd::handlers

@@ -13,7 +13,7 @@ constexpr std::uint8_t kServe = needs_hello | needs_ready;
 // Append-only, like the Op numbers. Signing is audited on failure because a
 // refused claim set is what a subverted authd would try; administrative ops
 // (keys and keyrings change) always are.
-constexpr std::array<OpRow, 15> kRows = {{
+constexpr std::array<OpRow, 16> kRows = {{
     {Op::hello, "hello", Peers::both, 0, handlers::hello},
     {Op::status, "status", Peers::both, needs_hello, handlers::status},
     {Op::sign_jwt, "sign_jwt", Peers::authd, kServe | audited, handlers::sign_jwt},
@@ -31,6 +31,7 @@ constexpr std::array<OpRow, 15> kRows = {{
     // An admin's rotation through authd: authd's uid never gets `rotate`
     // itself; keyd verifies the admin's token (op_handlers.cpp).
     {Op::rotate_by_admin, "rotate_by_admin", Peers::authd, kServe | administrative | audited, handlers::rotate_by_admin},
+    {Op::stats, "stats", Peers::both, kServe, handlers::stats},
 }};
 
 bool has_class(Peers peers, PeerClass c) {

@@ -1,5 +1,6 @@
 #include "keyd/server/request_handler.h"
 
+#include "keyd/server/op_counters.h"
 #include "keyd/keyring/keyring_store.h"
 #include "keyd/pkcs11/pkcs11_error.h"
 #include "keyd/secrets/secret_vault.h"
@@ -116,14 +117,17 @@ HandlerResult RequestHandler::dispatch(const Frame& req, const OpRow& row, Conne
   }
   try {
     OpAnswer a = row.handler(OpCall{req.fields, conn, s, requested_by});
+    op_counters().record(row, a.status == Status::ok);
     return reply(req, a.status, std::move(a.fields), false);
   } catch (const std::exception& e) {
+    op_counters().record(row, false);
     const Failure f = classify(e, row);
     if (row.has(op_flag::audited)) {
       audit(s, requested_by, "op_failed", std::string(status_name(f.status)) + ": " + e.what());
     }
     return error(req, f.status, f.message, f.close);
   } catch (...) {
+    op_counters().record(row, false);
     // Nothing keyd throws is outside std::exception, but a library might:
     // the op still fails closed and an audited one is still recorded.
     log::error("keyd.op_failed", {{"op", row.name}, {"reason", "not a std::exception"}});
