@@ -13,7 +13,9 @@
 #include "authd/db/migrations.h"
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox_mailer.h"
+#include "authd/ops/background_loop.h"
 #include "authd/ops/metrics.h"
+#include "authd/stores/session_purge.h"
 #include "authd/ops/operations_routes.h"
 #include "authd/projects/project_store.h"
 #include "authd/realms/admin_realm.h"
@@ -151,6 +153,25 @@ int run(const config::AuthdConfig& cfg) {
   authd::BlockingPool password_workers(authd::PasswordHasher::waiting_limit(hashes), 256);
   authd::HttpServer server(cfg, std::move(listeners), workers, password_workers);
   authd::Metrics metrics({workers, password_workers, pg, keyd});
+  // Housekeeping: expired sessions and old rotated refresh tokens go, in
+  // bounded batches (at most 20 of each kind a round), on every node.
+  const authd::BackgroundLoop housekeeping(
+      "housekeeping", std::chrono::seconds(cfg.sessions.purge_interval_seconds), [&] {
+        authd::PgPool::Lease conn = pg.lease();
+        authd::PurgeCounts total;
+        for (int round = 0; round < 20; ++round) {
+          const authd::PurgeCounts n =
+              authd::purge_expired_batch(*conn, admin_realm, cfg.sessions.refresh_token_history_seconds);
+          total.sessions += n.sessions;
+          total.refresh_tokens += n.refresh_tokens;
+          if (n.sessions < authd::kPurgeBatch && n.refresh_tokens < authd::kPurgeBatch) {
+            break;
+          }
+        }
+        if (total.sessions > 0 || total.refresh_tokens > 0) {
+          log::info("authd.purged", {{"sessions", total.sessions}, {"refresh_tokens", total.refresh_tokens}});
+        }
+      });
   services.metrics = &metrics;
   server.set_request_observer([&metrics](const authd::RequestObservation& r) { metrics.observe(r); });
   server.listen();

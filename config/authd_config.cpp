@@ -123,6 +123,13 @@ AuthdConfig read(YamlMapReader& root) {
     r.finish();
   }
   {
+    YamlMapReader s = root.map("sessions");
+    cfg.sessions.purge_interval_seconds = int_or(s, "purge_interval_seconds", cfg.sessions.purge_interval_seconds, 1, 86400);
+    cfg.sessions.refresh_token_history_seconds =
+        int_or(s, "refresh_token_history_seconds", cfg.sessions.refresh_token_history_seconds, 60, 366 * 86400);
+    s.finish();
+  }
+  {
     YamlMapReader m = root.map("metrics");
     cfg.metrics.enabled = m.boolean_or("enabled", cfg.metrics.enabled);
     YamlMapReader l = m.map("listen");

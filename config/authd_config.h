@@ -48,6 +48,16 @@ struct AuthdHttpConfig {
   int drain_timeout_seconds = 10;
 };
 
+// Housekeeping: a bounded background purge, every purge_interval_seconds,
+// of sessions past their realm's lifetimes (with their refresh tokens) and
+// of rotated refresh tokens older than refresh_token_history_seconds. A
+// token older than that, presented again, is refused as unknown rather
+// than detected as a replay (which would end its session family).
+struct AuthdSessionsConfig {
+  int purge_interval_seconds = 60;
+  int refresh_token_history_seconds = 7 * 86400;
+};
+
 struct AuthdWorkersConfig {
   // Blocking work (Postgres, Argon2id) runs here, never on the I/O threads.
   // Most of it is waiting on Postgres (WAL flushes): more threads in flight
@@ -140,6 +150,7 @@ struct AuthdConfig {
   AuthdListenConfig listen;
   AuthdAdminConfig admin;
   AuthdMetricsConfig metrics;
+  AuthdSessionsConfig sessions;
   AuthdTlsConfig tls;
   AuthdKeydConfig keyd;
   AuthdDatabaseConfig database;

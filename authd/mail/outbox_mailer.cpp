@@ -48,45 +48,13 @@ struct OutboxMailer::Message {
   int attempts = 0;
 };
 
-OutboxMailer::OutboxMailer(PgPool& pg, KeydLink& keyd) : m_pg(pg), m_keyd(keyd) {
-  m_thread = std::thread([this] { run(); });
-}
+OutboxMailer::OutboxMailer(PgPool& pg, KeydLink& keyd)
+    : m_pg(pg), m_keyd(keyd), m_loop("outbox", std::chrono::seconds(1), [this] {
+        while (send_due() > 0) {
+        }
+      }) {}
 
-OutboxMailer::~OutboxMailer() {
-  {
-    const std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_cv.notify_all();
-  m_thread.join();
-}
-
-void OutboxMailer::wake() {
-  {
-    const std::lock_guard lock(m_mutex);
-    m_woken = true;
-  }
-  m_cv.notify_all();
-}
-
-void OutboxMailer::run() {
-  std::unique_lock lock(m_mutex);
-  while (!m_stopping) {
-    m_cv.wait_for(lock, std::chrono::seconds(1), [this] { return m_stopping || m_woken; });
-    m_woken = false;
-    if (m_stopping) {
-      break;
-    }
-    lock.unlock();
-    try {
-      while (send_due() > 0) {
-      }
-    } catch (const std::exception& e) {
-      log::warning("authd.outbox_error", {{"reason", e.what()}});
-    }
-    lock.lock();
-  }
-}
+void OutboxMailer::wake() { m_loop.wake(); }
 
 std::string OutboxMailer::unsealed(const char* purpose, const std::string& ref, const std::string& sealed) {
   if (sealed.empty()) {

@@ -9,14 +9,12 @@
 // a Twilio account keeps its messages queued. `authd outbox list` shows
 // all of it. The body (it holds a code) is blanked once the message has
 // gone, failed, or outlived its code.
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "authd/db/pg_pool.h"
 #include "authd/keyd/keyd_link.h"
 #include "authd/mail/delivery.h"
+#include "authd/ops/background_loop.h"
 #include "authd/projects/project.h"
 
 namespace orbitnest::authd {
@@ -24,7 +22,6 @@ namespace orbitnest::authd {
 class OutboxMailer final {
  public:
   OutboxMailer(PgPool& pg, KeydLink& keyd);
-  ~OutboxMailer();
   OutboxMailer(const OutboxMailer&) = delete;
   OutboxMailer& operator=(const OutboxMailer&) = delete;
 
@@ -34,7 +31,6 @@ class OutboxMailer final {
  private:
   struct Message;
 
-  void run();
   int send_due();
   Delivery deliver(const Message& m, const ProjectSettings& s);
   Delivery send_email(const Message& m, const ProjectSettings& s);
@@ -44,11 +40,7 @@ class OutboxMailer final {
 
   PgPool& m_pg;
   KeydLink& m_keyd;
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  bool m_stopping = false;
-  bool m_woken = false;
-  std::thread m_thread;
+  BackgroundLoop m_loop;  // last: stops first
 };
 
 }  // namespace orbitnest::authd
