@@ -23,14 +23,23 @@ std::string JwksPublisher::jwks(const std::string& keyring) {
 
 std::string JwksPublisher::build(const std::string& keyring) {
   return m_registry.read([&](const KeydStateFile& state) {
+    const Keyring& ring = keyring_named(state, keyring);
+    // Which keys are published, in order: a JWKS is cached for exactly
+    // these (two keyd may each have read a generation the other's write
+    // replaced, so the generation number alone does not name a key set).
+    std::string published;
+    for (const KeyVersion& v : ring.versions) {
+      if (v.state != KeyState::retired) {
+        published += v.kid + ":" + std::string(key_state_name(v.state)) + ",";
+      }
+    }
     {
       const std::lock_guard lock(m_mutex);
       const auto cached = m_cache.find(keyring);
-      if (cached != m_cache.end() && cached->second.first == state.generation) {
+      if (cached != m_cache.end() && cached->second.first == published) {
         return cached->second.second;
       }
     }
-    const Keyring& ring = keyring_named(state, keyring);
     boost::json::array keys;
     for (const KeyState wanted : {KeyState::current, KeyState::next, KeyState::previous}) {
       for (const KeyVersion& v : ring.versions) {
@@ -45,7 +54,7 @@ std::string JwksPublisher::build(const std::string& keyring) {
     }
     std::string out = boost::json::serialize(boost::json::object{{"keys", keys}});
     const std::lock_guard lock(m_mutex);
-    m_cache[keyring] = {state.generation, out};
+    m_cache[keyring] = {published, out};
     return out;
   });
 }

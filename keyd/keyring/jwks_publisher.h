@@ -1,8 +1,8 @@
 #pragma once
 // The public keys of a keyring as a JWKS: current first, then next (so
 // verifiers know it before it signs), then previous (so tokens it signed
-// verify until they expire). Built once per state generation and cached;
-// the state is at most state.refresh_ms older than the token's.
+// verify until they expire). Built once per set of published keys and
+// cached; the state is at most state.refresh_ms older than the token's.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -34,7 +34,7 @@ class JwksPublisher final {
   HandleCache& m_handles;
   KeyringRegistry& m_registry;
   std::mutex m_mutex;
-  std::map<std::string, std::pair<std::uint64_t, std::string>> m_cache;  // keyring -> (generation, JWKS)
+  std::map<std::string, std::pair<std::string, std::string>> m_cache;  // keyring -> (published kids, JWKS)
 };
 
 }  // namespace orbitnest::keyd

@@ -1,6 +1,9 @@
 #include "keyd/keyring/token_state.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <map>
 #include <vector>
 
@@ -118,30 +121,64 @@ std::optional<StateHead> TokenState::commit(KeydStateFile& state, const std::opt
   state.generation = generation;
   const std::string label = state_label(generation, hex(m_token.random_bytes(8)));
   const std::string value = serialize_state(state);
-  return m_token.with_session([&](p11::Session& s) -> std::optional<StateHead> {
-    const CK_OBJECT_HANDLE mine = p11::create_data_object(s, kStateApplication, label, value);
-    const std::vector<Listed> objects = list(s);
-    bool stands = false;
-    bool newer_or_rival = false;
+  const CK_OBJECT_HANDLE mine =
+      m_token.with_session([&](p11::Session& s) { return p11::create_data_object(s, kStateApplication, label, value); });
+  // Does the claim stand? Checked twice, kSettle apart: SoftHSM's file
+  // store folds another process's change into this process's own next
+  // write (its token generation counter), so a search right after our
+  // write can miss an object another keyd made just before it; the other
+  // writer's own decision (a delete, or a prune) a moment later makes it
+  // visible. On a real HSM cluster the second look finds what the first did.
+  std::vector<std::string> rivals;
+  const auto stands = [&](p11::Session& s, std::vector<Listed>& objects) {
+    objects = list(s);
+    bool present = false;
+    rivals.clear();
     for (const Listed& o : objects) {
       if (o.ref.label == label) {
-        stands = true;
+        present = true;
       } else if (o.generation >= generation) {
-        newer_or_rival = true;
+        if (o.generation == generation) {
+          rivals.push_back(o.ref.label);
+        } else {
+          rivals.push_back("newer");
+        }
       }
     }
     const std::optional<StateHead> below = head_of(objects, generation - 1);
     const bool base_holds = base ? (below && below->label == base->label) : !below.has_value();
-    if (!stands || newer_or_rival || !base_holds) {
+    if (!base_holds && generation > 1) {
+      // Two objects of our base's generation: a late write, or a stuck pair (unstick()).
+      for (const Listed& o : objects) {
+        if (o.generation == generation - 1) {
+          rivals.push_back(o.ref.label);
+        }
+      }
+    }
+    return present && rivals.empty() && base_holds;
+  };
+  std::vector<Listed> objects;
+  bool won = m_token.with_session([&](p11::Session& s) { return stands(s, objects); });
+  if (won) {
+    std::this_thread::sleep_for(kSettle);
+    won = m_token.with_session([&](p11::Session& s) { return stands(s, objects); });
+  }
+  if (!won) {
+    m_token.with_session([&](p11::Session& s) {
       try {
         p11::destroy_object(s, mine);
       } catch (const p11::Pkcs11Error&) {
         // Gone already; nobody builds on an object that is not alone.
       }
-      log::info("keyd.state_write_yielded", {{"generation", static_cast<std::int64_t>(generation)}});
-      return std::nullopt;
-    }
-    // Prune: keep the newest kKeepGenerations generations.
+      unstick(s, generation, rivals);
+      return 0;
+    });
+    log::info("keyd.state_write_yielded", {{"generation", static_cast<std::int64_t>(generation)}});
+    return std::nullopt;
+  }
+  m_stuck_seen = 0;
+  // Prune: keep the newest kKeepGenerations generations.
+  m_token.with_session([&](p11::Session& s) {
     for (const Listed& o : objects) {
       if (o.generation + kKeepGenerations <= generation) {
         try {
@@ -151,8 +188,44 @@ std::optional<StateHead> TokenState::commit(KeydStateFile& state, const std::opt
         }
       }
     }
-    return StateHead{generation, label};
+    return 0;
   });
+  return StateHead{generation, label};
+}
+
+void TokenState::unstick(p11::Session& s, std::uint64_t generation, std::vector<std::string> rivals) {
+  // Rivals that stay put write after write are not writes in flight (those
+  // decide within milliseconds) but two writes that both believed they
+  // stood (the SoftHSM blind spot above) or whose keyd died between
+  // writing and deleting. Left alone they would block every write for
+  // ever: after kStuckAttempts identical sightings every keyd keeps the
+  // lowest label of that generation and deletes the others, the same
+  // choice on every node.
+  rivals.erase(std::remove(rivals.begin(), rivals.end(), std::string("newer")), rivals.end());
+  std::sort(rivals.begin(), rivals.end());
+  if (rivals.size() < 2 || rivals != m_stuck_rivals) {
+    m_stuck_rivals = rivals;
+    m_stuck_seen = 1;
+    return;
+  }
+  if (++m_stuck_seen < kStuckAttempts) {
+    return;
+  }
+  // The stuck pair's generation: ours or our base's (the labels say).
+  const std::optional<std::uint64_t> stuck_generation = state_label_generation(rivals.front());
+  if (!stuck_generation || *stuck_generation + 1 < generation) {
+    return;
+  }
+  for (const Listed& o : list(s)) {
+    if (o.generation == *stuck_generation && o.ref.label != rivals.front()) {
+      try {
+        p11::destroy_object(s, o.ref.handle);
+        log::warning("keyd.state_duplicate_removed", {{"label", o.ref.label}, {"kept", rivals.front()}});
+      } catch (const p11::Pkcs11Error&) {
+      }
+    }
+  }
+  m_stuck_seen = 0;
 }
 
 }  // namespace orbitnest::keyd

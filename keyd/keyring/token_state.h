@@ -16,10 +16,12 @@
 // The head readers use is the newest generation held by exactly one
 // object; two objects of one generation are writes in flight.
 // Old generations are pruned after each write (the newest kKeepGenerations stay).
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "keyd/keyring/keyring_state.h"
 #include "keyd/pkcs11/token.h"
@@ -29,6 +31,10 @@ namespace orbitnest::keyd {
 inline constexpr const char* kStateApplication = "orbitnest:state";
 inline constexpr const char* kStateLabelPrefix = "orbitnest:state:g";
 inline constexpr std::uint64_t kKeepGenerations = 3;
+// A write that looks alone is looked at once more after this (token_state.cpp).
+inline constexpr std::chrono::milliseconds kSettle{40};
+// Identical rival objects seen this many writes in a row are stuck (token_state.cpp).
+inline constexpr int kStuckAttempts = 8;
 
 // Another keyd wrote the state at the same time, or first: re-read, decide again.
 class StateConflict final : public std::runtime_error {
@@ -57,7 +63,12 @@ class TokenState final {
   std::optional<StateHead> commit(KeydStateFile& state, const std::optional<StateHead>& base);
 
  private:
+  void unstick(p11::Session& s, std::uint64_t generation, std::vector<std::string> rivals);
+
   p11::Token& m_token;
+  // Callers hold the registry's exclusive lock: one commit at a time.
+  std::vector<std::string> m_stuck_rivals;
+  int m_stuck_seen = 0;
 };
 
 // "orbitnest:state:g00000000000000000042:<nonce>" -> 42; nullopt if not a state label.
