@@ -98,12 +98,22 @@ Appliance::Appliance(bool with_database) : token(dir), port(free_tcp_port()), ad
   ::chmod(key_file.c_str(), 0600);
 }
 
+Appliance::Appliance(SecondNodeOf node)
+    : token(dir, node.first.token),
+      cert_file(node.first.cert_file),
+      key_file(node.first.key_file),
+      port(free_tcp_port()),
+      admin_port(free_tcp_port()),
+      shared_conninfo(node.first.db ? node.first.db->conninfo() : node.first.shared_conninfo) {}
+
 std::string Appliance::keyd_yaml(const KeydOptions& o) const {
   const std::string user = o.authd_user.empty() ? current_user_name() : o.authd_user;
   return "socket:\n  path: " + keyd_socket() + "\n  mode: \"" + o.socket_mode + "\"\n" +
          "hsm:\n  module: " + kSoftHsmModule + "\n  token_label: " + token.label() + "\n  pin_file: " +
          token.pin_file() + "\n" +
          "state:\n  directory: " + dir.file("keyd-state") + "\n" +
+         (o.shared_token ? "  shared: true\n" : "") +
+         (o.state_refresh_ms >= 0 ? "  refresh_ms: " + std::to_string(o.state_refresh_ms) + "\n" : "") +
          "audit:\n  file: " + dir.file("audit.log") + "\n  checkpoint_every: " + std::to_string(o.checkpoint_every) +
          "\n" +
          "keyrings:\n  max_token_lifetime_seconds: " + std::to_string(o.max_token_lifetime_seconds) +
@@ -122,7 +132,8 @@ std::string Appliance::authd_yaml() const {
   return "listen:\n  address: 127.0.0.1\n  port: " + std::to_string(port) + "\n" +
          "tls:\n  cert_file: " + cert_file + "\n  key_file: " + key_file + "\n" +
          "keyd:\n  socket_path: " + keyd_socket() + "\n  reconnect_max_backoff_ms: 200\n" +
-         "database:\n  conninfo: " + (db ? db->conninfo() : std::string("host=/nonexistent dbname=none")) +
+         "database:\n  conninfo: " +
+         (db ? db->conninfo() : !shared_conninfo.empty() ? shared_conninfo : std::string("host=/nonexistent dbname=none")) +
          "\n  pool_size: 4\n" + "http:\n  drain_timeout_seconds: 5\n" + "log:\n  level: debug\n" +
          "admin:\n  listen:\n    address: 127.0.0.1\n    port: " + std::to_string(admin_port) +
          "\n  issuer: https://localhost/admin\n";

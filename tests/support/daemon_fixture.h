@@ -31,11 +31,21 @@ struct KeydOptions {
   int verify_window_seconds = 7200;
   int checkpoint_every = 100;
   int period_days = 0;
+  // Several nodes: other keyd share the token (state.shared).
+  bool shared_token = false;
+  int state_refresh_ms = -1;  // -1: keyd's default
 };
 
 class Appliance final {
  public:
   explicit Appliance(bool with_database = true);
+  // A second node of `first`'s appliance: a folder, ports, certificate and
+  // audit log of its own, the same SoftHSM2 token folder (its own conf
+  // file) and the same database.
+  struct SecondNodeOf {
+    const Appliance& first;
+  };
+  explicit Appliance(SecondNodeOf node);
 
   TempDir dir;
   SoftHsmToken token;
@@ -44,6 +54,7 @@ class Appliance final {
   std::string key_file;
   int port;
   int admin_port;  // the admin API's listener
+  std::string shared_conninfo;  // a second node's: the first node's database
 
   std::string keyd_socket() const { return dir.file("keyd.sock"); }
   std::string keyd_yaml(const KeydOptions& o = {}) const;

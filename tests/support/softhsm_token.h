@@ -12,6 +12,10 @@ inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 class SoftHsmToken final {
  public:
   SoftHsmToken(const TempDir& dir, std::string label = "orbitnest-test");
+  // Another node's view of `shared`: a conf file of its own in `dir`
+  // naming the same token folder (the stand-in for an HSM cluster).
+  SoftHsmToken(const TempDir& dir, const SoftHsmToken& shared);
+  const std::string& token_dir() const { return m_token_dir; }
   const std::string& label() const { return m_label; }
   const std::string& conf_path() const { return m_conf; }
   const std::string& pin_file() const { return m_pin_file; }
@@ -22,6 +26,7 @@ class SoftHsmToken final {
   std::string m_conf;
   std::string m_pin_file;
   std::string m_pin;
+  std::string m_token_dir;
 };
 
 }  // namespace orbitnest::test
