@@ -1,6 +1,7 @@
 // authd: the user-flow daemon. Thin main: parse arguments, load config,
 // wire the pools, the keyd link and the route table, then serve HTTPS until
 // SIGTERM drains it.
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "authd/flows/auth_api.h"
 #include "authd/mail/outbox_mailer.h"
 #include "authd/ops/background_loop.h"
+#include "authd/ops/config_reload.h"
 #include "authd/ops/metrics.h"
 #include "authd/stores/session_purge.h"
 #include "authd/ops/operations_routes.h"
@@ -74,7 +76,7 @@ std::string build_conninfo(const config::AuthdDatabaseConfig& db) {
   return conninfo;
 }
 
-int run(const config::AuthdConfig& cfg) {
+int run(const config::AuthdConfig& cfg, const std::string& config_path) {
   authd::PgPool pg(build_conninfo(cfg.database), cfg.database.pool_size, std::chrono::milliseconds(2000));
   authd::KeydLink keyd(cfg.keyd.socket_path, std::chrono::milliseconds(cfg.keyd.request_timeout_ms),
                        std::chrono::milliseconds(cfg.keyd.reconnect_max_backoff_ms),
@@ -155,13 +157,14 @@ int run(const config::AuthdConfig& cfg) {
   authd::Metrics metrics({workers, password_workers, pg, keyd});
   // Housekeeping: expired sessions and old rotated refresh tokens go, in
   // bounded batches (at most 20 of each kind a round), on every node.
+  std::atomic<int> token_history{cfg.sessions.refresh_token_history_seconds};  // a reload may change it
   const authd::BackgroundLoop housekeeping(
       "housekeeping", std::chrono::seconds(cfg.sessions.purge_interval_seconds), [&] {
         authd::PgPool::Lease conn = pg.lease();
         authd::PurgeCounts total;
         for (int round = 0; round < 20; ++round) {
           const authd::PurgeCounts n =
-              authd::purge_expired_batch(*conn, admin_realm, cfg.sessions.refresh_token_history_seconds);
+              authd::purge_expired_batch(*conn, admin_realm, token_history.load());
           total.sessions += n.sessions;
           total.refresh_tokens += n.refresh_tokens;
           if (n.sessions < authd::kPurgeBatch && n.refresh_tokens < authd::kPurgeBatch) {
@@ -174,6 +177,34 @@ int run(const config::AuthdConfig& cfg) {
       });
   services.metrics = &metrics;
   server.set_request_observer([&metrics](const authd::RequestObservation& r) { metrics.observe(r); });
+  // SIGHUP: re-read authd.yaml; what can change without rebinding does,
+  // the rest is named; a file that does not validate changes nothing.
+  std::shared_ptr<const config::AuthdConfig> running = std::make_shared<const config::AuthdConfig>(cfg);
+  server.set_reload_handler([&] {
+    config::AuthdConfig loaded;
+    try {
+      loaded = config::load_authd_config(config_path);
+    } catch (const config::ConfigError& e) {
+      log::error("authd.reload_refused", {{"reason", e.what()}});
+      return;
+    }
+    const authd::ReloadPlan plan = authd::plan_reload(*running, loaded);
+    try {
+      server.apply(plan.next);
+    } catch (const std::exception& e) {
+      log::error("authd.reload_refused", {{"reason", std::string("TLS files: ") + e.what()}});
+      return;
+    }
+    log::set_level(*log::parse_level(plan.next->log_level));
+    token_history.store(plan.next->sessions.refresh_token_history_seconds);
+    running = plan.next;
+    std::string restart;
+    for (const std::string& section : plan.needs_restart) {
+      restart += (restart.empty() ? "" : ",") + section;
+      log::warning("authd.reload_needs_restart", {{"section", section}});
+    }
+    log::notice("authd.reloaded", {{"needs_restart", restart}});
+  });
   server.listen();
 
   // READY=1 once keyd has answered a handshake and Postgres a query: until
@@ -286,7 +317,7 @@ int main(int argc, char** argv) {
   }
   log::info("authd.config_loaded", {{"file", args.config}, {"version", std::string(kVersion)}});
   try {
-    return run(cfg);
+    return run(cfg, args.config);
   } catch (const std::exception& e) {
     log::error("authd.fatal", {{"reason", e.what()}});
     return 1;

@@ -10,18 +10,24 @@ namespace orbitnest::config {
 struct AuthdListenConfig {
   std::string address = "127.0.0.1";
   int port = 8443;
+
+  bool operator==(const AuthdListenConfig&) const = default;
 };
 
 struct AuthdTlsConfig {
   std::string cert_file;
   std::string key_file;
   std::string min_version = "1.2";  // "1.2" or "1.3"
+
+  bool operator==(const AuthdTlsConfig&) const = default;
 };
 
 struct AuthdKeydConfig {
   std::string socket_path;
   int request_timeout_ms = 2000;
   int reconnect_max_backoff_ms = 1000;
+
+  bool operator==(const AuthdKeydConfig&) const = default;
 };
 
 struct AuthdDatabaseConfig {
@@ -31,6 +37,8 @@ struct AuthdDatabaseConfig {
   std::optional<std::string> password_file;
   int pool_size = 32;
   int connect_timeout_seconds = 3;
+
+  bool operator==(const AuthdDatabaseConfig&) const = default;
 };
 
 struct AuthdHttpConfig {
@@ -46,6 +54,8 @@ struct AuthdHttpConfig {
   // A new connection must complete its TLS handshake within this.
   int handshake_timeout_seconds = 5;
   int drain_timeout_seconds = 10;
+
+  bool operator==(const AuthdHttpConfig&) const = default;
 };
 
 // Housekeeping: a bounded background purge, every purge_interval_seconds,
@@ -56,6 +66,8 @@ struct AuthdHttpConfig {
 struct AuthdSessionsConfig {
   int purge_interval_seconds = 60;
   int refresh_token_history_seconds = 7 * 86400;
+
+  bool operator==(const AuthdSessionsConfig&) const = default;
 };
 
 struct AuthdWorkersConfig {
@@ -69,6 +81,8 @@ struct AuthdWorkersConfig {
   // Retry-After instead of being run late: under overload the excess is
   // refused quickly and what is served keeps a bounded latency.
   int max_queue_wait_ms = 200;
+
+  bool operator==(const AuthdWorkersConfig&) const = default;
 };
 
 struct AuthdPasswordsConfig {
@@ -78,6 +92,8 @@ struct AuthdPasswordsConfig {
   int argon2_parallelism = 1;
   // Hashes running at once; 0 = one per CPU core.
   int max_concurrent_hashes = 0;
+
+  bool operator==(const AuthdPasswordsConfig&) const = default;
 };
 
 // The RPC endpoint's own database login (PostgREST's authenticator
@@ -93,6 +109,8 @@ struct AuthdRestConfig {
   int pool_size = 8;
   // Per call: a function that runs longer is cancelled (SQLSTATE 57014).
   int statement_timeout_ms = 8000;
+
+  bool operator==(const AuthdRestConfig&) const = default;
 };
 
 // The admin user system (the people who run the appliance): its own
@@ -109,6 +127,8 @@ inline constexpr int kAdminConnections = 64;
 struct AuthdMetricsConfig {
   bool enabled = false;
   AuthdListenConfig listen{"127.0.0.1", 9464};
+
+  bool operator==(const AuthdMetricsConfig&) const = default;
 };
 inline constexpr int kOperationsConnections = 16;
 
@@ -143,7 +163,10 @@ struct AuthdAdminConfig {
     std::string user_verification = "required";
     std::string resident_key = "required";
     std::string attestation = "none";
+    bool operator==(const Passkey&) const = default;
   } passkey;
+
+  bool operator==(const AuthdAdminConfig&) const = default;
 };
 
 struct AuthdConfig {
@@ -159,6 +182,8 @@ struct AuthdConfig {
   AuthdPasswordsConfig passwords;
   AuthdRestConfig rest;
   std::string log_level = "info";
+
+  bool operator==(const AuthdConfig&) const = default;
 };
 
 // What start-up refuses in the TLS key file beyond its existence (a mode

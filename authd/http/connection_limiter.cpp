@@ -37,6 +37,12 @@ std::string ConnectionLimiter::network_name(const boost::asio::ip::address& addr
   return out;
 }
 
+void ConnectionLimiter::set_limits(int max_total, int max_per_address) {
+  const std::lock_guard lock(m_mutex);
+  m_max_total = max_total;
+  m_max_per_address = max_per_address;
+}
+
 ConnectionLimiter::Slot ConnectionLimiter::acquire(const boost::asio::ip::address& address, Refusal* refusal) {
   const Slot::Key key = key_of(address);
   const std::lock_guard lock(m_mutex);

@@ -38,6 +38,9 @@ class ConnectionLimiter final {
   };
 
   ConnectionLimiter(int max_total, int max_per_address) : m_max_total(max_total), m_max_per_address(max_per_address) {}
+  // New limits (a reload): connections already open stay; new ones count
+  // against these.
+  void set_limits(int max_total, int max_per_address);
 
   // A slot for a new connection from `address`, or an empty one and why not.
   Slot acquire(const boost::asio::ip::address& address, Refusal* refusal);
@@ -57,8 +60,8 @@ class ConnectionLimiter final {
   static Slot::Key key_of(const boost::asio::ip::address& address);
   void release(const Slot::Key& key);
 
-  const int m_max_total;
-  const int m_max_per_address;
+  int m_max_total;
+  int m_max_per_address;
   mutable std::mutex m_mutex;
   int m_open = 0;
   std::int64_t m_closed = 0;

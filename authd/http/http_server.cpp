@@ -106,13 +106,22 @@ struct HttpServer::Impl {
   };
 
   Impl(const config::AuthdConfig& c, BlockingPool& p, BlockingPool& pp)
-      : cfg(c), pool(p), password_pool(pp), limiter(c.http.max_connections, c.http.max_connections_per_ip),
+      : current_cfg(std::make_shared<const config::AuthdConfig>(c)), pool(p), password_pool(pp),
+        limiter(c.http.max_connections, c.http.max_connections_per_ip),
         tls(std::make_shared<ssl::context>(make_tls_context(c.tls))), ioc(c.http.io_threads),
         signals(ioc, SIGTERM, SIGINT), reload_signal(ioc, SIGHUP), tick_timer(ioc), drain_timer(ioc) {}
 
   // Declared before ioc so that they outlive it: sessions still owned by
   // pending handlers are destroyed with ioc and touch these on the way.
-  const config::AuthdConfig& cfg;
+  // The configuration in force: replaced whole by apply() (a reload);
+  // readers take a reference-counted copy, so a request never sees half.
+  std::mutex cfg_mutex;
+  std::shared_ptr<const config::AuthdConfig> current_cfg;
+  std::shared_ptr<const config::AuthdConfig> config() {
+    const std::lock_guard lock(cfg_mutex);
+    return current_cfg;
+  }
+  std::function<void()> on_reload;
   BlockingPool& pool;
   BlockingPool& password_pool;
   std::atomic<bool> draining{false};
@@ -173,7 +182,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   void run() {
     net::dispatch(m_tcp.get_executor(), [self = shared_from_this()] {
       self->m_handshake_deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(self->m_server.cfg.http.handshake_timeout_seconds);
+          std::chrono::steady_clock::now() + std::chrono::seconds(self->m_server.config()->http.handshake_timeout_seconds);
       self->m_first_byte_timer.expires_at(self->m_handshake_deadline);
       self->m_first_byte_timer.async_wait([self](beast::error_code ec) {
         if (!ec && !self->m_stream) {
@@ -237,8 +246,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       return do_close();
     }
     m_parser.emplace();
-    m_parser->header_limit(static_cast<std::uint32_t>(m_server.cfg.http.header_limit_bytes));
-    m_parser->body_limit(static_cast<std::uint64_t>(m_server.cfg.http.body_limit_bytes));
+    m_parser->header_limit(static_cast<std::uint32_t>(m_server.config()->http.header_limit_bytes));
+    m_parser->body_limit(static_cast<std::uint64_t>(m_server.config()->http.body_limit_bytes));
     m_in_request = false;
     if (m_requests == 0 || m_buffer.size() > 0) {
       return read_request();  // the first request, or one already pipelined
@@ -247,7 +256,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     // byte; from there read_request()'s deadline covers the whole request,
     // so trickling it a byte at a time buys no more time.
     m_buffer.shrink_to_fit();
-    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.idle_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_server.config()->http.idle_timeout_seconds));
     m_stream->async_read_some(m_buffer.prepare(kFirstReadBytes),
                               [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                 if (ec) {
@@ -261,7 +270,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   // The header first: its route says how large a body it takes, and a
   // larger one is refused (413) before it is read.
   void read_request() {
-    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_server.config()->http.read_timeout_seconds));
     http::async_read_header(*m_stream, m_buffer, *m_parser,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) {
@@ -289,7 +298,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       return true;
     }
     const std::uint64_t limit = static_cast<std::uint64_t>(
-        std::min<std::size_t>(*m_match.route->body_limit, static_cast<std::size_t>(m_server.cfg.http.body_limit_bytes)));
+        std::min<std::size_t>(*m_match.route->body_limit, static_cast<std::size_t>(m_server.config()->http.body_limit_bytes)));
     m_parser->body_limit(limit);
     // The field as Beast validated it (its content_length() accessor trips
     // GCC 12's -Wmaybe-uninitialized in the sanitizer build).
@@ -358,7 +367,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     // wait); other requests are refused rather than served late.
     const auto max_wait = execution == Execution::password
                               ? std::chrono::milliseconds(2000)
-                              : std::chrono::milliseconds(m_server.cfg.workers.max_queue_wait_ms);
+                              : std::chrono::milliseconds(m_server.config()->workers.max_queue_wait_ms);
     BlockingPool& workers = execution == Execution::password ? m_server.password_pool : m_server.pool;
     const auto answer = [self = shared_from_this(), shared_req](Response r) {
       net::post(self->executor(), [self, shared_req, r = std::move(r)]() mutable { self->send(*shared_req, std::move(r)); });
@@ -438,7 +447,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
                                 {"path", loggable_path(req.path)},
                                 {"status", r.status},
                                 {"remote", m_remote}});
-    tcp().expires_after(std::chrono::seconds(m_server.cfg.http.read_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_server.config()->http.read_timeout_seconds));
     http::async_write(*m_stream, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec) {
         return;
@@ -500,7 +509,7 @@ void HttpServer::Impl::do_accept(Listener& l) {
       if (refused_log.should_log(&suppressed)) {
         const bool total = refusal == ConnectionLimiter::Refusal::total;
         log::warning("authd.too_many_connections",
-                     {{"limit", total ? cfg.http.max_connections : cfg.http.max_connections_per_ip},
+                     {{"limit", total ? config()->http.max_connections : config()->http.max_connections_per_ip},
                       {"scope", total ? "all" : "address"},
                       {"remote", remote.address().to_string()},
                       {"suppressed", suppressed}});
@@ -548,6 +557,19 @@ void HttpServer::Impl::on_accept_failed(Listener& l, const beast::error_code& ec
   });
 }
 
+void HttpServer::set_reload_handler(std::function<void()> reload) { m_impl->on_reload = std::move(reload); }
+
+void HttpServer::apply(std::shared_ptr<const config::AuthdConfig> next) {
+  auto fresh = std::make_shared<ssl::context>(make_tls_context(next->tls));  // throws: nothing changed
+  {
+    const std::lock_guard lock(m_impl->tls_mutex);
+    m_impl->tls = std::move(fresh);
+  }
+  m_impl->limiter.set_limits(next->http.max_connections, next->http.max_connections_per_ip);
+  const std::lock_guard lock(m_impl->cfg_mutex);
+  m_impl->current_cfg = std::move(next);
+}
+
 void HttpServer::set_request_observer(std::function<void(const RequestObservation&)> observer) {
   m_impl->observer = std::move(observer);
 }
@@ -557,16 +579,21 @@ void HttpServer::Impl::wait_for_reload() {
     if (ec) {
       return;
     }
-    try {
-      auto fresh = std::make_shared<ssl::context>(make_tls_context(cfg.tls));
-      {
-        const std::lock_guard lock(tls_mutex);
-        tls = std::move(fresh);
+    if (on_reload) {
+      on_reload();
+    } else {
+      try {
+        const std::shared_ptr<const config::AuthdConfig> same = config();
+        auto fresh = std::make_shared<ssl::context>(make_tls_context(same->tls));
+        {
+          const std::lock_guard lock(tls_mutex);
+          tls = std::move(fresh);
+        }
+        log::notice("authd.tls_reloaded", {{"cert_file", same->tls.cert_file}});
+      } catch (const std::exception& e) {
+        // Keep serving with the old certificate rather than not at all.
+        log::error("authd.tls_reload_failed", {{"reason", e.what()}});
       }
-      log::notice("authd.tls_reloaded", {{"cert_file", cfg.tls.cert_file}});
-    } catch (const std::exception& e) {
-      // Keep serving with the old certificate rather than not at all.
-      log::error("authd.tls_reload_failed", {{"reason", e.what()}});
     }
     wait_for_reload();
   });
@@ -610,7 +637,7 @@ void HttpServer::Impl::start_drain() {
       }
     }
   }
-  drain_timer.expires_after(std::chrono::seconds(cfg.http.drain_timeout_seconds));
+  drain_timer.expires_after(std::chrono::seconds(config()->http.drain_timeout_seconds));
   drain_timer.async_wait([this](beast::error_code ec) {
     if (!ec) {
       log::warning("authd.drain_timeout", {{"connections", open_connections()}});
@@ -675,7 +702,7 @@ void HttpServer::run(std::chrono::milliseconds tick, std::function<void()> on_ti
   s.wait_for_reload();
   s.schedule_tick();
   std::vector<std::thread> threads;
-  for (int i = 1; i < s.cfg.http.io_threads; ++i) {
+  for (int i = 1; i < s.config()->http.io_threads; ++i) {
     threads.emplace_back([&s] { s.ioc.run(); });
   }
   s.ioc.run();

@@ -48,6 +48,14 @@ class HttpServer final {
 
   // Called on an I/O thread for every answer sent; set before run().
   void set_request_observer(std::function<void(const RequestObservation&)> observer);
+  // SIGHUP calls `reload` (on an I/O thread; set before run()). Without
+  // one, SIGHUP reloads the TLS files only.
+  void set_reload_handler(std::function<void()> reload);
+  // Serve with `next` from the next connection and request on: TLS files,
+  // connection limits, timeouts, body and header limits, queue waits.
+  // Throws (changing nothing) when the TLS files do not load. Connections
+  // open now are not dropped; each keeps the TLS context it began with.
+  void apply(std::shared_ptr<const config::AuthdConfig> next);
   // Binds (or takes the socket systemd passed). Throws on failure.
   void listen();
   // Runs the I/O threads until drained; `on_tick` runs on an I/O thread
