@@ -20,12 +20,12 @@ KeyInfo KeyListing::describe(const Keyring& ring, const KeyVersion& v) {
 }
 
 std::vector<KeyInfo> KeyListing::list(const std::string& keyring_filter) {
-  return m_registry.read([&](const KeydStateFile& state) {
-    if (!keyring_filter.empty()) {
-      (void)keyring_named(state, keyring_filter);  // refuses an unknown name
   if (!keyring_filter.empty()) {
     m_registry.look_for(keyring_filter);
   }
+  return m_registry.read([&](const KeydStateFile& state) {
+    if (!keyring_filter.empty()) {
+      (void)keyring_named(state, keyring_filter);  // refuses an unknown name
     }
     std::vector<KeyInfo> out;
     for (const auto& [name, ring] : state.keyrings) {

@@ -94,7 +94,7 @@ TEST(KeyringState, SerialisesAndParsesBack) {
   r.name = "project:abc";
   r.issuer = "https://h/projects/abc/auth/v1";
   r.algorithm = p11::Algorithm::eddsa;
-  r.versions = {{1, "k1", KeyState::previous, 10, 11, 12, 0}, {2, "k2", KeyState::current, 11, 12, 0, 0}};
+  r.versions = {{1, "k1", KeyState::previous, 10, 11, 12, 0, ""}, {2, "k2", KeyState::current, 11, 12, 0, 0, ""}};
   s.keyrings.emplace(r.name, r);
   s.sealing = {2, {1, 2}};
   s.pepper = {1, {1}};
