@@ -10,6 +10,7 @@
 
 #include "authd/admin/admin_routes.h"
 #include "authd/flows/project_routes.h"
+#include "authd/ops/operations_routes.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -72,6 +73,23 @@ TEST(RouteSpecs, NamesAreUniqueAcrossSurfaces) {
   std::set<std::string> names;
   expect_well_formed(Surface::project, project_route_specs(), names);
   expect_well_formed(Surface::admin, admin_route_specs(), names);
+  expect_well_formed(Surface::operations, operations_route_specs(), names);
+}
+
+// The operations surface (metrics, probes) takes no caller at all: a row
+// that wants one is refused there.
+TEST(RouteSpecs, OperationsRowsTakeNobody) {
+  for (const RouteSpec& r : operations_route_specs()) {
+    SCOPED_TRACE(std::string(r.name));
+    EXPECT_EQ(r.access, Access::none);
+    EXPECT_EQ(r.cors, CorsPolicy::same_origin);
+    EXPECT_TRUE(r.name.starts_with("ops."));
+  }
+  for (const RouteSpec& r : admin_route_specs()) {
+    if (r.access != Access::none) {
+      EXPECT_THROW(check_route_spec(Surface::operations, r), std::logic_error) << r.name;
+    }
+  }
 }
 
 TEST(RouteSpecs, TheCheckRefusesMisfitRows) {
