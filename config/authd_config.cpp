@@ -18,15 +18,27 @@ int int_or(YamlMapReader& r, const std::string& key, int fallback, int min, int 
   return static_cast<int>(r.integer_or(key, fallback, min, max));
 }
 
+// A listener's address and port, each listener's the same way.
+void read_listen(YamlMapReader& l, AuthdListenConfig& out) {
+  out.address = l.string_or("address", out.address);
+  if (!is_ip_literal(out.address)) {
+    l.fail("address", "must be an IPv4 or IPv6 address, got '" + out.address + "'");
+  }
+  out.port = int_or(l, "port", out.port, 1, 65535);
+}
+
+// Two listeners that would bind the same port (the same address, or a
+// wildcard on either side).
+bool collide(const AuthdListenConfig& a, const AuthdListenConfig& b) {
+  const auto wildcard = [](const std::string& address) { return address == "0.0.0.0" || address == "::"; };
+  return a.port == b.port && (a.address == b.address || wildcard(a.address) || wildcard(b.address));
+}
+
 AuthdConfig read(YamlMapReader& root) {
   AuthdConfig cfg;
   {
     YamlMapReader l = root.map("listen");
-    cfg.listen.address = l.string_or("address", cfg.listen.address);
-    if (!is_ip_literal(cfg.listen.address)) {
-      l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.listen.address + "'");
-    }
-    cfg.listen.port = int_or(l, "port", cfg.listen.port, 1, 65535);
+    read_listen(l, cfg.listen);
     l.finish();
   }
   {
@@ -133,12 +145,8 @@ AuthdConfig read(YamlMapReader& root) {
     YamlMapReader m = root.map("metrics");
     cfg.metrics.enabled = m.boolean_or("enabled", cfg.metrics.enabled);
     YamlMapReader l = m.map("listen");
-    cfg.metrics.listen.address = l.string_or("address", cfg.metrics.listen.address);
-    if (!is_ip_literal(cfg.metrics.listen.address)) {
-      l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.metrics.listen.address + "'");
-    }
-    cfg.metrics.listen.port = int_or(l, "port", cfg.metrics.listen.port, 1, 65535);
-    if (cfg.metrics.enabled && cfg.metrics.listen.port == cfg.listen.port) {
+    read_listen(l, cfg.metrics.listen);
+    if (cfg.metrics.enabled && collide(cfg.metrics.listen, cfg.listen)) {
       l.fail("port", "must differ from listen.port: metrics have a listener of their own, off the public port");
     }
     l.finish();
@@ -149,15 +157,8 @@ AuthdConfig read(YamlMapReader& root) {
     cfg.admin.enabled = a.boolean_or("enabled", cfg.admin.enabled);
     {
       YamlMapReader l = a.map("listen");
-      cfg.admin.listen.address = l.string_or("address", cfg.admin.listen.address);
-      if (!is_ip_literal(cfg.admin.listen.address)) {
-        l.fail("address", "must be an IPv4 or IPv6 address, got '" + cfg.admin.listen.address + "'");
-      }
-      cfg.admin.listen.port = int_or(l, "port", cfg.admin.listen.port, 1, 65535);
-      const auto wildcard = [](const std::string& address) { return address == "0.0.0.0" || address == "::"; };
-      if (cfg.admin.enabled && cfg.admin.listen.port == cfg.listen.port &&
-          (cfg.admin.listen.address == cfg.listen.address || wildcard(cfg.admin.listen.address) ||
-           wildcard(cfg.listen.address))) {
+      read_listen(l, cfg.admin.listen);
+      if (cfg.admin.enabled && collide(cfg.admin.listen, cfg.listen)) {
         l.fail("port", "must differ from listen.port: the admin API has a listener of its own");
       }
       l.finish();

@@ -4,13 +4,13 @@
 #include <botan/certstor.h>
 #include <botan/data_src.h>
 #include <botan/ecdsa.h>
-#include <botan/hash.h>
 #include <botan/pubkey.h>
 #include <botan/rsa.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
 
 #include "authd/webauthn/cbor_item.h"
+#include "authd/webauthn/digest.h"
 #include "authd/webauthn/fido_verify.h"
 #include "authd/webauthn/webauthn_error.h"
 
@@ -27,13 +27,6 @@ constexpr const char* kAndroidKeyDescriptionOid = "1.3.6.1.4.1.11129.2.1.17";
 constexpr const char* kFidoAaguidOid = "1.3.6.1.4.1.45724.1.1.4";
 
 [[noreturn]] void invalid(const std::string& what) { throw WebAuthnError(kInvalid, "attestation: " + what); }
-
-std::string sha256(std::string_view data) {
-  std::unique_ptr<Botan::HashFunction> h = Botan::HashFunction::create_or_throw("SHA-256");
-  h->update(reinterpret_cast<const uint8_t*>(data.data()), data.size());
-  const Botan::secure_vector<uint8_t> out = h->final();
-  return std::string(out.begin(), out.end());
-}
 
 std::vector<std::string> x5c_of(const cbor_item_t* att_stmt) {
   std::vector<std::string> chain;

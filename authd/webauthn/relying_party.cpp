@@ -1,6 +1,5 @@
 #include "authd/webauthn/relying_party.h"
 
-#include <botan/hash.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "authd/webauthn/attestation.h"
 #include "authd/webauthn/authenticator_data.h"
 #include "authd/webauthn/cbor_item.h"
+#include "authd/webauthn/digest.h"
 #include "authd/webauthn/cose_key.h"
 #include "authd/webauthn/fido_verify.h"
 #include "authd/webauthn/webauthn_base64.h"
@@ -18,13 +18,6 @@ namespace {
 
 constexpr const char* kMalformed = "webauthn_malformed";
 constexpr std::size_t kMaxBinaryMember = 16 * 1024;
-
-std::string sha256(std::string_view data) {
-  std::unique_ptr<Botan::HashFunction> h = Botan::HashFunction::create_or_throw("SHA-256");
-  h->update(reinterpret_cast<const uint8_t*>(data.data()), data.size());
-  const Botan::secure_vector<uint8_t> out = h->final();
-  return std::string(out.begin(), out.end());
-}
 
 bool equal_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

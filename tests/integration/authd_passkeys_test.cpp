@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/webauthn_bytes.h"
 #include "keyd/keyring/base64url.h"
 #include "tests/support/authd_session.h"
 #include "tests/support/soft_authenticator.h"
@@ -31,24 +32,6 @@ std::string text(const boost::json::value& v) { return std::string(v.as_string()
 std::string code_of(const HttpResult& r) {
   const boost::json::object o = json(r);
   return o.contains("error_code") ? text(o.at("error_code")) : "";
-}
-std::string b64(const std::string& bytes) { return keyd::base64url_encode(bytes); }
-std::string unb64(std::string text) {
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  for (char& c : text) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return *keyd::base64url_decode(text);
-}
-std::string hex(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 0xf];
-  }
-  return out;
 }
 boost::json::object claims_of(const std::string& jwt) {
   const std::size_t a = jwt.find('.');

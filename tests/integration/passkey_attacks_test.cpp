@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "tests/support/webauthn_bytes.h"
 #include "keyd/keyring/base64url.h"
 #include "tests/support/authd_session.h"
 #include "tests/support/soft_authenticator.h"
@@ -45,10 +46,6 @@ std::string code_of(const HttpResult& r) {
   const boost::json::object o = json(r);
   return o.contains("error_code") ? text(o.at("error_code")) : "";
 }
-std::string unb64(std::string s) {
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return *keyd::base64url_decode(s);
-}
 boost::json::object claims_of(const std::string& jwt) {
   const std::size_t a = jwt.find('.');
   const std::size_t b = jwt.find('.', a + 1);
@@ -69,24 +66,6 @@ std::string totp_code(const std::string& base32_secret) {
 
 // A forged `packed` registration: any AAGUID, self attestation (signed by
 // the credential key) or "basic" with an x5c the attacker made up.
-std::string sha256(const std::string& data) {
-  const Botan::secure_vector<uint8_t> out = Botan::HashFunction::create_or_throw("SHA-256")->process(data);
-  return std::string(out.begin(), out.end());
-}
-std::string cbor_bytes(cbor_item_t* item) {
-  unsigned char* buffer = nullptr;
-  std::size_t size = 0;
-  const std::size_t length = cbor_serialize_alloc(item, &buffer, &size);
-  std::string out(reinterpret_cast<const char*>(buffer), length);
-  std::free(buffer);
-  cbor_decref(&item);
-  return out;
-}
-cbor_item_t* cint(std::int64_t v) {  // CTAP2 canonical widths: libfido2 ignores 64-bit COSE labels
-  return v >= 0 ? cbor_build_uint8(static_cast<std::uint8_t>(v)) : cbor_build_negint8(static_cast<std::uint8_t>(-1 - v));
-}
-cbor_item_t* cbstr(const std::string& s) { return cbor_build_bytestring(reinterpret_cast<cbor_data>(s.data()), s.size()); }
-void cput(cbor_item_t* map, cbor_item_t* k, cbor_item_t* v) { cbor_map_add(map, cbor_pair{cbor_move(k), cbor_move(v)}); }
 std::string der_sign(const Botan::ECDSA_PrivateKey& key, const std::string& data) {
   Botan::AutoSeeded_RNG rng;
   Botan::PK_Signer signer(key, rng, "EMSA1(SHA-256)", Botan::DER_SEQUENCE);

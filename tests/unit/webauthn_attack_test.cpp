@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 
+#include "tests/support/webauthn_bytes.h"
 #include "authd/webauthn/relying_party.h"
 #include "authd/webauthn/webauthn_base64.h"
 #include "authd/webauthn/webauthn_error.h"
@@ -20,27 +21,15 @@
 namespace orbitnest::authd::webauthn {
 namespace {
 
+using test::cbor_bytes;
+using test::cbstr;
+using test::cint;
+using test::cput;
+using test::sha256;
+
 constexpr const char* kOrigin = "https://app.example";
 constexpr const char* kChallenge = "Y2hhbGxlbmdlLWNoYWxsZW5nZS1jaGFsbGVuZ2UtMzI";
 
-std::string sha256(const std::string& data) {
-  const Botan::secure_vector<uint8_t> out = Botan::HashFunction::create_or_throw("SHA-256")->process(data);
-  return std::string(out.begin(), out.end());
-}
-std::string cbor_bytes(cbor_item_t* item) {
-  unsigned char* buffer = nullptr;
-  std::size_t size = 0;
-  const std::size_t length = cbor_serialize_alloc(item, &buffer, &size);
-  std::string out(reinterpret_cast<const char*>(buffer), length);
-  std::free(buffer);
-  cbor_decref(&item);
-  return out;
-}
-cbor_item_t* cint(std::int64_t v) {
-  return v >= 0 ? cbor_build_uint8(static_cast<std::uint8_t>(v)) : cbor_build_negint8(static_cast<std::uint8_t>(-1 - v));
-}
-cbor_item_t* cbstr(const std::string& s) { return cbor_build_bytestring(reinterpret_cast<cbor_data>(s.data()), s.size()); }
-void cput(cbor_item_t* map, cbor_item_t* k, cbor_item_t* v) { cbor_map_add(map, cbor_pair{cbor_move(k), cbor_move(v)}); }
 
 // A registration whose statement is `fmt` with a made-up certificate (no
 // FIDO AAGUID extension, no Apple nonce extension) and, for packed, a
