@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 #include <set>
-#include <variant>
+#include <type_traits>
 #include <vector>
 
 #include "authd/webauthn/webauthn_error.h"
@@ -134,34 +134,35 @@ std::optional<std::size_t> first_item_length(std::string_view bytes) {
   return st.ok ? std::optional<std::size_t>(offset) : std::nullopt;
 }
 
-using MapKey = std::variant<std::int64_t, std::string>;
-
-std::optional<MapKey> key_of(const cbor_item_t* key) {
-  if (std::optional<std::int64_t> i = int_of(key)) {
-    return MapKey{*i};
-  }
-  if (std::optional<std::string> s = text_of(key)) {
-    return MapKey{*s};
-  }
-  return std::nullopt;
-}
-
-const cbor_item_t* find(const cbor_item_t* map, const MapKey& wanted, const char* code) {
+// A map's member by key, its keys checked for repeats on the way (the
+// integer and the text keys apart: COSE uses the one, WebAuthn the other).
+template <class Key>
+const cbor_item_t* find(const cbor_item_t* map, const Key& wanted, const char* code) {
   if (map == nullptr || !cbor_isa_map(map) || !cbor_map_is_definite(map)) {
     throw WebAuthnError(code, "expected a CBOR map");
   }
   const cbor_pair* pairs = cbor_map_handle(map);
-  std::set<MapKey> seen;
+  std::set<std::int64_t> ints;
+  std::set<std::string> texts;
   const cbor_item_t* found = nullptr;
   for (std::size_t i = 0; i < cbor_map_size(map); ++i) {
-    const std::optional<MapKey> k = key_of(pairs[i].key);
-    if (!k) {
-      continue;  // keys of other types: not ours, not compared
+    bool matched = false;
+    if (const std::optional<std::int64_t> k = int_of(pairs[i].key)) {
+      if (!ints.insert(*k).second) {
+        throw WebAuthnError(code, "a CBOR map repeats a key");
+      }
+      if constexpr (std::is_same_v<Key, std::int64_t>) {
+        matched = *k == wanted;
+      }
+    } else if (const std::optional<std::string> t = text_of(pairs[i].key)) {
+      if (!texts.insert(*t).second) {
+        throw WebAuthnError(code, "a CBOR map repeats a key");
+      }
+      if constexpr (std::is_same_v<Key, std::string_view>) {
+        matched = *t == wanted;
+      }
     }
-    if (!seen.insert(*k).second) {
-      throw WebAuthnError(code, "a CBOR map repeats a key");
-    }
-    if (*k == wanted) {
+    if (matched) {
       found = pairs[i].value;
     }
   }
@@ -193,11 +194,11 @@ CborItem load_cbor_exact(std::string_view bytes) {
 }
 
 const cbor_item_t* map_member(const cbor_item_t* map, std::string_view key, const char* code) {
-  return find(map, MapKey{std::string(key)}, code);
+  return find(map, key, code);
 }
 
 const cbor_item_t* map_member(const cbor_item_t* map, std::int64_t key, const char* code) {
-  return find(map, MapKey{key}, code);
+  return find(map, key, code);
 }
 
 std::optional<std::string> text_of(const cbor_item_t* item) {
