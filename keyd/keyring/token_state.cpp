@@ -126,9 +126,9 @@ std::optional<StateHead> TokenState::commit(KeydStateFile& state, const std::opt
   // Does the claim stand? Checked twice, kSettle apart: SoftHSM's file
   // store folds another process's change into this process's own next
   // write (its token generation counter), so a search right after our
-  // write can miss an object another keyd made just before it; the other
-  // writer's own decision (a delete, or a prune) a moment later makes it
-  // visible. On a real HSM cluster the second look finds what the first did.
+  // write can miss an object another keyd made just before it; a later
+  // write by the other process (its touch, its delete) makes it visible.
+  // On a real HSM cluster the second look finds what the first did.
   std::vector<std::string> rivals;
   const auto stands = [&](p11::Session& s, std::vector<Listed>& objects) {
     objects = list(s);
@@ -160,6 +160,14 @@ std::optional<StateHead> TokenState::commit(KeydStateFile& state, const std::opt
   std::vector<Listed> objects;
   bool won = m_token.with_session([&](p11::Session& s) { return stands(s, objects); });
   if (won) {
+    // A write of our own between the two looks (a tiny object made and
+    // deleted): of two racing writers, the one whose touch came first sees
+    // the other's later touch, so its second look finds the rival; the
+    // later one then sees the first one's delete.
+    m_token.with_session([&](p11::Session& s) {
+      p11::destroy_object(s, p11::create_data_object(s, kStateApplication, "orbitnest:state-touch", ""));
+      return 0;
+    });
     std::this_thread::sleep_for(kSettle);
     won = m_token.with_session([&](p11::Session& s) { return stands(s, objects); });
   }
