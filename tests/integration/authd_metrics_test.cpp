@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <regex>
 #include <thread>
 #include <string>
 
@@ -38,12 +37,19 @@ class AuthdMetrics : public ::testing::Test {
   HttpResult call(const std::string& method, const std::string& path, const std::string& body = "") const {
     return api(a, method, "/projects/metered/auth/v1" + path, body, {"apikey: " + project.publishable_key});
   }
-  // The value of the first sample line matching `pattern` (a regex over
-  // the whole line before the value), or -1.
-  static double value_of(const std::string& text, const std::string& pattern) {
-    const std::regex line("^" + pattern + " ([0-9.e+-]+)$", std::regex::multiline);
-    std::smatch m;
-    return std::regex_search(text, m, line) ? std::stod(m[1]) : -1;
+  // The value of the first sample whose name and labels begin with
+  // `prefix`, or -1. (No std::regex: GCC 12's sanitizer build warns inside it.)
+  static double value_of(const std::string& text, const std::string& prefix) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      if (line.rfind(prefix, 0) == 0) {
+        return std::stod(line.substr(line.rfind(' ') + 1));
+      }
+      at = end + 1;
+    }
+    return -1;
   }
 
   Appliance a;
@@ -76,26 +82,26 @@ TEST_F(AuthdMetrics, EveryFamilyIsThereInTheExpositionFormat) {
   const auto checked = run_command({"/bin/sh", "-c", "promtool check metrics < \"$1\" 2>&1", "sh", a.dir.file("metrics.txt")});
   EXPECT_EQ(checked.first, 0) << "promtool: " << checked.second;
 
-  EXPECT_GE(value_of(m, R"(orbitnest_http_requests_total\{listener="api",route="otp",status="200"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_http_requests_total\{listener="api",route="otp",status="429"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_http_request_duration_seconds_count\{listener="api",route="verify"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_http_request_duration_seconds_bucket\{listener="api",route="verify",le="\+Inf"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_rate_limit_refusals_total\{class="otp",code="over_request_rate_limit"\})"), 1);
-  EXPECT_EQ(value_of(m, R"(orbitnest_pool_threads\{pool="workers"\})") > 0, true);
-  EXPECT_GE(value_of(m, R"(orbitnest_pool_refusals_total\{pool="hashing"\})"), 0);
+  EXPECT_GE(value_of(m, R"(orbitnest_http_requests_total{listener="api",route="otp",status="200"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_http_requests_total{listener="api",route="otp",status="429"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_http_request_duration_seconds_count{listener="api",route="verify"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_http_request_duration_seconds_bucket{listener="api",route="verify",le="+Inf"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_rate_limit_refusals_total{class="otp",code="over_request_rate_limit"})"), 1);
+  EXPECT_EQ(value_of(m, R"(orbitnest_pool_threads{pool="workers"})") > 0, true);
+  EXPECT_GE(value_of(m, R"(orbitnest_pool_refusals_total{pool="hashing"})"), 0);
   EXPECT_GE(value_of(m, R"(orbitnest_postgres_pool_leases_total)"), 1);
   EXPECT_GE(value_of(m, R"(orbitnest_postgres_pool_wait_seconds_total)"), 0);
-  EXPECT_GE(value_of(m, R"(orbitnest_keyd_round_trips_total\{op="sign_jwt"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_keyd_round_trip_errors_total\{op="sign_jwt"\})"), 0);
-  EXPECT_GE(value_of(m, R"(orbitnest_keyd_signatures_total\{keyring="project:metered",kid="[^"]+"\})"), 1);
-  const double age = value_of(m, R"(orbitnest_keyd_key_age_seconds\{keyring="project:metered"\})");
+  EXPECT_GE(value_of(m, R"(orbitnest_keyd_round_trips_total{op="sign_jwt"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_keyd_round_trip_errors_total{op="sign_jwt"})"), 0);
+  EXPECT_GE(value_of(m, R"(orbitnest_keyd_signatures_total{keyring="project:metered",kid=")"), 1);
+  const double age = value_of(m, R"(orbitnest_keyd_key_age_seconds{keyring="project:metered"})");
   EXPECT_GE(age, 0);
   EXPECT_LT(age, 600);
-  EXPECT_GT(value_of(m, R"(orbitnest_keyd_next_rotation_seconds\{keyring="project:metered"\})"), 80 * 86400);
-  EXPECT_EQ(value_of(m, R"(orbitnest_keyd_keys\{keyring="project:metered",state="current"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_keyd_ops_total\{op="sign_jwt"\})"), 1);
-  EXPECT_GE(value_of(m, R"(orbitnest_outbox_depth\{channel="email"\})"), 0);
-  EXPECT_GE(value_of(m, R"(orbitnest_outbox_oldest_seconds\{channel="sms"\})"), 0);
+  EXPECT_GT(value_of(m, R"(orbitnest_keyd_next_rotation_seconds{keyring="project:metered"})"), 80 * 86400);
+  EXPECT_EQ(value_of(m, R"(orbitnest_keyd_keys{keyring="project:metered",state="current"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_keyd_ops_total{op="sign_jwt"})"), 1);
+  EXPECT_GE(value_of(m, R"(orbitnest_outbox_depth{channel="email"})"), 0);
+  EXPECT_GE(value_of(m, R"(orbitnest_outbox_oldest_seconds{channel="sms"})"), 0);
   // Nothing secret: no key, token or address in the text.
   EXPECT_EQ(m.find("m@example.com"), std::string::npos);
   EXPECT_EQ(m.find(project.publishable_key), std::string::npos);
@@ -120,7 +126,7 @@ TEST_F(AuthdMetrics, LivenessAndReadinessAreApart) {
   // A scrape still answers, counting what it could not read.
   const HttpResult scraped = ops("/metrics");
   EXPECT_EQ(scraped.status, 200);
-  EXPECT_GE(value_of(scraped.body, R"(orbitnest_metrics_source_errors_total\{source="keyd"\})"), 1);
+  EXPECT_GE(value_of(scraped.body, R"(orbitnest_metrics_source_errors_total{source="keyd"})"), 1);
 }
 
 TEST_F(AuthdMetrics, TheMetricsPortIsNotThePublicOne) {

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <regex>
 #include <thread>
 
 #include "tests/support/authd_session.h"
@@ -25,14 +24,26 @@ class AuthdReload : public ::testing::Test {
   // SIGHUP, then the log line the reload ends with (after `seen` of them).
   bool reload_and_wait(const std::string& event, int seen) {
     ::kill(authd->pid(), SIGHUP);
-    const std::regex line("\"event\":\"" + event + "\"|" + event);
     for (int i = 0; i < 100; ++i) {
       const std::string log = read_file(authd->log_file());
-      auto count = std::distance(std::sregex_iterator(log.begin(), log.end(), line), std::sregex_iterator());
+      int count = 0;
+      for (std::size_t at = log.find(event); at != std::string::npos; at = log.find(event, at + 1)) {
+        ++count;
+      }
       if (count > seen) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
+  }
+  // `text` with the rest of the line after `key` replaced (no std::regex:
+  // GCC 12's sanitizer build warns inside it).
+  static std::string with(std::string text, const std::string& key, const std::string& value) {
+    const std::size_t at = text.find(key);
+    if (at != std::string::npos) {
+      const std::size_t end = text.find('\n', at);
+      text.replace(at, end - at, key + value);
+    }
+    return text;
   }
   static std::string request() { return "GET /auth/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"; }
 
@@ -60,13 +71,11 @@ TEST_F(AuthdReload, ChangesWhatItCanNamesTheRestAndDropsNothing) {
             0);
   ::chmod(new_key.c_str(), 0600);
   std::string text = a.authd_yaml();
-  text = std::regex_replace(text, std::regex("cert_file: [^\n]+"), "cert_file: " + new_cert);
-  text = std::regex_replace(text, std::regex("key_file: [^\n]+"), "key_file: " + new_key);
-  text = std::regex_replace(text, std::regex("level: debug"), "level: notice");
-  text = std::regex_replace(text, std::regex("port: " + std::to_string(a.port)), "port: " + std::to_string(free_tcp_port()));
-  text += "http:\n  max_connections: 500\n";
-  text = std::regex_replace(text, std::regex("http:\n  drain_timeout_seconds: 5\n"), "");
-  text = std::regex_replace(text, std::regex("http:\n  max_connections: 500\n"), "http:\n  drain_timeout_seconds: 5\n  max_connections: 500\n");
+  text = with(text, "cert_file: ", new_cert);
+  text = with(text, "key_file: ", new_key);
+  text = with(text, "level: ", "notice");
+  text = with(text, "port: ", std::to_string(free_tcp_port()));  // the first port: listen's
+  text = with(text, "drain_timeout_seconds: ", "5\n  max_connections: 500");
   write_file(config, text);
   ASSERT_TRUE(reload_and_wait("authd.reloaded", 0)) << read_file(authd->log_file());
   const std::string log = read_file(authd->log_file());
@@ -91,7 +100,7 @@ TEST_F(AuthdReload, ChangesWhatItCanNamesTheRestAndDropsNothing) {
   EXPECT_NE(read_file(authd->log_file()).find("no_such_key"), std::string::npos);
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health", new_cert).status, 200);
   // TLS files that do not load: refused too, the running certificate kept.
-  write_file(config, std::regex_replace(text, std::regex("cert_file: [^\n]+"), "cert_file: " + a.dir.file("new.key")));
+  write_file(config, with(text, "cert_file: ", a.dir.file("new.key")));
   ASSERT_TRUE(reload_and_wait("authd.reload_refused", 1)) << read_file(authd->log_file());
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health", new_cert).status, 200);
   EXPECT_TRUE(authd->running());
