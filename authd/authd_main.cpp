@@ -185,14 +185,17 @@ int run(const config::AuthdConfig& cfg, const std::string& config_path) {
     try {
       loaded = config::load_authd_config(config_path);
     } catch (const config::ConfigError& e) {
-      log::error("authd.reload_refused", {{"reason", e.what()}});
+      // A refusal over the TLS files keeps its own event (operators alert on it).
+      log::error(e.key_path().rfind("tls.", 0) == 0 ? "authd.tls_reload_failed" : "authd.reload_refused",
+                 {{"reason", e.what()}});
       return;
     }
     const authd::ReloadPlan plan = authd::plan_reload(*running, loaded);
     try {
       server.apply(plan.next);
     } catch (const std::exception& e) {
-      log::error("authd.reload_refused", {{"reason", std::string("TLS files: ") + e.what()}});
+      // Keep serving with the old certificate rather than not at all.
+      log::error("authd.tls_reload_failed", {{"reason", e.what()}});
       return;
     }
     log::set_level(*log::parse_level(plan.next->log_level));

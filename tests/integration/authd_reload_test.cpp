@@ -101,7 +101,7 @@ TEST_F(AuthdReload, ChangesWhatItCanNamesTheRestAndDropsNothing) {
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health", new_cert).status, 200);
   // TLS files that do not load: refused too, the running certificate kept.
   write_file(config, with(text, "cert_file: ", a.dir.file("new.key")));
-  ASSERT_TRUE(reload_and_wait("authd.reload_refused", 1)) << read_file(authd->log_file());
+  ASSERT_TRUE(reload_and_wait("authd.tls_reload_failed", 0)) << read_file(authd->log_file());
   EXPECT_EQ(https_request("GET", "https://localhost:" + std::to_string(a.port) + "/auth/v1/health", new_cert).status, 200);
   EXPECT_TRUE(authd->running());
 }
