@@ -139,9 +139,10 @@ users and folders, default configurations in /etc/orbitnest and the
 policy SQL.")
 # Libraries from dpkg-shlibdeps; the maintainer scripts need systemd
 # (systemd-sysusers, systemd-tmpfiles) and init-system-helpers
-# (deb-systemd-helper, deb-systemd-invoke).
+# (deb-systemd-helper, deb-systemd-invoke); procps gives /bin/kill for
+# authd.service's ExecReload.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, init-system-helpers (>= 1.54)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, init-system-helpers (>= 1.54), procps")
 # keyd.yaml's default module is SoftHSM2's; authd needs a PostgreSQL server,
 # here or on another machine.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "softhsm2, postgresql")
