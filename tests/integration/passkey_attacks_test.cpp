@@ -77,14 +77,7 @@ boost::json::object forged_packed(const std::string& challenge, const std::strin
   Botan::ECDSA_PrivateKey credential(rng, Botan::EC_Group("secp256r1"));
   const Botan::secure_vector<uint8_t> idv = rng.random_vec(32);
   const std::string id(idv.begin(), idv.end());
-  const Botan::secure_vector<uint8_t> x = Botan::BigInt::encode_1363(credential.public_point().get_affine_x(), 32);
-  const Botan::secure_vector<uint8_t> y = Botan::BigInt::encode_1363(credential.public_point().get_affine_y(), 32);
-  cbor_item_t* cose = cbor_new_definite_map(5);
-  cput(cose, cint(1), cint(2));
-  cput(cose, cint(3), cint(-7));
-  cput(cose, cint(-1), cint(1));
-  cput(cose, cint(-2), cbstr(std::string(x.begin(), x.end())));
-  cput(cose, cint(-3), cbstr(std::string(y.begin(), y.end())));
+  const std::string cose = es256_cose_key(credential);
   std::string ad = sha256("localhost");
   ad.push_back(static_cast<char>(0x01 | 0x04 | 0x40));
   ad += std::string(4, '\0');
@@ -93,7 +86,7 @@ boost::json::object forged_packed(const std::string& challenge, const std::strin
   }
   ad.push_back(0);
   ad.push_back(static_cast<char>(id.size()));
-  ad += id + cbor_bytes(cose);
+  ad += id + cose;
   const std::string cdj = client_data_json("webauthn.create", challenge, kOrigin);
   cbor_item_t* stmt = cbor_new_definite_map(with_x5c ? 3 : 2);
   cput(stmt, cbor_build_string("alg"), cint(-7));

@@ -1,52 +1,10 @@
 #include "tests/support/soft_authenticator.h"
 
-#include <botan/hash.h>
 #include <botan/pubkey.h>
-#include <cbor.h>
 
-#include <cstdlib>
-
-#include "keyd/keyring/base64url.h"
+#include "tests/support/webauthn_bytes.h"
 
 namespace orbitnest::test {
-namespace {
-
-std::string sha256(const std::string& data) {
-  std::unique_ptr<Botan::HashFunction> h = Botan::HashFunction::create_or_throw("SHA-256");
-  const Botan::secure_vector<uint8_t> out = h->process(data);
-  return std::string(out.begin(), out.end());
-}
-
-std::string b64(const std::string& bytes) { return keyd::base64url_encode(bytes); }
-
-struct CborRelease {
-  void operator()(cbor_item_t* item) const { cbor_decref(&item); }
-};
-using Cbor = std::unique_ptr<cbor_item_t, CborRelease>;
-
-cbor_item_t* int_item(std::int64_t v) {
-  return v >= 0 ? cbor_build_uint64(static_cast<std::uint64_t>(v)) : cbor_build_negint64(static_cast<std::uint64_t>(-1 - v));
-}
-
-void put(cbor_item_t* map, cbor_item_t* key, cbor_item_t* value) {
-  cbor_map_add(map, cbor_pair{cbor_move(key), cbor_move(value)});
-}
-
-
-std::string encode(const cbor_item_t* item) {
-  unsigned char* buffer = nullptr;
-  std::size_t size = 0;
-  const std::size_t length = cbor_serialize_alloc(item, &buffer, &size);
-  std::string out(reinterpret_cast<const char*>(buffer), length);
-  std::free(buffer);
-  return out;
-}
-
-cbor_item_t* bstr(const std::string& s) {
-  return cbor_build_bytestring(reinterpret_cast<cbor_data>(s.data()), s.size());
-}
-
-}  // namespace
 
 std::string client_data_json(const std::string& type, const std::string& challenge, const std::string& origin) {
   return boost::json::serialize(boost::json::object{
@@ -61,18 +19,7 @@ SoftAuthenticator::SoftAuthenticator(std::string rp) : rp_id(std::move(rp)) {
 
 std::string SoftAuthenticator::credential_id_b64() const { return b64(m_credential_id); }
 
-std::string SoftAuthenticator::cose_key() const {
-  const Botan::PointGFp& point = m_key->public_point();
-  const Botan::secure_vector<uint8_t> x = Botan::BigInt::encode_1363(point.get_affine_x(), 32);
-  const Botan::secure_vector<uint8_t> y = Botan::BigInt::encode_1363(point.get_affine_y(), 32);
-  Cbor map(cbor_new_definite_map(5));
-  put(map.get(), int_item(1), int_item(2));
-  put(map.get(), int_item(3), int_item(-7));
-  put(map.get(), int_item(-1), int_item(1));
-  put(map.get(), int_item(-2), bstr(std::string(x.begin(), x.end())));
-  put(map.get(), int_item(-3), bstr(std::string(y.begin(), y.end())));
-  return encode(map.get());
-}
+std::string SoftAuthenticator::cose_key() const { return es256_cose_key(*m_key); }
 
 std::string SoftAuthenticator::auth_data(bool attested) const {
   std::string ad = sha256(rp_id);
@@ -99,17 +46,17 @@ std::string SoftAuthenticator::sign(const std::string& data) const {
 
 boost::json::object SoftAuthenticator::registration(const std::string& challenge, const std::string& origin) const {
   const std::string cdj = client_data_json("webauthn.create", challenge, origin);
-  Cbor object(cbor_new_definite_map(3));
-  put(object.get(), cbor_build_string("fmt"), cbor_build_string("none"));
-  put(object.get(), cbor_build_string("attStmt"), cbor_new_definite_map(0));
-  put(object.get(), cbor_build_string("authData"), bstr(auth_data(true)));
+  cbor_item_t* object = cbor_new_definite_map(3);
+  cput(object, cbor_build_string("fmt"), cbor_build_string("none"));
+  cput(object, cbor_build_string("attStmt"), cbor_new_definite_map(0));
+  cput(object, cbor_build_string("authData"), cbstr(auth_data(true)));
   return boost::json::object{
       {"id", b64(m_credential_id)},
       {"rawId", b64(m_credential_id)},
       {"type", "public-key"},
       {"clientExtensionResults", boost::json::object{}},
       {"response", boost::json::object{{"clientDataJSON", b64(cdj)},
-                                       {"attestationObject", b64(encode(object.get()))},
+                                       {"attestationObject", b64(cbor_bytes(object))},
                                        {"transports", boost::json::array{"internal"}}}}};
 }
 

@@ -2,6 +2,7 @@
 // Bytes as WebAuthn tests build and read them: SHA-256, base64url (read
 // padded or in the standard alphabet too, as the vectors hold it), hex,
 // and CBOR items built with libcbor (canonical widths, as CTAP2 writes).
+#include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <cbor.h>
 
@@ -57,5 +58,18 @@ inline cbor_item_t* cbstr(const std::string& s) {
   return cbor_build_bytestring(reinterpret_cast<cbor_data>(s.data()), s.size());
 }
 inline void cput(cbor_item_t* map, cbor_item_t* k, cbor_item_t* v) { cbor_map_add(map, cbor_pair{cbor_move(k), cbor_move(v)}); }
+
+// The COSE_Key (EC2, P-256, ES256) of `key`, as an authenticator reports it.
+inline std::string es256_cose_key(const Botan::ECDSA_PublicKey& key) {
+  const Botan::secure_vector<uint8_t> x = Botan::BigInt::encode_1363(key.public_point().get_affine_x(), 32);
+  const Botan::secure_vector<uint8_t> y = Botan::BigInt::encode_1363(key.public_point().get_affine_y(), 32);
+  cbor_item_t* cose = cbor_new_definite_map(5);
+  cput(cose, cint(1), cint(2));
+  cput(cose, cint(3), cint(-7));
+  cput(cose, cint(-1), cint(1));
+  cput(cose, cint(-2), cbstr(std::string(x.begin(), x.end())));
+  cput(cose, cint(-3), cbstr(std::string(y.begin(), y.end())));
+  return cbor_bytes(cose);
+}
 
 }  // namespace orbitnest::test

@@ -25,6 +25,7 @@ using test::cbor_bytes;
 using test::cbstr;
 using test::cint;
 using test::cput;
+using test::es256_cose_key;
 using test::sha256;
 
 constexpr const char* kOrigin = "https://app.example";
@@ -38,20 +39,13 @@ boost::json::object made_up_statement(const std::string& fmt) {
   Botan::AutoSeeded_RNG rng;
   Botan::ECDSA_PrivateKey credential(rng, Botan::EC_Group("secp256r1"));
   const std::string id(32, '\x42');
-  const Botan::secure_vector<uint8_t> x = Botan::BigInt::encode_1363(credential.public_point().get_affine_x(), 32);
-  const Botan::secure_vector<uint8_t> y = Botan::BigInt::encode_1363(credential.public_point().get_affine_y(), 32);
-  cbor_item_t* cose = cbor_new_definite_map(5);
-  cput(cose, cint(1), cint(2));
-  cput(cose, cint(3), cint(-7));
-  cput(cose, cint(-1), cint(1));
-  cput(cose, cint(-2), cbstr(std::string(x.begin(), x.end())));
-  cput(cose, cint(-3), cbstr(std::string(y.begin(), y.end())));
+  const std::string cose = es256_cose_key(credential);
   std::string ad = sha256("localhost");
   ad.push_back(static_cast<char>(0x01 | 0x04 | 0x40));
   ad += std::string(4, '\0') + std::string(16, '\0');
   ad.push_back(0);
   ad.push_back(static_cast<char>(id.size()));
-  ad += id + cbor_bytes(cose);
+  ad += id + cose;
   const std::string cdj = boost::json::serialize(
       boost::json::object{{"type", "webauthn.create"}, {"challenge", kChallenge}, {"origin", kOrigin}});
   Botan::ECDSA_PrivateKey attester(rng, Botan::EC_Group("secp256r1"));
