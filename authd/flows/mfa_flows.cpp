@@ -1,8 +1,9 @@
-// TOTP factors for every realm, in GoTrue's /factors shapes (auth-js's
-// mfa.enroll / challenge / verify / unenroll): the seed is made and sealed
-// by keyd, shown once, and every code is checked by keyd at keyd's clock;
-// a time step once accepted is refused for that factor (GoTrue accepts a
-// replay within the window; we do not).
+// MFA factors for every realm, in GoTrue's /factors shapes (auth-js's
+// mfa.enroll / challenge / verify / unenroll). TOTP: the seed is made and
+// sealed by keyd, shown once, and every code is checked by keyd at keyd's
+// clock; a time step once accepted is refused for that factor (GoTrue
+// accepts a replay within the window; we do not). WebAuthn: the ceremony
+// is webauthn_factor's, the credential verified as a passkey's.
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
@@ -16,6 +17,7 @@
 #include "authd/stores/session_store.h"
 #include "authd/stores/sign_in_challenge_store.h"
 #include "authd/stores/user_store.h"
+#include "authd/flows/webauthn_factor.h"
 
 namespace orbitnest::authd {
 namespace {
@@ -90,14 +92,63 @@ void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& 
   }
 }
 
-[[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const std::string& user_id,
-                             const std::vector<std::string>& factor_ids) {
+// A failed verification counts against the budgets, then is answered:
+// a wrong code, or the relying party's refusal of a webauthn answer.
+[[noreturn]] void failed_verification(pqxx::connection& conn, const RealmCall& c, const std::string& user_id,
+                                      const std::vector<std::string>& factor_ids, const ApiError& answer) {
   std::vector<std::pair<std::string, int>> hits{{user_key(c, user_id), 1}};
   for (const std::string& factor : factor_ids) {
     hits.emplace_back(factor_key(c, factor), 1);
   }
   add_hits(conn, hits, 3600);
-  throw ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered");
+  throw answer;
+}
+
+[[noreturn]] void wrong_code(pqxx::connection& conn, const RealmCall& c, const std::string& user_id,
+                             const std::vector<std::string>& factor_ids) {
+  failed_verification(conn, c, user_id, factor_ids,
+                      ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered"));
+}
+
+// The amr method a factor's verification adds (and its unenrollment takes away).
+std::string method_of(const FactorRow& factor) {
+  return factor.factor_type == "webauthn" ? kWebAuthnFactorMethod : "totp";
+}
+
+// The session raised by a verified factor (or a recovery code); the
+// user's first verified factor brings ten recovery codes, shown once.
+boost::json::object raised_by_factor(AuthServices& s, const RealmCall& c, pqxx::work& tx, const SignedIn& a,
+                                     const std::string& factor_id, const std::string& method) {
+  std::vector<std::string> recovery_codes;
+  if (!a.user.has_verified_factor()) {
+    recovery_codes = issue_recovery_codes(s.keyd, tx, c.realm, a.user.id);
+  }
+  boost::json::object response = raise_session(s, c, tx, a, factor_id, method);
+  if (!recovery_codes.empty()) {
+    response["recovery_codes"] = boost::json::value_from(recovery_codes);  // OrbitNest extension, shown once
+  }
+  return response;
+}
+
+// A webauthn factor's verification. The challenge is spent whatever the
+// outcome: a refused answer removes it in a transaction of its own (and
+// counts against the budgets), so a ceremony serves one attempt.
+boost::json::object verify_webauthn_factor(AuthServices& s, const RealmCall& c, pqxx::connection& conn,
+                                           pqxx::work& tx, const SignedIn& a, const FactorRow& factor,
+                                           const ChallengeRow& challenge, const JsonBody& body) {
+  const FactorStore factors(c.realm);
+  try {
+    finish_factor_ceremony(tx, c, a.user.id, factor, challenge.webauthn_challenge, body);
+  } catch (const ApiError& refused) {
+    tx.abort();
+    pqxx::work spend(conn);
+    factors.remove_challenge(spend, challenge.id);
+    spend.commit();
+    failed_verification(conn, c, a.user.id, {factor.id}, refused);
+  }
+  factors.finish_challenge(tx, challenge.id);
+  factors.remove_other_unverified(tx, a.user.id, factor.id, factor.factor_type);
+  return raised_by_factor(s, c, tx, a, factor.id, kWebAuthnFactorMethod);
 }
 
 // What keyd binds a factor's sealed seed to: a blob moved to another
@@ -121,11 +172,11 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   refuse_anonymous(a);
   const JsonBody body = JsonBody::parse(c.req);
   const std::string type = body.required_string("factor_type");
-  if (type == "phone" || type == "webauthn") {
+  if (type == "phone" || (type == "webauthn" && !c.realm.settings.passkey.enabled)) {
     throw ApiError(422, "mfa_" + type + "_enroll_not_enabled", "MFA enrollment of " + type + " factors is not enabled");
   }
-  if (type != "totp") {
-    throw ApiError(400, "validation_failed", "factor_type must be totp");
+  if (type != "totp" && type != "webauthn") {
+    throw ApiError(400, "validation_failed", "factor_type must be totp or webauthn");
   }
   const std::string name = bounded_text(body, "friendly_name", "");
   const std::string issuer = bounded_text(body, "issuer", default_issuer(c.realm));
@@ -144,6 +195,12 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   if (!name.empty() && factors.name_taken(tx, a.user.id, name)) {
     throw ApiError(422, "mfa_factor_name_conflict",
                    "A factor with the friendly name \"" + name + "\" for this user already exists");
+  }
+  if (type == "webauthn") {
+    // Nothing to seal: the credential comes with the first challenge's ceremony.
+    factors.create(tx, id, a.user.id, "webauthn", name, "");
+    tx.commit();
+    return json_response(200, boost::json::object{{"id", id}, {"type", "webauthn"}, {"friendly_name", name}});
   }
   // The seed is bound to this factor's id: keyd refuses it for another.
   const keyd::TotpEnrollAnswer enrolled =
@@ -167,18 +224,27 @@ Response challenge_factor(AuthServices& s, const RealmCall& c, const SignedIn& a
   if (!factor) {
     factor_not_found();
   }
-  const std::string id = factors.create_challenge(tx, factor->id, c.req.remote_address);
+  if (factor->factor_type != "webauthn") {
+    const std::string id = factors.create_challenge(tx, factor->id, c.req.remote_address);
+    tx.commit();
+    return json_response(200, boost::json::object{{"id", id},
+                                                  {"type", factor->factor_type},
+                                                  {"expires_at", unix_now() + kChallengeSeconds}});
+  }
+  check_client_relying_party(c, JsonBody::parse(c.req));
+  FactorCeremony ceremony = begin_factor_ceremony(tx, c, a.user, *factor);
+  const std::string id = factors.create_challenge(tx, factor->id, c.req.remote_address, ceremony.challenge);
   tx.commit();
   return json_response(200, boost::json::object{{"id", id},
-                                                {"type", factor->factor_type},
-                                                {"expires_at", unix_now() + kChallengeSeconds}});
+                                                {"type", "webauthn"},
+                                                {"expires_at", unix_now() + kChallengeSeconds},
+                                                {"webauthn", std::move(ceremony.webauthn)}});
 }
 
 Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   refuse_anonymous(a);
   const JsonBody body = JsonBody::parse(c.req);
   const std::string challenge_id = body.required_string("challenge_id");
-  const std::string code = body.required_string("code");
   const FactorStore factors(c.realm);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
@@ -203,6 +269,10 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
                    "MFA challenge " + challenge->id +
                        " has expired, verify against another challenge or create a new challenge.");
   }
+  if (factor->factor_type == "webauthn") {
+    return json_response(200, verify_webauthn_factor(s, c, *conn, tx, a, *factor, *challenge, body));
+  }
+  const std::string code = body.required_string("code");
   // A recovery code works in place of a TOTP code once the factor is
   // verified (a lost phone): spent, and the method says so.
   const bool recovery = factor->status == "verified" && looks_like_recovery_code(code);
@@ -217,17 +287,8 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   }
   factors.finish_challenge(tx, challenge->id);
   factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
-  // The user's first verified factor: ten recovery codes, shown once.
-  std::vector<std::string> recovery_codes;
-  if (!a.user.has_verified_factor()) {
-    recovery_codes = issue_recovery_codes(s.keyd, tx, c.realm, a.user.id);
-  }
-  boost::json::object response =
-      raise_session(s, c, tx, a, recovery ? "" : factor->id, recovery ? "mfa/recovery_code" : "totp");
-  if (!recovery_codes.empty()) {
-    response["recovery_codes"] = boost::json::value_from(recovery_codes);  // OrbitNest extension, shown once
-  }
-  return json_response(200, response);
+  return json_response(200, raised_by_factor(s, c, tx, a, recovery ? "" : factor->id,
+                                             recovery ? "mfa/recovery_code" : "totp"));
 }
 
 Response regenerate_recovery_codes(AuthServices& s, const RealmCall& c, const SignedIn& a) {
@@ -255,7 +316,7 @@ Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a)
     throw ApiError(422, "insufficient_aal", "AAL2 required to unenroll verified factor");
   }
   factors.remove(tx, factor->id);
-  SessionStore(c.realm).lower_raised_by(tx, factor->id, "totp");
+  SessionStore(c.realm).lower_raised_by(tx, factor->id, method_of(*factor));
   if (factors.verified(tx, a.user.id).empty()) {
     RecoveryCodeStore(c.realm).remove_all(tx, a.user.id);  // nothing left for them to stand in for
   }
@@ -266,7 +327,9 @@ Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a)
 Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   const JsonBody body = JsonBody::parse(c.req);
   const std::string token = body.required_string("challenge_token");
-  const std::string code = body.required_string("code");
+  // A webauthn factor answers with its credential, the others with a code.
+  const bool by_webauthn = body.object("webauthn").has_value();
+  const std::string code = by_webauthn ? std::string() : body.required_string("code");
   const std::optional<std::string> only_factor = body.string("factor_id");
   const SignInChallengeStore challenges(c.realm);
   PgPool::Lease conn = s.pg.lease();
@@ -287,18 +350,31 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   std::vector<FactorRow> candidates;
   std::vector<std::string> tried;
   for (FactorRow& factor : factors.verified(tx, challenge->user_id)) {
-    if (factor.factor_type == "totp" && (!only_factor || *only_factor == factor.id)) {
+    if (factor.factor_type == (by_webauthn ? "webauthn" : "totp") && (!only_factor || *only_factor == factor.id)) {
       tried.push_back(factor.id);
       candidates.push_back(std::move(factor));
     }
   }
   refuse_if_too_many_wrong_codes(tx, c, challenge->user_id, tried);
   std::optional<FactorRow> matched;
-  const bool recovery = looks_like_recovery_code(code);
+  if (by_webauthn) {
+    try {
+      matched = finish_sign_in_ceremony(tx, c, challenge->user_id, challenge->webauthn_challenge, body, only_factor);
+    } catch (const ApiError& refused) {
+      tx.abort();
+      pqxx::work count(*conn);
+      if (challenges.count_wrong_code(count, token) >= kSignInChallengeAttempts) {
+        challenges.remove(count, token);
+      }
+      count.commit();
+      failed_verification(*conn, c, challenge->user_id, tried, refused);
+    }
+  }
+  const bool recovery = !by_webauthn && looks_like_recovery_code(code);
   if (recovery && spend_recovery_code(s.keyd, tx, c.realm, challenge->user_id, code)) {
     matched = FactorRow{};  // no factor raised it: the recovery code did
   }
-  for (const FactorRow& factor : recovery ? std::vector<FactorRow>{} : candidates) {
+  for (const FactorRow& factor : recovery || by_webauthn ? std::vector<FactorRow>{} : candidates) {
     if (accept_totp(s, tx, c, challenge->user_id, factor, code)) {
       matched = factor;
       break;
@@ -322,7 +398,7 @@ Response verify_sign_in(AuthServices& s, const RealmCall& c) {
   const NewSession session = s.sessions.create_session(tx, c.realm, user->id, challenge->first_method,
                                                        challenge->user_agent, c.req.remote_address);
   const SessionStore sessions(c.realm);
-  sessions.raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : "totp");
+  sessions.raise_to_aal2(tx, session.session_id, matched->id, recovery ? "mfa/recovery_code" : method_of(*matched));
   if (!challenge->passkey_id.empty()) {
     sessions.link_passkey(tx, session.session_id, challenge->passkey_id);  // ends with the passkey
   }

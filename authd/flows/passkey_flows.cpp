@@ -53,38 +53,27 @@ IssuedCeremony spend_challenge(AuthServices& s, const RealmCall& c, const std::s
   return *ceremony;
 }
 
-template <class F>
-auto refusing(F&& verify) {
-  try {
-    return verify();
-  } catch (const webauthn::WebAuthnError& e) {
-    throw ApiError(400, e.code(), e.what());
+// The body of a verify call: auth-js's {challenge_id, credential}, or the
+// credential itself (@simplewebauthn/browser's output posted as is). The
+// challenge it answers is the one named, else the one its client data
+// carries; either way one authd issued and nobody spent.
+struct PostedCredential {
+  boost::json::object credential;
+  std::optional<std::string> challenge_id;
+};
+
+PostedCredential posted_credential(const JsonBody& body) {
+  if (std::optional<boost::json::object> credential = body.object("credential")) {
+    return {std::move(*credential), body.string("challenge_id")};
   }
+  return {body.all(), std::nullopt};
 }
 
-std::string user_name_of(const UserRecord& user) {
-  return !user.email.empty() ? user.email : !user.phone.empty() ? "+" + user.phone : user.id;
-}
-
-std::string display_name_of(const UserRecord& user) {
-  for (const char* key : {"full_name", "name"}) {
-    if (const boost::json::value* v = user.user_metadata.if_contains(key); v != nullptr && v->is_string()) {
-      return std::string(v->as_string()).substr(0, 64);
-    }
-  }
-  return user_name_of(user);
-}
-
-boost::json::array descriptors(const std::vector<PasskeyRow>& passkeys) {
-  boost::json::array out;
-  for (const PasskeyRow& p : passkeys) {
-    boost::json::object d{{"id", webauthn::encode_base64url(p.credential_id)}, {"type", "public-key"}};
-    if (!p.transports.empty()) {
-      d["transports"] = boost::json::value_from(p.transports);
-    }
-    out.push_back(std::move(d));
-  }
-  return out;
+// auth-js's envelope of a ceremony's options: the challenge is its id.
+Response ceremony_answer(const std::string& challenge, boost::json::object options) {
+  return json_response(200, boost::json::object{{"challenge_id", challenge},
+                                                {"options", std::move(options)},
+                                                {"expires_at", unix_now() + kWebAuthnChallengeSeconds}});
 }
 
 // A user who already has a second factor or a passkey adds a passkey
@@ -123,41 +112,26 @@ Response passkey_registration_options(AuthServices& s, const RealmCall& c, const
   if (existing.size() >= static_cast<std::size_t>(kMaxPasskeysPerUser)) {
     throw ApiError(422, "too_many_passkeys", "A user has at most 25 passkeys; revoke one first");
   }
+  const std::vector<PasskeyRow> exclude = passkeys.list(tx, a.user.id, Credentials::passkeys_and_factors);
   const std::string challenge = WebAuthnChallengeStore(c.realm).issue(tx, "registration", a.user.id);
   tx.commit();
-  return json_response(
-      200, boost::json::object{
-               {"challenge", challenge},
-               {"rp", boost::json::object{{"id", passkey_rp_id(c.realm)}, {"name", passkey_rp_name(c)}}},
-               {"user", boost::json::object{{"id", webauthn::encode_base64url(user_handle_of(a.user.id))},
-                                            {"name", user_name_of(a.user)},
-                                            {"displayName", display_name_of(a.user)}}},
-               {"pubKeyCredParams", boost::json::array{boost::json::object{{"alg", -8}, {"type", "public-key"}},
-                                                       boost::json::object{{"alg", -7}, {"type", "public-key"}},
-                                                       boost::json::object{{"alg", -257}, {"type", "public-key"}}}},
-               {"timeout", kWebAuthnChallengeSeconds * 1000},
-               {"attestation", settings.attestation},
-               {"excludeCredentials", descriptors(existing)},
-               {"authenticatorSelection",
-                boost::json::object{{"residentKey", settings.resident_key},
-                                    {"requireResidentKey", settings.resident_key == "required"},
-                                    {"userVerification", settings.user_verification}}},
-               {"extensions", boost::json::object{{"credProps", true}}},
-               {"hints", boost::json::array{}}});
+  return ceremony_answer(challenge, creation_options(c, a.user, challenge, exclude,
+                                                     CeremonyPolicy{settings.resident_key, settings.user_verification}));
 }
 
 Response passkey_registration_verify(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   require_passkeys(c);
   const JsonBody body = JsonBody::parse(c.req);
+  const PostedCredential posted = posted_credential(body);
   const webauthn::RegistrationResponse response =
-      refusing([&] { return webauthn::read_registration_response(body.all()); });
-  const IssuedCeremony ceremony = spend_challenge(s, c, response.client_data.challenge, "registration");
+      refusing([&] { return webauthn::read_registration_response(posted.credential); });
+  const std::string issued = posted.challenge_id.value_or(response.client_data.challenge);
+  const IssuedCeremony ceremony = spend_challenge(s, c, issued, "registration");
   if (ceremony.user_id != a.user.id) {
     throw ApiError(400, "webauthn_challenge_not_found", "This registration ceremony belongs to another user");
   }
-  const webauthn::NewCredential credential = refusing([&] {
-    return webauthn::verify_registration(passkey_relying_party(c.realm), response, response.client_data.challenge);
-  });
+  const webauthn::NewCredential credential =
+      refusing([&] { return webauthn::verify_registration(passkey_relying_party(c.realm), response, issued); });
   PasskeyRow row;
   row.id = uuid_v4();
   row.user_id = a.user.id;
@@ -216,7 +190,7 @@ Response passkey_authentication_options(AuthServices& s, const RealmCall& c) {
     }
     if (c.realm.settings.passkey.resident_key != "required") {
       if (!allowed.empty()) {
-        allow = descriptors(allowed);
+        allow = credential_descriptors(allowed);
       } else {
         int version = 0;
         const std::string decoy = s.keyd.mac("webauthn_decoy", c.realm.name() + '\0' + address, 1, &version);
@@ -226,33 +200,34 @@ Response passkey_authentication_options(AuthServices& s, const RealmCall& c) {
   }
   const std::string challenge = WebAuthnChallengeStore(c.realm).issue(tx, "authentication", user_id);
   tx.commit();
-  return json_response(200, boost::json::object{{"challenge", challenge},
-                                                {"timeout", kWebAuthnChallengeSeconds * 1000},
-                                                {"rpId", passkey_rp_id(c.realm)},
-                                                {"allowCredentials", allow},
-                                                {"userVerification", c.realm.settings.passkey.user_verification}});
+  return ceremony_answer(challenge,
+                         request_options(c, challenge, std::move(allow), c.realm.settings.passkey.user_verification));
 }
 
 Response passkey_authentication_verify(AuthServices& s, const RealmCall& c) {
   require_passkeys(c);
   const JsonBody body = JsonBody::parse(c.req);
-  const webauthn::AssertionResponse response = refusing([&] { return webauthn::read_assertion_response(body.all()); });
-  const IssuedCeremony ceremony = spend_challenge(s, c, response.client_data.challenge, "authentication");
+  const PostedCredential posted = posted_credential(body);
+  const webauthn::AssertionResponse response =
+      refusing([&] { return webauthn::read_assertion_response(posted.credential); });
+  const std::string issued = posted.challenge_id.value_or(response.client_data.challenge);
+  const IssuedCeremony ceremony = spend_challenge(s, c, issued, "authentication");
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   const PasskeyStore passkeys(c.realm);
   const std::optional<PasskeyRow> passkey = passkeys.find_by_credential(tx, response.credential_id);
   // §7.2 steps 5-6: the credential is the named user's; a discoverable
   // sign-in names its user by the user handle, which must be the one the
-  // credential was registered under.
-  const bool handle_ok = passkey && (response.user_handle ? *response.user_handle == passkey->user_handle
+  // credential was registered under. A webauthn factor's credential is a
+  // second factor only: it signs nobody in here.
+  const bool handle_ok = passkey && passkey->factor_id.empty() && (response.user_handle ? *response.user_handle == passkey->user_handle
                                                           : !ceremony.user_id.empty());
   if (!passkey || !handle_ok || (!ceremony.user_id.empty() && ceremony.user_id != passkey->user_id)) {
     throw ApiError(400, "webauthn_credential_not_found", "No passkey of this realm matches this credential");
   }
   const webauthn::VerifiedAssertion verified = refusing([&] {
     return webauthn::verify_assertion(
-        passkey_relying_party(c.realm), response, response.client_data.challenge,
+        passkey_relying_party(c.realm), response, issued,
         webauthn::StoredCredential{passkey->public_key_cose, passkey->sign_count, passkey->backup_eligible});
   });
   passkeys.record_use(tx, passkey->id, verified.sign_count, verified.backed_up);

@@ -1,5 +1,6 @@
 #include "authd/flows/passkey_realm.h"
 
+#include "authd/stores/webauthn_challenge_store.h"
 #include "authd/webauthn/aaguid_names.h"
 #include "authd/webauthn/webauthn_base64.h"
 
@@ -22,6 +23,19 @@ std::string host_of(const std::string& url) {
     return authority.substr(0, authority.find(']') + 1);
   }
   return authority.substr(0, authority.find(':'));
+}
+
+std::string user_name_of(const UserRecord& user) {
+  return !user.email.empty() ? user.email : !user.phone.empty() ? "+" + user.phone : user.id;
+}
+
+std::string display_name_of(const UserRecord& user) {
+  for (const char* key : {"full_name", "name"}) {
+    if (const boost::json::value* v = user.user_metadata.if_contains(key); v != nullptr && v->is_string()) {
+      return std::string(v->as_string()).substr(0, 64);
+    }
+  }
+  return user_name_of(user);
 }
 
 }  // namespace
@@ -94,6 +108,48 @@ boost::json::object passkey_json(const PasskeyRow& row) {
       {"attestation_verified", row.attestation_trusted},
       {"attestation_type", row.attestation_type},
   };
+}
+
+boost::json::array credential_descriptors(const std::vector<PasskeyRow>& rows) {
+  boost::json::array out;
+  for (const PasskeyRow& p : rows) {
+    boost::json::object d{{"id", webauthn::encode_base64url(p.credential_id)}, {"type", "public-key"}};
+    if (!p.transports.empty()) {
+      d["transports"] = boost::json::value_from(p.transports);
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+boost::json::object creation_options(const RealmCall& c, const UserRecord& user, const std::string& challenge,
+                                     const std::vector<PasskeyRow>& exclude, const CeremonyPolicy& policy) {
+  return boost::json::object{
+      {"challenge", challenge},
+      {"rp", boost::json::object{{"id", passkey_rp_id(c.realm)}, {"name", passkey_rp_name(c)}}},
+      {"user", boost::json::object{{"id", webauthn::encode_base64url(user_handle_of(user.id))},
+                                   {"name", user_name_of(user)},
+                                   {"displayName", display_name_of(user)}}},
+      {"pubKeyCredParams", boost::json::array{boost::json::object{{"alg", -8}, {"type", "public-key"}},
+                                              boost::json::object{{"alg", -7}, {"type", "public-key"}},
+                                              boost::json::object{{"alg", -257}, {"type", "public-key"}}}},
+      {"timeout", kWebAuthnChallengeSeconds * 1000},
+      {"attestation", c.realm.settings.passkey.attestation},
+      {"excludeCredentials", credential_descriptors(exclude)},
+      {"authenticatorSelection", boost::json::object{{"residentKey", policy.resident_key},
+                                                     {"requireResidentKey", policy.resident_key == "required"},
+                                                     {"userVerification", policy.user_verification}}},
+      {"extensions", boost::json::object{{"credProps", true}}},
+      {"hints", boost::json::array{}}};
+}
+
+boost::json::object request_options(const RealmCall& c, const std::string& challenge, boost::json::array allow,
+                                    const std::string& user_verification) {
+  return boost::json::object{{"challenge", challenge},
+                             {"timeout", kWebAuthnChallengeSeconds * 1000},
+                             {"rpId", passkey_rp_id(c.realm)},
+                             {"allowCredentials", std::move(allow)},
+                             {"userVerification", user_verification}};
 }
 
 }  // namespace orbitnest::authd

@@ -5,10 +5,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "authd/api/api_error.h"
 #include "authd/flows/auth_api.h"
 #include "authd/stores/passkey_store.h"
 #include "authd/webauthn/relying_party.h"
+#include "authd/webauthn/webauthn_error.h"
 
 namespace orbitnest::authd {
 
@@ -23,5 +26,27 @@ webauthn::RelyingParty passkey_relying_party(const Realm& realm);
 std::string user_handle_of(const std::string& user_id);
 std::optional<std::string> authenticator_name(const std::string& aaguid);
 boost::json::object passkey_json(const PasskeyRow& row);
+
+// Ceremony options in the W3C JSON forms (PublicKeyCredentialCreation /
+// RequestOptionsJSON), for passkeys and webauthn factors alike.
+struct CeremonyPolicy {
+  std::string resident_key;       // "required" | "preferred" | "discouraged"
+  std::string user_verification;  // the same words
+};
+boost::json::object creation_options(const RealmCall& c, const UserRecord& user, const std::string& challenge,
+                                     const std::vector<PasskeyRow>& exclude, const CeremonyPolicy& policy);
+boost::json::object request_options(const RealmCall& c, const std::string& challenge, boost::json::array allow,
+                                    const std::string& user_verification);
+boost::json::array credential_descriptors(const std::vector<PasskeyRow>& rows);
+
+// The relying party's refusal as the API's: 400 with its stable code.
+template <class F>
+auto refusing(F&& verify) {
+  try {
+    return verify();
+  } catch (const webauthn::WebAuthnError& e) {
+    throw ApiError(400, e.code(), e.what());
+  }
+}
 
 }  // namespace orbitnest::authd

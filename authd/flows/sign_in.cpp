@@ -6,6 +6,7 @@
 // /mfa/verify. A second factor ends in answer_session() (a new aal2
 // session) or raise_session() (the caller's own session raised).
 #include "authd/flows/auth_api.h"
+#include "authd/flows/webauthn_factor.h"
 #include "authd/stores/session_store.h"
 #include "authd/stores/sign_in_challenge_store.h"
 #include "authd/stores/user_store.h"
@@ -43,8 +44,11 @@ boost::json::object raise_session(AuthServices& s, const RealmCall& c, pqxx::wor
 Response finish_sign_in(AuthServices& s, const RealmCall& c, pqxx::work& tx, const UserRecord& user,
                         const std::string& method, const std::string& user_agent, const std::string& passkey_id) {
   if (user.has_verified_factor() && c.realm.settings.mfa_sign_in == kMfaSignInChallenge) {
-    const std::string token =
-        SignInChallengeStore(c.realm).create(tx, user.id, method, c.req.remote_address, user_agent, passkey_id);
+    // A user with webauthn factors gets their ceremony with the token.
+    const std::optional<FactorCeremony> ceremony = begin_sign_in_ceremony(tx, c, user.id);
+    const std::string token = SignInChallengeStore(c.realm).create(tx, user.id, method, c.req.remote_address,
+                                                                   user_agent, passkey_id,
+                                                                   ceremony ? ceremony->challenge : std::string());
     boost::json::array factors;
     for (const boost::json::value& f : user.factors) {
       if (f.at("status").as_string() == "verified") {
@@ -53,10 +57,14 @@ Response finish_sign_in(AuthServices& s, const RealmCall& c, pqxx::work& tx, con
       }
     }
     tx.commit();
-    return json_response(200, boost::json::object{{"mfa_required", true},
-                                                  {"challenge_token", token},
-                                                  {"expires_at", unix_now() + kSignInChallengeSeconds},
-                                                  {"factors", factors}});
+    boost::json::object answer{{"mfa_required", true},
+                               {"challenge_token", token},
+                               {"expires_at", unix_now() + kSignInChallengeSeconds},
+                               {"factors", factors}};
+    if (ceremony) {
+      answer["webauthn"] = ceremony->webauthn;
+    }
+    return json_response(200, answer);
   }
   const NewSession session =
       s.sessions.create_session(tx, c.realm, user.id, method, user_agent, c.req.remote_address);

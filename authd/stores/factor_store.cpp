@@ -93,12 +93,21 @@ bool FactorStore::accept_step(pqxx::transaction_base& tx, const std::string& fac
               .empty();
 }
 
+bool FactorStore::mark_verified(pqxx::transaction_base& tx, const std::string& factor_id) const {
+  return !tx.exec_params("UPDATE " + t(m_tables.factors) +
+                             " SET status = 'verified', updated_at = now() WHERE id = $1::uuid AND status = 'unverified' "
+                             "RETURNING id",
+                         factor_id)
+              .empty();
+}
+
 std::string FactorStore::create_challenge(pqxx::transaction_base& tx, const std::string& factor_id,
-                                          const std::string& ip) const {
+                                          const std::string& ip, const std::string& webauthn_challenge) const {
   const std::string id = uuid_v4();
   tx.exec_params("INSERT INTO " + t(m_tables.challenges) +
-                     " (id, factor_id, ip) VALUES ($1::uuid, $2::uuid, nullif($3, '')::inet)",
-                 id, factor_id, ip);
+                     " (id, factor_id, ip, webauthn_challenge) VALUES ($1::uuid, $2::uuid, nullif($3, '')::inet, "
+                     "nullif($4, ''))",
+                 id, factor_id, ip, webauthn_challenge);
   tx.exec_params("UPDATE " + t(m_tables.factors) + " SET last_challenged_at = now() WHERE id = $1::uuid", factor_id);
   return id;
 }
@@ -110,13 +119,14 @@ std::optional<ChallengeRow> FactorStore::find_challenge(pqxx::transaction_base& 
   }
   const pqxx::result r = tx.exec_params(
       "SELECT id::text, coalesce(host(ip), ''), created_at < now() - make_interval(secs => $3), "
-      "verified_at IS NOT NULL FROM " +
+      "verified_at IS NOT NULL, coalesce(webauthn_challenge, '') FROM " +
           t(m_tables.challenges) + " WHERE id = $1::uuid AND factor_id = $2::uuid FOR UPDATE",
       challenge_id, factor_id, kChallengeSeconds);
   if (r.empty()) {
     return std::nullopt;
   }
-  return ChallengeRow{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<bool>(), r[0][3].as<bool>()};
+  return ChallengeRow{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<bool>(), r[0][3].as<bool>(),
+                      r[0][4].as<std::string>()};
 }
 
 void FactorStore::finish_challenge(pqxx::transaction_base& tx, const std::string& challenge_id) const {

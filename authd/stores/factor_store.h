@@ -21,7 +21,7 @@ inline constexpr int kChallengeSeconds = 300;
 
 struct FactorRow {
   std::string id;
-  std::string factor_type;  // "totp" (phone and webauthn later)
+  std::string factor_type;  // "totp" | "webauthn"
   std::string status;       // "unverified" | "verified"
   std::string friendly_name;
   std::string sealed_secret;  // keyd's blob (bytes)
@@ -33,6 +33,7 @@ struct ChallengeRow {
   std::string ip;  // the address that asked for it ("" when unknown)
   bool expired = false;
   bool verified = false;
+  std::string webauthn_challenge;  // a webauthn factor's ceremony ("" otherwise)
 };
 
 class FactorStore final {
@@ -59,7 +60,12 @@ class FactorStore final {
   // verification racing this one).
   bool accept_step(pqxx::transaction_base& tx, const std::string& factor_id, std::uint64_t step) const;
 
-  std::string create_challenge(pqxx::transaction_base& tx, const std::string& factor_id, const std::string& ip) const;
+  // A webauthn factor whose credential was just registered; false when
+  // it was verified already.
+  bool mark_verified(pqxx::transaction_base& tx, const std::string& factor_id) const;
+
+  std::string create_challenge(pqxx::transaction_base& tx, const std::string& factor_id, const std::string& ip,
+                               const std::string& webauthn_challenge = "") const;
   std::optional<ChallengeRow> find_challenge(pqxx::transaction_base& tx, const std::string& factor_id,
                                              const std::string& challenge_id) const;
   void finish_challenge(pqxx::transaction_base& tx, const std::string& challenge_id) const;

@@ -15,7 +15,8 @@ constexpr const char* kColumns =
     "coalesce(p.friendly_name, ''), p.aaguid, array_to_json(p.transports)::text, p.backup_eligible, p.backed_up, "
     "p.user_verified, p.attestation_format, p.attestation_type, p.attestation_trusted, "
     "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "coalesce(to_char(p.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '') FROM ";
+    "coalesce(to_char(p.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), "
+    "coalesce(p.factor_id::text, '') FROM ";
 
 std::vector<std::string> transports_of(const std::string& json_array) {
   std::vector<std::string> out;
@@ -50,6 +51,7 @@ PasskeyRow row_of(const pqxx::row& r) {
   p.attestation_trusted = r[15].as<bool>();
   p.created_at = r[16].as<std::string>();
   p.last_used_at = r[17].as<std::string>();
+  p.factor_id = r[18].as<std::string>();
   return p;
 }
 
@@ -69,7 +71,8 @@ std::string postgres_text_array(const std::vector<std::string>& items) {
 }  // namespace
 
 int PasskeyStore::count(pqxx::transaction_base& tx, const std::string& user_id) const {
-  return tx.exec_params1("SELECT count(*) FROM " + t(m_tables.passkeys) + " WHERE user_id = $1::uuid", user_id)[0]
+  return tx.exec_params1("SELECT count(*) FROM " + t(m_tables.passkeys) + " WHERE user_id = $1::uuid AND factor_id IS NULL",
+                          user_id)[0]
       .as<int>();
 }
 
@@ -77,22 +80,24 @@ bool PasskeyStore::create(pqxx::transaction_base& tx, const PasskeyRow& row) con
   return !tx.exec_params("INSERT INTO " + t(m_tables.passkeys) +
                              " (id, user_id, credential_id, public_key_cose, alg, sign_count, user_handle, friendly_name, "
                              "aaguid, transports, backup_eligible, backed_up, user_verified, attestation_format, "
-                             "attestation_type, attestation_trusted) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, "
-                             "nullif($8, ''), $9, $10::text[], $11, $12, $13, $14, $15, $16) "
+                             "attestation_type, attestation_trusted, factor_id) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, "
+                             "nullif($8, ''), $9, $10::text[], $11, $12, $13, $14, $15, $16, nullif($17, '')::uuid) "
                              "ON CONFLICT (credential_id) DO NOTHING RETURNING id",
                          row.id, row.user_id, pqxx::binarystring(row.credential_id),
                          pqxx::binarystring(row.public_key_cose), row.alg, static_cast<std::int64_t>(row.sign_count),
                          pqxx::binarystring(row.user_handle), row.friendly_name, pqxx::binarystring(row.aaguid),
                          postgres_text_array(row.transports), row.backup_eligible, row.backed_up, row.user_verified,
-                         row.attestation_format, row.attestation_type, row.attestation_trusted)
+                         row.attestation_format, row.attestation_type, row.attestation_trusted, row.factor_id)
               .empty();
 }
 
-std::vector<PasskeyRow> PasskeyStore::list(pqxx::transaction_base& tx, const std::string& user_id) const {
+std::vector<PasskeyRow> PasskeyStore::list(pqxx::transaction_base& tx, const std::string& user_id,
+                                           Credentials which) const {
   std::vector<PasskeyRow> out;
+  const std::string only = which == Credentials::passkeys ? " AND p.factor_id IS NULL" : "";
   for (const pqxx::row& r :
        tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) + " u ON u.id = p.user_id AND u." +
-                          t(m_tables.realm_column) + " = $2 WHERE p.user_id = $1::uuid ORDER BY p.created_at",
+                          t(m_tables.realm_column) + " = $2 WHERE p.user_id = $1::uuid" + only + " ORDER BY p.created_at",
                       user_id, m_realm.ref)) {
     out.push_back(row_of(r));
   }
@@ -106,7 +111,8 @@ std::optional<PasskeyRow> PasskeyStore::find(pqxx::transaction_base& tx, const s
   }
   const pqxx::result r =
       tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) + " u ON u.id = p.user_id AND u." +
-                         t(m_tables.realm_column) + " = $3 WHERE p.user_id = $1::uuid AND p.id = $2::uuid",
+                         t(m_tables.realm_column) +
+                         " = $3 WHERE p.user_id = $1::uuid AND p.id = $2::uuid AND p.factor_id IS NULL",
                      user_id, id, m_realm.ref);
   return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
 }
@@ -117,6 +123,15 @@ std::optional<PasskeyRow> PasskeyStore::find_by_credential(pqxx::transaction_bas
                                             " u ON u.id = p.user_id AND u." + t(m_tables.realm_column) +
                                             " = $2 WHERE p.credential_id = $1 FOR UPDATE OF p",
                                         pqxx::binarystring(credential_id), m_realm.ref);
+  return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
+}
+
+std::optional<PasskeyRow> PasskeyStore::find_by_factor(pqxx::transaction_base& tx, const std::string& user_id,
+                                                       const std::string& factor_id) const {
+  const pqxx::result r = tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) +
+                                            " u ON u.id = p.user_id AND u." + t(m_tables.realm_column) +
+                                            " = $3 WHERE p.user_id = $1::uuid AND p.factor_id = $2::uuid FOR UPDATE OF p",
+                                        user_id, factor_id, m_realm.ref);
   return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
 }
 

@@ -35,20 +35,32 @@ struct PasskeyRow {
   bool attestation_trusted = false;
   std::string created_at;    // ISO 8601
   std::string last_used_at;  // "" when never used
+  std::string factor_id;     // a webauthn MFA factor's credential ("" for a passkey)
 };
+
+// A user's credentials: their passkeys, or with the credentials of their
+// webauthn factors too (what an authenticator must not register again).
+enum class Credentials { passkeys, passkeys_and_factors };
 
 class PasskeyStore final {
  public:
   explicit PasskeyStore(const Realm& realm) : m_realm(realm), m_tables(realm.tables()) {}
 
+  // Passkeys only: a webauthn factor's credential is the factor's, not
+  // counted, listed, found, renamed or revoked here.
   int count(pqxx::transaction_base& tx, const std::string& user_id) const;
   // False when the credential id is registered already (to anyone).
   bool create(pqxx::transaction_base& tx, const PasskeyRow& row) const;
-  std::vector<PasskeyRow> list(pqxx::transaction_base& tx, const std::string& user_id) const;
+  std::vector<PasskeyRow> list(pqxx::transaction_base& tx, const std::string& user_id,
+                               Credentials which = Credentials::passkeys) const;
   std::optional<PasskeyRow> find(pqxx::transaction_base& tx, const std::string& user_id, const std::string& id) const;
-  // The credential, locked for the rest of `tx` (a sign-in racing another
-  // with the same assertion waits, then sees the new counter).
+  // The credential (a passkey's or a factor's: see factor_id), locked for
+  // the rest of `tx` (a sign-in racing another with the same assertion
+  // waits, then sees the new counter).
   std::optional<PasskeyRow> find_by_credential(pqxx::transaction_base& tx, const std::string& credential_id) const;
+  // The credential of the user's webauthn factor, locked.
+  std::optional<PasskeyRow> find_by_factor(pqxx::transaction_base& tx, const std::string& user_id,
+                                           const std::string& factor_id) const;
   void record_use(pqxx::transaction_base& tx, const std::string& id, std::uint32_t sign_count, bool backed_up) const;
   bool rename(pqxx::transaction_base& tx, const std::string& user_id, const std::string& id,
               const std::string& name) const;

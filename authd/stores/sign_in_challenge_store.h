@@ -22,6 +22,7 @@ struct SignInChallengeRow {
   int attempts = 0;
   bool expired = false;
   std::string passkey_id;  // the first factor was this passkey ("" otherwise)
+  std::string webauthn_challenge;  // for the user's webauthn factors ("" when they have none)
 };
 
 class SignInChallengeStore final {
@@ -30,9 +31,11 @@ class SignInChallengeStore final {
 
   // Stores a challenge and returns its token (only its hash is kept).
   // `passkey_id`: the passkey that was the first factor, if one was (the
-  // session the challenge becomes ends with it).
+  // session the challenge becomes ends with it). `webauthn_challenge`: the
+  // ceremony offered for the user's webauthn factors, if they have any.
   std::string create(pqxx::transaction_base& tx, const std::string& user_id, const std::string& first_method,
-                     const std::string& ip, const std::string& user_agent, const std::string& passkey_id = "") const;
+                     const std::string& ip, const std::string& user_agent, const std::string& passkey_id = "",
+                     const std::string& webauthn_challenge = "") const;
   // The challenge of `token` for a user of this realm (a project's token
   // is nothing to another project), locked for the rest of `tx`.
   std::optional<SignInChallengeRow> lock(pqxx::transaction_base& tx, const std::string& token) const;

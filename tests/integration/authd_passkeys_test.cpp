@@ -15,112 +15,15 @@
 
 #include "tests/support/webauthn_bytes.h"
 #include "keyd/keyring/base64url.h"
-#include "tests/support/authd_session.h"
-#include "tests/support/soft_authenticator.h"
+#include "tests/support/passkey_fixture.h"
 
 namespace orbitnest::test {
 namespace {
 
-constexpr const char* kOrigin = "https://app.example";
-constexpr const char* kAdminPassword = "correct horse battery staple";
+constexpr const char* kOrigin = kPasskeyOrigin;
+constexpr const char* kAdminPassword = kPasskeyAdminPassword;
 
-boost::json::object json(const HttpResult& r) {
-  boost::json::value v = boost::json::parse(r.body);
-  return v.is_object() ? v.as_object() : boost::json::object{{"array", v}};
-}
-std::string text(const boost::json::value& v) { return std::string(v.as_string()); }
-std::string code_of(const HttpResult& r) {
-  const boost::json::object o = json(r);
-  return o.contains("error_code") ? text(o.at("error_code")) : "";
-}
-boost::json::object claims_of(const std::string& jwt) {
-  const std::size_t a = jwt.find('.');
-  const std::size_t b = jwt.find('.', a + 1);
-  return boost::json::parse(*keyd::base64url_decode(jwt.substr(a + 1, b - a - 1))).as_object();
-}
-bool amr_has(const boost::json::object& claims, const std::string& method) {
-  for (const boost::json::value& m : claims.at("amr").as_array()) {
-    if (m.as_object().at("method").as_string() == method) return true;
-  }
-  return false;
-}
-
-class AuthdPasskeys : public ::testing::Test {
- protected:
-  void start(const std::vector<std::pair<std::string, std::string>>& project_settings) {
-    keyd = a.start_keyd();
-    config = a.write_config("authd.yaml", a.authd_yaml());
-    for (const auto& [ref, passkey] : project_settings) {
-      projects[ref] = create_project(ref, true, config);
-      ASSERT_FALSE(projects[ref].publishable_key.empty());
-      const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", ref,
-                                    "passkey=" + passkey});
-      ASSERT_EQ(set.first, 0) << set.second;
-    }
-  }
-  void start_authd() {
-    authd = a.start_authd({}, config);
-    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
-  }
-  HttpResult call(const std::string& ref, const std::string& method, const std::string& path,
-                  const std::string& body = "", std::vector<std::string> headers = {}) const {
-    headers.push_back("apikey: " + projects.at(ref).publishable_key);
-    return api(a, method, "/projects/" + ref + "/auth/v1" + path, body, headers);
-  }
-  HttpResult admin(const std::string& method, const std::string& path, const std::string& body = "",
-                   std::vector<std::string> headers = {}) const {
-    headers.push_back("Content-Type: application/json");
-    return https_request(method, "https://localhost:" + std::to_string(a.admin_port) + "/admin/v1" + path,
-                         a.cert_file, body, headers);
-  }
-  // A signed-in user (debug project: the code is 1234).
-  boost::json::object user_session(const std::string& ref, const std::string& email) const {
-    EXPECT_EQ(call(ref, "POST", "/otp", R"({"email": ")" + email + "\"}").status, 200);
-    const HttpResult v = call(ref, "POST", "/verify", R"({"type": "email", "email": ")" + email + R"(", "token": "1234"})");
-    EXPECT_EQ(v.status, 200) << v.body;
-    return json(v);
-  }
-  static std::string bearer(const boost::json::object& session) {
-    return "Authorization: Bearer " + text(session.at("access_token"));
-  }
-  static std::string user_id(const boost::json::object& session) { return text(session.at("user").at("id")); }
-  // The user handle authd registers credentials under: the user id's bytes.
-  static std::string handle_of(const boost::json::object& session) {
-    std::string hex = user_id(session);
-    std::erase(hex, '-');
-    std::string bytes;
-    for (std::size_t i = 0; i < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-    return bytes;
-  }
-
-  // Options, then the authenticator's answer, registered for `session`.
-  HttpResult register_with(const std::string& ref, const boost::json::object& session, SoftAuthenticator& device,
-                           const std::string& origin = kOrigin) const {
-    const HttpResult options = call(ref, "POST", "/passkeys/registration/options", "{}", {bearer(session)});
-    EXPECT_EQ(options.status, 200) << options.body;
-    const std::string challenge = text(json(options).at("challenge"));
-    return call(ref, "POST", "/passkeys/registration/verify", boost::json::serialize(device.registration(challenge, origin)),
-                {bearer(session)});
-  }
-  std::string sign_in_challenge(const std::string& ref, const std::string& body = "{}") const {
-    const HttpResult options = call(ref, "POST", "/passkeys/authentication/options", body);
-    EXPECT_EQ(options.status, 200) << options.body;
-    return text(json(options).at("challenge"));
-  }
-  HttpResult sign_in_with(const std::string& ref, const boost::json::object& assertion,
-                          std::vector<std::string> headers = {}) const {
-    return call(ref, "POST", "/passkeys/authentication/verify", boost::json::serialize(assertion), headers);
-  }
-  std::string passkeys_of(const std::string& user) const {
-    return a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE user_id = '" + user + "'");
-  }
-
-  Appliance a;
-  std::unique_ptr<ChildProcess> keyd;
-  std::unique_ptr<ChildProcess> authd;
-  std::string config;
-  std::map<std::string, TestProject> projects;
-};
+class AuthdPasskeys : public PasskeyFixture {};
 
 constexpr const char* kAppPasskey = R"({"rp_id": "localhost", "origins": ["https://app.example"]})";
 
@@ -167,12 +70,11 @@ std::string settings_for(const boost::json::object& expected) {
 TEST_F(AuthdPasskeys, EveryVectorGetsItsVerdictThroughTheEndpoints) {
   const std::vector<Vector> vectors = load_vectors();
   ASSERT_EQ(vectors.size(), 26u);
-  std::vector<std::pair<std::string, std::string>> settings;
+  ProjectSettings settings;
   for (const Vector& v : vectors) {
-    settings.emplace_back(v.ref, settings_for(v.data.at("expected").as_object()));
+    settings.push_back({v.ref, {"passkey=" + settings_for(v.data.at("expected").as_object())}});
   }
   start(settings);
-  start_authd();
   for (const Vector& v : vectors) {
     SCOPED_TRACE(v.file);
     const boost::json::object& expected = v.data.at("expected").as_object();
@@ -243,8 +145,7 @@ TEST_F(AuthdPasskeys, EveryVectorGetsItsVerdictThroughTheEndpoints) {
 class AuthdPasskeyAttacks : public AuthdPasskeys {
  protected:
   void SetUp() override {
-    start({{"alpha", kAppPasskey}, {"beta", kAppPasskey}});
-    start_authd();
+    start({{"alpha", {std::string("passkey=") + kAppPasskey}}, {"beta", {std::string("passkey=") + kAppPasskey}}});
   }
 };
 
@@ -252,7 +153,7 @@ TEST_F(AuthdPasskeyAttacks, RegisterThenSignInToAal2) {
   const boost::json::object session = user_session("alpha", "ada@example.com");
   const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(session)});
   ASSERT_EQ(options.status, 200) << options.body;
-  const boost::json::object o = json(options);
+  const boost::json::object o = options_of(options);
   EXPECT_EQ(text(o.at("rp").at("id")), "localhost");
   EXPECT_EQ(text(o.at("user").at("name")), "ada@example.com");
   EXPECT_EQ(text(o.at("authenticatorSelection").at("userVerification")), "required");
@@ -274,9 +175,9 @@ TEST_F(AuthdPasskeyAttacks, RegisterThenSignInToAal2) {
   // The same device again (from the aal2 session): listed in excludeCredentials, refused if it registers anyway.
   const HttpResult again = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(in))});
   ASSERT_EQ(again.status, 200) << again.body;
-  EXPECT_EQ(text(json(again).at("excludeCredentials").as_array()[0].at("id")), device.credential_id_b64());
+  EXPECT_EQ(text(options_of(again).at("excludeCredentials").as_array()[0].at("id")), device.credential_id_b64());
   const HttpResult dup = call("alpha", "POST", "/passkeys/registration/verify",
-                              boost::json::serialize(device.registration(text(json(again).at("challenge")), kOrigin)),
+                              boost::json::serialize(device.registration(text(options_of(again).at("challenge")), kOrigin)),
                               {bearer(json(in))});
   EXPECT_EQ(dup.status, 422);
   EXPECT_EQ(code_of(dup), "webauthn_credential_exists");
@@ -287,9 +188,9 @@ TEST_F(AuthdPasskeyAttacks, RegisterThenSignInToAal2) {
   // By email: the ceremony is bound to the user server-side; the answer
   // lists nothing (discoverable passkeys), as for an unknown address.
   const HttpResult named = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "ADA@example.com"})");
-  EXPECT_TRUE(json(named).at("allowCredentials").as_array().empty()) << named.body;
+  EXPECT_TRUE(options_of(named).at("allowCredentials").as_array().empty()) << named.body;
   const HttpResult by_email = sign_in_with(
-      "alpha", device.assertion(text(json(named).at("challenge")), kOrigin, unb64(text(o.at("user").at("id")))));
+      "alpha", device.assertion(text(options_of(named).at("challenge")), kOrigin, unb64(text(o.at("user").at("id")))));
   EXPECT_EQ(by_email.status, 200) << by_email.body;
   const HttpResult list = call("alpha", "GET", "/passkeys", "", {bearer(session)});
   ASSERT_EQ(list.status, 200);
@@ -382,7 +283,7 @@ TEST_F(AuthdPasskeyAttacks, ACredentialOfAnotherRealmIsNotFound) {
   const HttpResult options = admin("POST", "/passkeys/authentication/options", "{}");
   ASSERT_EQ(options.status, 200) << options.body;
   const HttpResult at_admin = admin("POST", "/passkeys/authentication/verify",
-                                    boost::json::serialize(device.assertion(text(json(options).at("challenge")),
+                                    boost::json::serialize(device.assertion(text(options_of(options).at("challenge")),
                                                                             "https://localhost:" + std::to_string(a.admin_port),
                                                                             user_handle)));
   EXPECT_EQ(code_of(at_admin), "webauthn_credential_not_found");
@@ -435,11 +336,7 @@ TEST_F(AuthdPasskeyAttacks, RevokingNeedsAal2AndEndsItsSessions) {
 }
 
 TEST_F(AuthdPasskeyAttacks, AdminsUsePasskeysAndManageUsersPasskeys) {
-  ASSERT_EQ(run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin create \"$3\"", "sh",
-                         ORBITNEST_AUTHD_BIN, config, "root@example.com"},
-                        {{"PW", kAdminPassword}})
-                .first,
-            0);
+  create_admin("root@example.com");
   const HttpResult pw = admin("POST", "/token?grant_type=password",
                               R"({"email": "root@example.com", "password": ")" + std::string(kAdminPassword) + "\"}");
   ASSERT_EQ(pw.status, 200) << pw.body;
@@ -448,19 +345,19 @@ TEST_F(AuthdPasskeyAttacks, AdminsUsePasskeysAndManageUsersPasskeys) {
   ASSERT_EQ(options.status, 200) << options.body;
   SoftAuthenticator key("localhost");
   ASSERT_EQ(admin("POST", "/passkeys/registration/verify",
-                  boost::json::serialize(key.registration(text(json(options).at("challenge")), admin_origin)),
+                  boost::json::serialize(key.registration(text(options_of(options).at("challenge")), admin_origin)),
                   {bearer(json(pw))})
                 .status,
             200);
-  const std::string handle = unb64(text(json(options).at("user").at("id")));
+  const std::string handle = unb64(text(options_of(options).at("user").at("id")));
   // A project's origin is not the admins'.
   const HttpResult start = admin("POST", "/passkeys/authentication/options", "{}");
   EXPECT_EQ(code_of(admin("POST", "/passkeys/authentication/verify",
-                          boost::json::serialize(key.assertion(text(json(start).at("challenge")), kOrigin, handle)))),
+                          boost::json::serialize(key.assertion(text(options_of(start).at("challenge")), kOrigin, handle)))),
             "webauthn_origin_mismatch");
   const HttpResult start2 = admin("POST", "/passkeys/authentication/options", "{}");
   const HttpResult in = admin("POST", "/passkeys/authentication/verify",
-                              boost::json::serialize(key.assertion(text(json(start2).at("challenge")), admin_origin, handle)));
+                              boost::json::serialize(key.assertion(text(options_of(start2).at("challenge")), admin_origin, handle)));
   ASSERT_EQ(in.status, 200) << in.body;
   const boost::json::object claims = claims_of(text(json(in).at("access_token")));
   EXPECT_EQ(text(claims.at("aal")), "aal2");
@@ -499,7 +396,7 @@ TEST_F(AuthdPasskeyAttacks, NamedSignInOptionsDoNotTellWhoHasPasskeys) {
                                 R"(passkey={"rp_id": "localhost", "origins": ["https://app.example"], "resident_key": "preferred"})"});
   ASSERT_EQ(set.first, 0) << set.second;
   const auto allowed = [&](const std::string& email) {
-    return json(call("beta", "POST", "/passkeys/authentication/options", R"({"email": ")" + email + "\"}"))
+    return options_of(call("beta", "POST", "/passkeys/authentication/options", R"({"email": ")" + email + "\"}"))
         .at("allowCredentials")
         .as_array();
   };

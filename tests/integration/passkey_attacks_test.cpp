@@ -23,46 +23,13 @@
 
 #include "tests/support/webauthn_bytes.h"
 #include "keyd/keyring/base64url.h"
-#include "tests/support/authd_session.h"
-#include "tests/support/soft_authenticator.h"
+#include "tests/support/passkey_fixture.h"
 
 namespace orbitnest::test {
 namespace {
 
-constexpr const char* kOrigin = "https://app.example";
-constexpr const char* kAdminPassword = "correct horse battery staple";
-constexpr const char* kRequiredUv = R"({"rp_id": "localhost", "origins": ["https://app.example"]})";
-constexpr const char* kPreferredUv =
-    R"({"rp_id": "localhost", "origins": ["https://app.example"], "user_verification": "preferred"})";
-
-boost::json::object json(const HttpResult& r) {
-  boost::json::error_code ec;
-  boost::json::value v = boost::json::parse(r.body, ec);
-  if (ec) return boost::json::object{};
-  return v.is_object() ? v.as_object() : boost::json::object{{"array", v}};
-}
-std::string text(const boost::json::value& v) { return std::string(v.as_string()); }
-std::string code_of(const HttpResult& r) {
-  const boost::json::object o = json(r);
-  return o.contains("error_code") ? text(o.at("error_code")) : "";
-}
-boost::json::object claims_of(const std::string& jwt) {
-  const std::size_t a = jwt.find('.');
-  const std::size_t b = jwt.find('.', a + 1);
-  return boost::json::parse(*keyd::base64url_decode(jwt.substr(a + 1, b - a - 1))).as_object();
-}
-std::string aal_of(const HttpResult& r) {
-  const boost::json::object o = json(r);
-  return o.contains("access_token") ? text(claims_of(text(o.at("access_token"))).at("aal")) : "";
-}
-std::string totp_code(const std::string& base32_secret) {
-  const Botan::secure_vector<std::uint8_t> seed = Botan::base32_decode(base32_secret);
-  Botan::TOTP totp(seed.data(), seed.size(), "SHA-1", 6, 30);
-  char code[8];
-  std::snprintf(code, sizeof(code), "%06u", static_cast<unsigned>(totp.generate_totp(std::chrono::system_clock::now())));
-  return code;
-}
-
+constexpr const char* kOrigin = kPasskeyOrigin;
+constexpr const char* kAdminPassword = kPasskeyAdminPassword;
 
 // A forged `packed` registration: any AAGUID, self attestation (signed by
 // the credential key) or "basic" with an x5c the attacker made up.
@@ -115,91 +82,7 @@ boost::json::object forged_packed(const std::string& challenge, const std::strin
                                        {"attestationObject", keyd::base64url_encode(cbor_bytes(object))}}}};
 }
 
-class PasskeyAttacks : public ::testing::Test {
- protected:
-  void start(const std::vector<std::pair<std::string, std::vector<std::string>>>& project_settings) {
-    keyd = a.start_keyd();
-    config = a.write_config("authd.yaml", a.authd_yaml());
-    for (const auto& [ref, settings] : project_settings) {
-      projects[ref] = create_project(ref, true, config);
-      ASSERT_FALSE(projects[ref].publishable_key.empty());
-      for (const std::string& setting : settings) {
-        const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", ref, setting});
-        ASSERT_EQ(set.first, 0) << set.second;
-      }
-    }
-    authd = a.start_authd({}, config);
-    ASSERT_EQ(a.wait_for_status("/auth/v1/health", 200).status, 200) << read_file(authd->log_file());
-  }
-  HttpResult call(const std::string& ref, const std::string& method, const std::string& path,
-                  const std::string& body = "", std::vector<std::string> headers = {}) const {
-    headers.push_back("apikey: " + projects.at(ref).publishable_key);
-    return api(a, method, "/projects/" + ref + "/auth/v1" + path, body, headers);
-  }
-  HttpResult admin(const std::string& method, const std::string& path, const std::string& body = "",
-                   std::vector<std::string> headers = {}) const {
-    headers.push_back("Content-Type: application/json");
-    return https_request(method, "https://localhost:" + std::to_string(a.admin_port) + "/admin/v1" + path,
-                         a.cert_file, body, headers);
-  }
-  // A sign-in by mailed code (debug project: the code is 1234). Whoever
-  // reads the mailbox, or steals the resulting token, has this.
-  HttpResult code_sign_in(const std::string& ref, const std::string& email) const {
-    EXPECT_EQ(call(ref, "POST", "/otp", R"({"email": ")" + email + "\"}").status, 200);
-    return call(ref, "POST", "/verify", R"({"type": "email", "email": ")" + email + R"(", "token": "1234"})");
-  }
-  boost::json::object user_session(const std::string& ref, const std::string& email) const {
-    const HttpResult v = code_sign_in(ref, email);
-    EXPECT_EQ(v.status, 200) << v.body;
-    return json(v);
-  }
-  static std::string bearer(const boost::json::object& session) {
-    return "Authorization: Bearer " + text(session.at("access_token"));
-  }
-  static std::string user_id(const boost::json::object& session) { return text(session.at("user").at("id")); }
-
-  HttpResult register_with(const std::string& ref, const boost::json::object& session, SoftAuthenticator& device,
-                           std::string* user_handle = nullptr) const {
-    const HttpResult options = call(ref, "POST", "/passkeys/registration/options", "{}", {bearer(session)});
-    if (options.status != 200) return options;
-    if (user_handle != nullptr) *user_handle = unb64(text(json(options).at("user").at("id")));
-    return call(ref, "POST", "/passkeys/registration/verify",
-                boost::json::serialize(device.registration(text(json(options).at("challenge")), kOrigin)),
-                {bearer(session)});
-  }
-  std::string sign_in_challenge(const std::string& ref, const std::string& body = "{}") const {
-    const HttpResult options = call(ref, "POST", "/passkeys/authentication/options", body);
-    EXPECT_EQ(options.status, 200) << options.body;
-    return text(json(options).at("challenge"));
-  }
-  HttpResult sign_in_with(const std::string& ref, const boost::json::object& assertion,
-                          std::vector<std::string> headers = {}) const {
-    return call(ref, "POST", "/passkeys/authentication/verify", boost::json::serialize(assertion), headers);
-  }
-  // TOTP enrolled and verified; returns the aal2 session (with recovery codes).
-  boost::json::object enroll_totp(const std::string& ref, const boost::json::object& session) const {
-    const HttpResult enrolled = call(ref, "POST", "/factors", R"({"factor_type": "totp"})", {bearer(session)});
-    EXPECT_EQ(enrolled.status, 200) << enrolled.body;
-    const std::string factor = text(json(enrolled).at("id"));
-    const std::string secret = text(json(enrolled).at("totp").at("secret"));
-    record_secret(secret);
-    const HttpResult challenge = call(ref, "POST", "/factors/" + factor + "/challenge", "{}", {bearer(session)});
-    EXPECT_EQ(challenge.status, 200) << challenge.body;
-    const HttpResult verified =
-        call(ref, "POST", "/factors/" + factor + "/verify",
-             R"({"challenge_id": ")" + text(json(challenge).at("id")) + R"(", "code": ")" + totp_code(secret) + "\"}",
-             {bearer(session)});
-    EXPECT_EQ(verified.status, 200) << verified.body;
-    EXPECT_EQ(aal_of(verified), "aal2");
-    return json(verified);
-  }
-
-  Appliance a;
-  std::unique_ptr<ChildProcess> keyd;
-  std::unique_ptr<ChildProcess> authd;
-  std::string config;
-  std::map<std::string, TestProject> projects;
-};
+class PasskeyAttacks : public PasskeyFixture {};
 
 // ---- defects ------------------------------------------------------------
 
@@ -221,7 +104,7 @@ TEST_F(PasskeyAttacks, Aal1SessionRegistersAPasskeyAndSkipsTheUsersTotp) {
   EXPECT_EQ(call("alpha", "POST", "/factors/recovery_codes/regenerate", "{}", {bearer(json(stolen))}).status, 403);
   SoftAuthenticator attacker("localhost");
   std::string handle;
-  const HttpResult reg = register_with("alpha", json(stolen), attacker, &handle);
+  const HttpResult reg = register_with("alpha", json(stolen), attacker, kOrigin, &handle);
   EXPECT_EQ(reg.status, 403) << "DEFECT: an aal1 session of a user with TOTP registered a passkey: " << reg.body;
   EXPECT_EQ(code_of(reg), "insufficient_aal");
   if (reg.status == 200) {
@@ -253,7 +136,7 @@ TEST_F(PasskeyAttacks, StolenAal1SessionAddsAPasskeyAndStripsTheOwners) {
   EXPECT_EQ(code_of(call("alpha", "DELETE", "/passkeys/" + owners_passkey, "", {bearer(stolen)})), "insufficient_aal");
   SoftAuthenticator attacker("localhost");
   std::string handle;
-  const HttpResult reg = register_with("alpha", stolen, attacker, &handle);
+  const HttpResult reg = register_with("alpha", stolen, attacker, kOrigin, &handle);
   EXPECT_EQ(reg.status, 403) << "DEFECT: an aal1 session added a passkey next to the owner's: " << reg.body;
   if (reg.status == 200) {
     const HttpResult in = sign_in_with("alpha", attacker.assertion(sign_in_challenge("alpha"), kOrigin, handle));
@@ -272,20 +155,16 @@ TEST_F(PasskeyAttacks, StolenAal1SessionAddsAPasskeyAndStripsTheOwners) {
 // signs in with it at aal2 and uses admin_aal2 routes over every project.
 TEST_F(PasskeyAttacks, AdminPasswordAloneReachesAal2ThroughANewPasskey) {
   start({{"alpha", {"passkey=" + std::string(kRequiredUv)}}});
-  ASSERT_EQ(run_command({"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$1\" --config \"$2\" admin create \"$3\"", "sh",
-                         ORBITNEST_AUTHD_BIN, config, "root@example.com"},
-                        {{"PW", kAdminPassword}})
-                .first,
-            0);
+  create_admin("root@example.com");
   const std::string admin_origin = "https://localhost:" + std::to_string(a.admin_port);
   const std::string password_body =
       R"({"email": "root@example.com", "password": ")" + std::string(kAdminPassword) + "\"}";
   auto register_admin_key = [&](const boost::json::object& session, SoftAuthenticator& key, std::string& handle) {
     const HttpResult options = admin("POST", "/passkeys/registration/options", "{}", {bearer(session)});
     if (options.status != 200) return options;
-    handle = unb64(text(json(options).at("user").at("id")));
+    handle = unb64(text(options_of(options).at("user").at("id")));
     return admin("POST", "/passkeys/registration/verify",
-                 boost::json::serialize(key.registration(text(json(options).at("challenge")), admin_origin)),
+                 boost::json::serialize(key.registration(text(options_of(options).at("challenge")), admin_origin)),
                  {bearer(session)});
   };
   // The admin's own passkey, their second factor.
@@ -308,7 +187,7 @@ TEST_F(PasskeyAttacks, AdminPasswordAloneReachesAal2ThroughANewPasskey) {
   if (reg.status == 200) {
     const HttpResult start = admin("POST", "/passkeys/authentication/options", "{}");
     const HttpResult in = admin("POST", "/passkeys/authentication/verify",
-                                boost::json::serialize(attacker.assertion(text(json(start).at("challenge")),
+                                boost::json::serialize(attacker.assertion(text(options_of(start).at("challenge")),
                                                                           admin_origin, handle)));
     ASSERT_EQ(in.status, 200) << in.body;
     EXPECT_EQ(aal_of(in), "aal2");
@@ -332,7 +211,7 @@ TEST_F(PasskeyAttacks, AuthenticationOptionsTellWhichAddressesHavePasskeys) {
   const HttpResult unknown = call("alpha", "POST", "/passkeys/authentication/options", R"({"email": "nobody@example.com"})");
   ASSERT_EQ(known.status, 200);
   ASSERT_EQ(unknown.status, 200);
-  EXPECT_EQ(json(known).at("allowCredentials").as_array().size(), json(unknown).at("allowCredentials").as_array().size())
+  EXPECT_EQ(options_of(known).at("allowCredentials").as_array().size(), options_of(unknown).at("allowCredentials").as_array().size())
       << "DEFECT: a registered address is told apart from an unknown one: " << known.body << " vs " << unknown.body;
   EXPECT_EQ(known.body.find(key.credential_id_b64()), std::string::npos)
       << "DEFECT: an unauthenticated caller reads the user's credential id";
@@ -353,7 +232,7 @@ TEST_F(PasskeyAttacks, RevokingAPasskeyEndsTheSessionItStartedThroughTheMfaChall
   SoftAuthenticator key("localhost");
   key.flags = SoftAuthenticator::kUp;  // no UV: allowed by 'preferred'
   std::string handle;
-  const HttpResult reg = register_with("alpha", strong, key, &handle);
+  const HttpResult reg = register_with("alpha", strong, key, kOrigin, &handle);
   ASSERT_EQ(reg.status, 200) << reg.body;
   const std::string passkey = text(json(reg).at("id"));
   const HttpResult in = sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle));
@@ -384,7 +263,7 @@ TEST_F(PasskeyAttacks, ForgedPackedStatementsAreNotListedAsVerifiedAttestation) 
     const HttpResult options = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(s)});
     ASSERT_EQ(options.status, 200);
     const HttpResult reg = call("alpha", "POST", "/passkeys/registration/verify",
-                                boost::json::serialize(forged_packed(text(json(options).at("challenge")),
+                                boost::json::serialize(forged_packed(text(options_of(options).at("challenge")),
                                                                      "cb69481e8ff7403993ec0a2729a154a8", with_x5c)),
                                 {bearer(s)});
     ASSERT_EQ(reg.status, 200) << reg.body;
@@ -404,7 +283,7 @@ TEST_F(PasskeyAttacks, WithoutUserVerificationNoAal2AndTheTotpChallenge) {
   SoftAuthenticator key("localhost");
   key.flags = SoftAuthenticator::kUp;
   std::string handle;
-  ASSERT_EQ(register_with("alpha", plain, key, &handle).status, 200);
+  ASSERT_EQ(register_with("alpha", plain, key, kOrigin, &handle).status, 200);
   const HttpResult in = sign_in_with("alpha", key.assertion(sign_in_challenge("alpha"), kOrigin, handle));
   ASSERT_EQ(in.status, 200) << in.body;
   EXPECT_EQ(aal_of(in), "aal1");
@@ -416,7 +295,7 @@ TEST_F(PasskeyAttacks, WithoutUserVerificationNoAal2AndTheTotpChallenge) {
   SoftAuthenticator key2("localhost");
   key2.flags = SoftAuthenticator::kUp;
   std::string handle2;
-  ASSERT_EQ(register_with("alpha", strong, key2, &handle2).status, 200);
+  ASSERT_EQ(register_with("alpha", strong, key2, kOrigin, &handle2).status, 200);
   const HttpResult challenged = sign_in_with("alpha", key2.assertion(sign_in_challenge("alpha"), kOrigin, handle2));
   ASSERT_EQ(challenged.status, 200) << challenged.body;
   EXPECT_FALSE(json(challenged).contains("access_token")) << challenged.body;
@@ -430,8 +309,8 @@ TEST_F(PasskeyAttacks, CeremoniesAreBoundToKindUserAndRealm) {
   const boost::json::object y = user_session("alpha", "y@example.com");
   SoftAuthenticator xs("localhost"), ys("localhost");
   std::string xh, yh;
-  ASSERT_EQ(register_with("alpha", x, xs, &xh).status, 200);
-  ASSERT_EQ(register_with("alpha", y, ys, &yh).status, 200);
+  ASSERT_EQ(register_with("alpha", x, xs, kOrigin, &xh).status, 200);
+  ASSERT_EQ(register_with("alpha", y, ys, kOrigin, &yh).status, 200);
   // X's aal2 session (a second passkey needs one).
   const HttpResult x_in = sign_in_with("alpha", xs.assertion(sign_in_challenge("alpha"), kOrigin, xh));
   ASSERT_EQ(x_in.status, 200) << x_in.body;
@@ -439,13 +318,13 @@ TEST_F(PasskeyAttacks, CeremoniesAreBoundToKindUserAndRealm) {
   const HttpResult xo = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(x_in))});
   SoftAuthenticator extra("localhost");
   const HttpResult crossed = call("alpha", "POST", "/passkeys/registration/verify",
-                                  boost::json::serialize(extra.registration(text(json(xo).at("challenge")), kOrigin)),
+                                  boost::json::serialize(extra.registration(text(options_of(xo).at("challenge")), kOrigin)),
                                   {bearer(y)});
   EXPECT_EQ(crossed.status, 400) << crossed.body;
   EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.passkeys WHERE user_id = '" + user_id(y) + "'"), "1");
   // A registration challenge used as an authentication one.
   const HttpResult xo2 = call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(x_in))});
-  EXPECT_EQ(code_of(sign_in_with("alpha", xs.assertion(text(json(xo2).at("challenge")), kOrigin, xh))),
+  EXPECT_EQ(code_of(sign_in_with("alpha", xs.assertion(text(options_of(xo2).at("challenge")), kOrigin, xh))),
             "webauthn_challenge_not_found");
   // A sign-in that named X answered with Y's credential and Y's handle.
   const std::string for_x = sign_in_challenge("alpha", R"({"email": "x@example.com"})");
@@ -470,7 +349,7 @@ TEST_F(PasskeyAttacks, RacedAssertionsSignInOnce) {
   const boost::json::object s = user_session("alpha", "race@example.com");
   SoftAuthenticator key("localhost");
   std::string handle;
-  ASSERT_EQ(register_with("alpha", s, key, &handle).status, 200);
+  ASSERT_EQ(register_with("alpha", s, key, kOrigin, &handle).status, 200);
   for (int round = 0; round < 3; ++round) {
     const boost::json::object one = key.assertion(sign_in_challenge("alpha"), kOrigin, handle);
     std::atomic<int> ok{0};
