@@ -13,6 +13,7 @@
 #include "authd/security/random.h"
 #include "authd/security/rate_limiter.h"
 #include "authd/stores/factor_store.h"
+#include "authd/stores/passkey_store.h"
 #include "authd/stores/recovery_code_store.h"
 #include "authd/stores/session_store.h"
 #include "authd/stores/sign_in_challenge_store.h"
@@ -110,6 +111,16 @@ void refuse_if_too_many_wrong_codes(pqxx::transaction_base& q, const RealmCall& 
                       ApiError(422, "mfa_verification_failed", "Invalid TOTP code entered"));
 }
 
+// An account with a verified second factor or a passkey takes a new
+// factor only from an aal2 session (as a new passkey: passkey_flows.cpp):
+// a stolen first factor must not add the thief's second one.
+void require_aal2_once_protected(pqxx::transaction_base& tx, const RealmCall& c, const SignedIn& a,
+                                 const std::string& what) {
+  if (a.aal() != "aal2" && (a.user.has_verified_factor() || PasskeyStore(c.realm).count(tx, a.user.id) > 0)) {
+    throw ApiError(403, "insufficient_aal", "AAL2 required " + what);
+  }
+}
+
 // The amr method a factor's verification adds (and its unenrollment takes away).
 std::string method_of(const FactorRow& factor) {
   return factor.factor_type == "webauthn" ? kWebAuthnFactorMethod : "totp";
@@ -147,7 +158,7 @@ boost::json::object verify_webauthn_factor(AuthServices& s, const RealmCall& c, 
     failed_verification(conn, c, a.user.id, {factor.id}, refused);
   }
   factors.finish_challenge(tx, challenge.id);
-  factors.remove_other_unverified(tx, a.user.id, factor.id, factor.factor_type);
+  factors.remove_other_unverified(tx, a.user.id, factor.id);
   return raised_by_factor(s, c, tx, a, factor.id, kWebAuthnFactorMethod);
 }
 
@@ -186,9 +197,7 @@ Response enroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
   pqxx::work tx(*conn);
   UserStore(c.realm).lock(tx, a.user.id);  // enrollments of one user, one at a time (count, names)
   factors.purge_stale_unverified(tx, a.user.id);
-  if (a.user.has_verified_factor() && a.aal() != "aal2") {
-    throw ApiError(403, "insufficient_aal", "AAL2 required to enroll a new factor");
-  }
+  require_aal2_once_protected(tx, c, a, "to enroll a new factor");
   if (factors.count(tx, a.user.id) >= kMaxFactorsPerUser) {
     throw ApiError(422, "too_many_enrolled_mfa_factors", "Maximum number of enrolled factors reached");
   }
@@ -224,6 +233,9 @@ Response challenge_factor(AuthServices& s, const RealmCall& c, const SignedIn& a
   if (!factor) {
     factor_not_found();
   }
+  if (factor->status != "verified") {
+    require_aal2_once_protected(tx, c, a, "to verify a new factor once the account has a second factor or a passkey");
+  }
   if (factor->factor_type != "webauthn") {
     const std::string id = factors.create_challenge(tx, factor->id, c.req.remote_address);
     tx.commit();
@@ -254,6 +266,12 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
     factor_not_found();
   }
   refuse_if_too_many_wrong_codes(tx, c, a.user.id, {factor->id});
+  if (factor->status != "verified") {
+    // A factor enrolled before the account had a second factor or a
+    // passkey becomes one only from aal2 now: else a stolen first factor
+    // that enrolled it early would verify it later, past the owner's.
+    require_aal2_once_protected(tx, c, a, "to verify a new factor once the account has a second factor or a passkey");
+  }
   const std::optional<ChallengeRow> challenge = factors.find_challenge(tx, factor->id, challenge_id);
   if (!challenge || challenge->verified) {
     throw ApiError(422, "mfa_factor_not_found", "MFA factor with the provided challenge ID not found");
@@ -269,24 +287,28 @@ Response verify_factor(AuthServices& s, const RealmCall& c, const SignedIn& a) {
                    "MFA challenge " + challenge->id +
                        " has expired, verify against another challenge or create a new challenge.");
   }
-  if (factor->factor_type == "webauthn") {
+  const bool webauthn = factor->factor_type == "webauthn";
+  if (webauthn && !body.string("code")) {
     return json_response(200, verify_webauthn_factor(s, c, *conn, tx, a, *factor, *challenge, body));
   }
   const std::string code = body.required_string("code");
-  // A recovery code works in place of a TOTP code once the factor is
-  // verified (a lost phone): spent, and the method says so.
+  // A recovery code works in place of the factor once it is verified (a
+  // lost phone or key): spent, and the method says so.
   const bool recovery = factor->status == "verified" && looks_like_recovery_code(code);
   if (recovery) {
     if (!spend_recovery_code(s.keyd, tx, c.realm, a.user.id, code)) {
       tx.abort();
       wrong_code(*conn, c, a.user.id, {factor->id});
     }
+  } else if (webauthn) {
+    throw ApiError(400, "validation_failed",
+                   "A webauthn factor is verified with webauthn: {type, credential_response}, or a recovery code");
   } else if (!accept_totp(s, tx, c, a.user.id, *factor, code)) {
     tx.abort();
     wrong_code(*conn, c, a.user.id, {factor->id});
   }
   factors.finish_challenge(tx, challenge->id);
-  factors.remove_other_unverified(tx, a.user.id, factor->id, factor->factor_type);
+  factors.remove_other_unverified(tx, a.user.id, factor->id);
   return json_response(200, raised_by_factor(s, c, tx, a, recovery ? "" : factor->id,
                                              recovery ? "mfa/recovery_code" : "totp"));
 }
@@ -308,6 +330,7 @@ Response unenroll_factor(AuthServices& s, const RealmCall& c, const SignedIn& a)
   const FactorStore factors(c.realm);
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
+  factors.purge_stale_unverified(tx, a.user.id);  // an expired pending factor is gone: 404
   const std::optional<FactorRow> factor = factors.find(tx, a.user.id, factor_id_of(c.req), /*lock=*/true);
   if (!factor) {
     factor_not_found();

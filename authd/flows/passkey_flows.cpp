@@ -12,7 +12,6 @@
 #include "authd/flows/auth_api.h"
 #include "authd/flows/email_address.h"
 #include "authd/flows/passkey_realm.h"
-#include "authd/security/random.h"
 #include "authd/stores/passkey_store.h"
 #include "authd/stores/session_store.h"
 #include "authd/stores/user_store.h"
@@ -132,23 +131,8 @@ Response passkey_registration_verify(AuthServices& s, const RealmCall& c, const 
   }
   const webauthn::NewCredential credential =
       refusing([&] { return webauthn::verify_registration(passkey_relying_party(c.realm), response, issued); });
-  PasskeyRow row;
-  row.id = uuid_v4();
-  row.user_id = a.user.id;
-  row.credential_id = credential.credential_id;
-  row.public_key_cose = credential.public_key_cose;
-  row.alg = credential.alg;
-  row.sign_count = credential.sign_count;
-  row.user_handle = user_handle_of(a.user.id);
-  row.aaguid = credential.aaguid;
-  row.friendly_name = bounded_name(body, authenticator_name(credential.aaguid).value_or("Passkey"));
-  row.transports = credential.transports;
-  row.backup_eligible = credential.backup_eligible;
-  row.backed_up = credential.backed_up;
-  row.user_verified = credential.user_verified;
-  row.attestation_format = credential.attestation_format;
-  row.attestation_type = credential.attestation_type;
-  row.attestation_trusted = credential.attestation_trusted;
+  const PasskeyRow row = credential_row(credential, a.user.id,
+                                        bounded_name(body, authenticator_name(credential.aaguid).value_or("Passkey")));
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   const PasskeyStore passkeys(c.realm);
@@ -225,12 +209,8 @@ Response passkey_authentication_verify(AuthServices& s, const RealmCall& c) {
   if (!passkey || !handle_ok || (!ceremony.user_id.empty() && ceremony.user_id != passkey->user_id)) {
     throw ApiError(400, "webauthn_credential_not_found", "No passkey of this realm matches this credential");
   }
-  const webauthn::VerifiedAssertion verified = refusing([&] {
-    return webauthn::verify_assertion(
-        passkey_relying_party(c.realm), response, issued,
-        webauthn::StoredCredential{passkey->public_key_cose, passkey->sign_count, passkey->backup_eligible});
-  });
-  passkeys.record_use(tx, passkey->id, verified.sign_count, verified.backed_up);
+  const webauthn::VerifiedAssertion verified =
+      accept_assertion(tx, c.realm, passkey_relying_party(c.realm), response, issued, *passkey);
   const std::optional<UserRecord> user = UserStore(c.realm).find_by_id(tx, passkey->user_id);
   if (!user) {
     throw ApiError(400, "webauthn_credential_not_found", "No passkey of this realm matches this credential");

@@ -1,5 +1,6 @@
 #include "authd/flows/passkey_realm.h"
 
+#include "authd/security/random.h"
 #include "authd/stores/webauthn_challenge_store.h"
 #include "authd/webauthn/aaguid_names.h"
 #include "authd/webauthn/webauthn_base64.h"
@@ -150,6 +151,41 @@ boost::json::object request_options(const RealmCall& c, const std::string& chall
                              {"rpId", passkey_rp_id(c.realm)},
                              {"allowCredentials", std::move(allow)},
                              {"userVerification", user_verification}};
+}
+
+PasskeyRow credential_row(const webauthn::NewCredential& credential, const std::string& user_id,
+                          const std::string& friendly_name) {
+  PasskeyRow row;
+  row.id = uuid_v4();
+  row.user_id = user_id;
+  row.credential_id = credential.credential_id;
+  row.public_key_cose = credential.public_key_cose;
+  row.alg = credential.alg;
+  row.sign_count = credential.sign_count;
+  row.user_handle = user_handle_of(user_id);
+  row.aaguid = credential.aaguid;
+  row.friendly_name = friendly_name;
+  row.transports = credential.transports;
+  row.backup_eligible = credential.backup_eligible;
+  row.backed_up = credential.backed_up;
+  row.user_verified = credential.user_verified;
+  row.attestation_format = credential.attestation_format;
+  row.attestation_type = credential.attestation_type;
+  row.attestation_trusted = credential.attestation_trusted;
+  return row;
+}
+
+webauthn::VerifiedAssertion accept_assertion(pqxx::transaction_base& tx, const Realm& realm,
+                                             const webauthn::RelyingParty& rp,
+                                             const webauthn::AssertionResponse& response, std::string_view challenge,
+                                             const PasskeyRow& credential) {
+  const webauthn::VerifiedAssertion verified = refusing([&] {
+    return webauthn::verify_assertion(
+        rp, response, challenge,
+        webauthn::StoredCredential{credential.public_key_cose, credential.sign_count, credential.backup_eligible});
+  });
+  PasskeyStore(realm).record_use(tx, credential.id, verified.sign_count, verified.backed_up);
+  return verified;
 }
 
 }  // namespace orbitnest::authd

@@ -39,6 +39,17 @@ boost::json::object request_options(const RealmCall& c, const std::string& chall
                                     const std::string& user_verification);
 boost::json::array credential_descriptors(const std::vector<PasskeyRow>& rows);
 
+// The row a verified registration becomes (a passkey; the caller sets
+// factor_id for a webauthn factor's credential).
+PasskeyRow credential_row(const webauthn::NewCredential& credential, const std::string& user_id,
+                          const std::string& friendly_name);
+// Verifies an assertion by a stored credential, then records its use (the
+// new counter, the backup state) in `tx`. Throws ApiError 400.
+webauthn::VerifiedAssertion accept_assertion(pqxx::transaction_base& tx, const Realm& realm,
+                                             const webauthn::RelyingParty& rp,
+                                             const webauthn::AssertionResponse& response, std::string_view challenge,
+                                             const PasskeyRow& credential);
+
 // The relying party's refusal as the API's: 400 with its stable code.
 template <class F>
 auto refusing(F&& verify) {

@@ -109,36 +109,15 @@ void finish_factor_ceremony(pqxx::transaction_base& tx, const RealmCall& c, cons
     if (!credential || credential->credential_id != response.credential_id) {
       throw ApiError(400, "webauthn_credential_not_found", "The assertion is not by this factor's credential");
     }
-    const webauthn::VerifiedAssertion verified = refusing([&] {
-      return webauthn::verify_assertion(
-          factor_relying_party(c.realm), response, challenge,
-          webauthn::StoredCredential{credential->public_key_cose, credential->sign_count, credential->backup_eligible});
-    });
-    credentials.record_use(tx, credential->id, verified.sign_count, verified.backed_up);
+    accept_assertion(tx, c.realm, factor_relying_party(c.realm), response, challenge, *credential);
     return;
   }
   const boost::json::object posted = ceremony_member(body, "create");
   const webauthn::RegistrationResponse response = refusing([&] { return webauthn::read_registration_response(posted); });
   const webauthn::NewCredential credential =
       refusing([&] { return webauthn::verify_registration(factor_relying_party(c.realm), response, challenge); });
-  PasskeyRow row;
-  row.id = uuid_v4();
-  row.user_id = user_id;
+  PasskeyRow row = credential_row(credential, user_id, factor.friendly_name);
   row.factor_id = factor.id;
-  row.credential_id = credential.credential_id;
-  row.public_key_cose = credential.public_key_cose;
-  row.alg = credential.alg;
-  row.sign_count = credential.sign_count;
-  row.user_handle = user_handle_of(user_id);
-  row.aaguid = credential.aaguid;
-  row.friendly_name = factor.friendly_name;
-  row.transports = credential.transports;
-  row.backup_eligible = credential.backup_eligible;
-  row.backed_up = credential.backed_up;
-  row.user_verified = credential.user_verified;
-  row.attestation_format = credential.attestation_format;
-  row.attestation_type = credential.attestation_type;
-  row.attestation_trusted = credential.attestation_trusted;
   if (!credentials.create(tx, row)) {
     throw ApiError(422, "webauthn_credential_exists", "This credential is registered already");
   }
@@ -149,9 +128,8 @@ void finish_factor_ceremony(pqxx::transaction_base& tx, const RealmCall& c, cons
 
 std::optional<FactorCeremony> begin_sign_in_ceremony(pqxx::transaction_base& tx, const RealmCall& c,
                                                      const std::string& user_id) {
-  if (!c.realm.settings.passkey.enabled) {
-    return std::nullopt;
-  }
+  // Offered whether or not passkeys are enabled now: turning them off
+  // stops new webauthn factors, it does not lock out the users who have one.
   std::vector<PasskeyRow> allowed;
   for (const FactorRow& factor : FactorStore(c.realm).verified(tx, user_id)) {
     if (factor.factor_type == "webauthn") {
@@ -195,12 +173,7 @@ FactorRow finish_sign_in_ceremony(pqxx::transaction_base& tx, const RealmCall& c
   if (!factor) {
     throw ApiError(400, "webauthn_credential_not_found", "The assertion is not by a webauthn factor of this user");
   }
-  const webauthn::VerifiedAssertion verified = refusing([&] {
-    return webauthn::verify_assertion(
-        factor_relying_party(c.realm), response, challenge,
-        webauthn::StoredCredential{credential->public_key_cose, credential->sign_count, credential->backup_eligible});
-  });
-  credentials.record_use(tx, credential->id, verified.sign_count, verified.backed_up);
+  accept_assertion(tx, c.realm, factor_relying_party(c.realm), response, challenge, *credential);
   return *factor;
 }
 

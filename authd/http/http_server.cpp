@@ -245,9 +245,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     if (m_server.draining.load()) {
       return do_close();
     }
+    m_cfg = m_server.config();  // one copy per request: a reload applies from the next
     m_parser.emplace();
-    m_parser->header_limit(static_cast<std::uint32_t>(m_server.config()->http.header_limit_bytes));
-    m_parser->body_limit(static_cast<std::uint64_t>(m_server.config()->http.body_limit_bytes));
+    m_parser->header_limit(static_cast<std::uint32_t>(m_cfg->http.header_limit_bytes));
+    m_parser->body_limit(static_cast<std::uint64_t>(m_cfg->http.body_limit_bytes));
     m_in_request = false;
     if (m_requests == 0 || m_buffer.size() > 0) {
       return read_request();  // the first request, or one already pipelined
@@ -256,7 +257,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     // byte; from there read_request()'s deadline covers the whole request,
     // so trickling it a byte at a time buys no more time.
     m_buffer.shrink_to_fit();
-    tcp().expires_after(std::chrono::seconds(m_server.config()->http.idle_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_cfg->http.idle_timeout_seconds));
     m_stream->async_read_some(m_buffer.prepare(kFirstReadBytes),
                               [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                 if (ec) {
@@ -270,7 +271,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   // The header first: its route says how large a body it takes, and a
   // larger one is refused (413) before it is read.
   void read_request() {
-    tcp().expires_after(std::chrono::seconds(m_server.config()->http.read_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_cfg->http.read_timeout_seconds));
     http::async_read_header(*m_stream, m_buffer, *m_parser,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) {
@@ -298,7 +299,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       return true;
     }
     const std::uint64_t limit = static_cast<std::uint64_t>(
-        std::min<std::size_t>(*m_match.route->body_limit, static_cast<std::size_t>(m_server.config()->http.body_limit_bytes)));
+        std::min<std::size_t>(*m_match.route->body_limit, static_cast<std::size_t>(m_cfg->http.body_limit_bytes)));
     m_parser->body_limit(limit);
     // The field as Beast validated it (its content_length() accessor trips
     // GCC 12's -Wmaybe-uninitialized in the sanitizer build).
@@ -367,7 +368,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     // wait); other requests are refused rather than served late.
     const auto max_wait = execution == Execution::password
                               ? std::chrono::milliseconds(2000)
-                              : std::chrono::milliseconds(m_server.config()->workers.max_queue_wait_ms);
+                              : std::chrono::milliseconds(m_cfg->workers.max_queue_wait_ms);
     BlockingPool& workers = execution == Execution::password ? m_server.password_pool : m_server.pool;
     const auto answer = [self = shared_from_this(), shared_req](Response r) {
       net::post(self->executor(), [self, shared_req, r = std::move(r)]() mutable { self->send(*shared_req, std::move(r)); });
@@ -447,7 +448,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
                                 {"path", loggable_path(req.path)},
                                 {"status", r.status},
                                 {"remote", m_remote}});
-    tcp().expires_after(std::chrono::seconds(m_server.config()->http.read_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(m_cfg->http.read_timeout_seconds));
     http::async_write(*m_stream, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec) {
         return;
@@ -478,6 +479,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   std::chrono::steady_clock::time_point m_handshake_deadline;
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
+  std::shared_ptr<const config::AuthdConfig> m_cfg;  // the configuration this request is served under
   std::string m_remote;
   std::string m_network;  // what per-client limits count by
   RouteMatch m_match;     // the current request's, from its header

@@ -32,6 +32,10 @@ struct RealmTables {
   std::string_view webauthn_challenges;
 };
 
+// A RealmTables name as SQL text, for the stores' statements (the names
+// are the constants below, never input).
+inline std::string sql_name(std::string_view name) { return std::string(name); }
+
 inline constexpr RealmTables kProjectTables{
     .users = "auth.users",
     .identities = "auth.identities",

@@ -4,25 +4,19 @@
 #include "authd/security/random.h"
 
 namespace orbitnest::authd {
-namespace {
-
-std::string t(std::string_view name) { return std::string(name); }
-
-}  // namespace
-
 void FactorStore::purge_stale_unverified(pqxx::transaction_base& tx, const std::string& user_id) const {
-  tx.exec_params("DELETE FROM " + t(m_tables.factors) +
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.factors) +
                      " WHERE user_id = $1::uuid AND status = 'unverified' AND created_at < now() - make_interval(secs => $2)",
                  user_id, kUnverifiedFactorSeconds);
 }
 
 int FactorStore::count(pqxx::transaction_base& tx, const std::string& user_id) const {
-  return tx.exec_params1("SELECT count(*) FROM " + t(m_tables.factors) + " WHERE user_id = $1::uuid", user_id)[0]
+  return tx.exec_params1("SELECT count(*) FROM " + sql_name(m_tables.factors) + " WHERE user_id = $1::uuid", user_id)[0]
       .as<int>();
 }
 
 bool FactorStore::name_taken(pqxx::transaction_base& tx, const std::string& user_id, const std::string& name) const {
-  return !tx.exec_params("SELECT 1 FROM " + t(m_tables.factors) + " WHERE user_id = $1::uuid AND friendly_name = $2",
+  return !tx.exec_params("SELECT 1 FROM " + sql_name(m_tables.factors) + " WHERE user_id = $1::uuid AND friendly_name = $2",
                          user_id, name)
               .empty();
 }
@@ -30,7 +24,7 @@ bool FactorStore::name_taken(pqxx::transaction_base& tx, const std::string& user
 void FactorStore::create(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
                          const std::string& factor_type, const std::string& friendly_name,
                          const std::string& sealed) const {
-  tx.exec_params("INSERT INTO " + t(m_tables.factors) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.factors) +
                      " (id, user_id, factor_type, friendly_name, sealed_secret) VALUES ($1::uuid, $2::uuid, $3, "
                      "nullif($4, ''), $5)",
                  id, user_id, factor_type, friendly_name, pqxx::binarystring(sealed));
@@ -52,7 +46,7 @@ constexpr const char* kFactorColumns =
 
 std::vector<FactorRow> FactorStore::verified(pqxx::transaction_base& tx, const std::string& user_id) const {
   std::vector<FactorRow> out;
-  for (const pqxx::row& row : tx.exec_params(kFactorColumns + t(m_tables.factors) +
+  for (const pqxx::row& row : tx.exec_params(kFactorColumns + sql_name(m_tables.factors) +
                                                  " WHERE user_id = $1::uuid AND status = 'verified' ORDER BY created_at",
                                              user_id)) {
     out.push_back(factor_from_row(row));
@@ -65,9 +59,12 @@ std::optional<FactorRow> FactorStore::find(pqxx::transaction_base& tx, const std
   if (!is_uuid(factor_id)) {
     return std::nullopt;
   }
-  const pqxx::result r = tx.exec_params(kFactorColumns + t(m_tables.factors) +
-                                            " WHERE id = $1::uuid AND user_id = $2::uuid" + (lock ? " FOR UPDATE" : ""),
-                                        factor_id, user_id);
+  const pqxx::result r = tx.exec_params(
+      kFactorColumns + sql_name(m_tables.factors) +
+          " WHERE id = $1::uuid AND user_id = $2::uuid AND (status = 'verified' OR created_at > now() - "
+          "make_interval(secs => $3))" +
+          (lock ? " FOR UPDATE" : ""),
+      factor_id, user_id, kUnverifiedFactorSeconds);
   if (r.empty()) {
     return std::nullopt;
   }
@@ -75,18 +72,18 @@ std::optional<FactorRow> FactorStore::find(pqxx::transaction_base& tx, const std
 }
 
 void FactorStore::remove(pqxx::transaction_base& tx, const std::string& factor_id) const {
-  tx.exec_params("DELETE FROM " + t(m_tables.factors) + " WHERE id = $1::uuid", factor_id);
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.factors) + " WHERE id = $1::uuid", factor_id);
 }
 
 void FactorStore::remove_other_unverified(pqxx::transaction_base& tx, const std::string& user_id,
-                                          const std::string& keep, const std::string& factor_type) const {
-  tx.exec_params("DELETE FROM " + t(m_tables.factors) +
-                     " WHERE user_id = $1::uuid AND id <> $2::uuid AND factor_type = $3 AND status = 'unverified'",
-                 user_id, keep, factor_type);
+                                          const std::string& keep) const {
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.factors) +
+                     " WHERE user_id = $1::uuid AND id <> $2::uuid AND status = 'unverified'",
+                 user_id, keep);
 }
 
 bool FactorStore::accept_step(pqxx::transaction_base& tx, const std::string& factor_id, std::uint64_t step) const {
-  return !tx.exec_params("UPDATE " + t(m_tables.factors) +
+  return !tx.exec_params("UPDATE " + sql_name(m_tables.factors) +
                              " SET last_used_step = $2, status = 'verified', updated_at = now() "
                              "WHERE id = $1::uuid AND last_used_step < $2 RETURNING id",
                          factor_id, static_cast<std::int64_t>(step))
@@ -94,7 +91,7 @@ bool FactorStore::accept_step(pqxx::transaction_base& tx, const std::string& fac
 }
 
 bool FactorStore::mark_verified(pqxx::transaction_base& tx, const std::string& factor_id) const {
-  return !tx.exec_params("UPDATE " + t(m_tables.factors) +
+  return !tx.exec_params("UPDATE " + sql_name(m_tables.factors) +
                              " SET status = 'verified', updated_at = now() WHERE id = $1::uuid AND status = 'unverified' "
                              "RETURNING id",
                          factor_id)
@@ -104,11 +101,11 @@ bool FactorStore::mark_verified(pqxx::transaction_base& tx, const std::string& f
 std::string FactorStore::create_challenge(pqxx::transaction_base& tx, const std::string& factor_id,
                                           const std::string& ip, const std::string& webauthn_challenge) const {
   const std::string id = uuid_v4();
-  tx.exec_params("INSERT INTO " + t(m_tables.challenges) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.challenges) +
                      " (id, factor_id, ip, webauthn_challenge) VALUES ($1::uuid, $2::uuid, nullif($3, '')::inet, "
                      "nullif($4, ''))",
                  id, factor_id, ip, webauthn_challenge);
-  tx.exec_params("UPDATE " + t(m_tables.factors) + " SET last_challenged_at = now() WHERE id = $1::uuid", factor_id);
+  tx.exec_params("UPDATE " + sql_name(m_tables.factors) + " SET last_challenged_at = now() WHERE id = $1::uuid", factor_id);
   return id;
 }
 
@@ -120,7 +117,7 @@ std::optional<ChallengeRow> FactorStore::find_challenge(pqxx::transaction_base& 
   const pqxx::result r = tx.exec_params(
       "SELECT id::text, coalesce(host(ip), ''), created_at < now() - make_interval(secs => $3), "
       "verified_at IS NOT NULL, coalesce(webauthn_challenge, '') FROM " +
-          t(m_tables.challenges) + " WHERE id = $1::uuid AND factor_id = $2::uuid FOR UPDATE",
+          sql_name(m_tables.challenges) + " WHERE id = $1::uuid AND factor_id = $2::uuid FOR UPDATE",
       challenge_id, factor_id, kChallengeSeconds);
   if (r.empty()) {
     return std::nullopt;
@@ -130,11 +127,11 @@ std::optional<ChallengeRow> FactorStore::find_challenge(pqxx::transaction_base& 
 }
 
 void FactorStore::finish_challenge(pqxx::transaction_base& tx, const std::string& challenge_id) const {
-  tx.exec_params("UPDATE " + t(m_tables.challenges) + " SET verified_at = now() WHERE id = $1::uuid", challenge_id);
+  tx.exec_params("UPDATE " + sql_name(m_tables.challenges) + " SET verified_at = now() WHERE id = $1::uuid", challenge_id);
 }
 
 void FactorStore::remove_challenge(pqxx::transaction_base& tx, const std::string& challenge_id) const {
-  tx.exec_params("DELETE FROM " + t(m_tables.challenges) + " WHERE id = $1::uuid", challenge_id);
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.challenges) + " WHERE id = $1::uuid", challenge_id);
 }
 
 }  // namespace orbitnest::authd

@@ -46,15 +46,17 @@ class FactorStore final {
   bool name_taken(pqxx::transaction_base& tx, const std::string& user_id, const std::string& name) const;
   void create(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
               const std::string& factor_type, const std::string& friendly_name, const std::string& sealed) const;
-  // The user's factor, locked for the rest of `tx` (FOR UPDATE) when asked.
+  // The user's factor, locked for the rest of `tx` (FOR UPDATE) when asked;
+  // an unverified one older than kUnverifiedFactorSeconds is gone.
   std::optional<FactorRow> find(pqxx::transaction_base& tx, const std::string& user_id, const std::string& factor_id,
                                 bool lock = false) const;
   // The user's verified factors, oldest first.
   std::vector<FactorRow> verified(pqxx::transaction_base& tx, const std::string& user_id) const;
   void remove(pqxx::transaction_base& tx, const std::string& factor_id) const;
-  // Other unverified factors of the type, once one is verified.
-  void remove_other_unverified(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep,
-                               const std::string& factor_type) const;
+  // Every other unverified factor (of any type), once one is verified:
+  // one enrolled earlier, perhaps by a thief of the first factor, must
+  // not become a second factor later.
+  void remove_other_unverified(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep) const;
   // Records `step` as the factor's newest accepted time step and marks it
   // verified; false when a step as new was accepted before (a replay, or a
   // verification racing this one).

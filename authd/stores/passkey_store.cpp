@@ -5,7 +5,6 @@
 namespace orbitnest::authd {
 namespace {
 
-std::string t(std::string_view name) { return std::string(name); }
 
 std::string bytes(const pqxx::field& f) { return f.is_null() ? std::string() : pqxx::binarystring(f).str(); }
 
@@ -71,13 +70,13 @@ std::string postgres_text_array(const std::vector<std::string>& items) {
 }  // namespace
 
 int PasskeyStore::count(pqxx::transaction_base& tx, const std::string& user_id) const {
-  return tx.exec_params1("SELECT count(*) FROM " + t(m_tables.passkeys) + " WHERE user_id = $1::uuid AND factor_id IS NULL",
+  return tx.exec_params1("SELECT count(*) FROM " + sql_name(m_tables.passkeys) + " WHERE user_id = $1::uuid AND factor_id IS NULL",
                           user_id)[0]
       .as<int>();
 }
 
 bool PasskeyStore::create(pqxx::transaction_base& tx, const PasskeyRow& row) const {
-  return !tx.exec_params("INSERT INTO " + t(m_tables.passkeys) +
+  return !tx.exec_params("INSERT INTO " + sql_name(m_tables.passkeys) +
                              " (id, user_id, credential_id, public_key_cose, alg, sign_count, user_handle, friendly_name, "
                              "aaguid, transports, backup_eligible, backed_up, user_verified, attestation_format, "
                              "attestation_type, attestation_trusted, factor_id) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, "
@@ -96,8 +95,8 @@ std::vector<PasskeyRow> PasskeyStore::list(pqxx::transaction_base& tx, const std
   std::vector<PasskeyRow> out;
   const std::string only = which == Credentials::passkeys ? " AND p.factor_id IS NULL" : "";
   for (const pqxx::row& r :
-       tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) + " u ON u.id = p.user_id AND u." +
-                          t(m_tables.realm_column) + " = $2 WHERE p.user_id = $1::uuid" + only + " ORDER BY p.created_at",
+       tx.exec_params(kColumns + sql_name(m_tables.passkeys) + " p JOIN " + sql_name(m_tables.users) + " u ON u.id = p.user_id AND u." +
+                          sql_name(m_tables.realm_column) + " = $2 WHERE p.user_id = $1::uuid" + only + " ORDER BY p.created_at",
                       user_id, m_realm.ref)) {
     out.push_back(row_of(r));
   }
@@ -110,8 +109,8 @@ std::optional<PasskeyRow> PasskeyStore::find(pqxx::transaction_base& tx, const s
     return std::nullopt;
   }
   const pqxx::result r =
-      tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) + " u ON u.id = p.user_id AND u." +
-                         t(m_tables.realm_column) +
+      tx.exec_params(kColumns + sql_name(m_tables.passkeys) + " p JOIN " + sql_name(m_tables.users) + " u ON u.id = p.user_id AND u." +
+                         sql_name(m_tables.realm_column) +
                          " = $3 WHERE p.user_id = $1::uuid AND p.id = $2::uuid AND p.factor_id IS NULL",
                      user_id, id, m_realm.ref);
   return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
@@ -119,8 +118,8 @@ std::optional<PasskeyRow> PasskeyStore::find(pqxx::transaction_base& tx, const s
 
 std::optional<PasskeyRow> PasskeyStore::find_by_credential(pqxx::transaction_base& tx,
                                                            const std::string& credential_id) const {
-  const pqxx::result r = tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) +
-                                            " u ON u.id = p.user_id AND u." + t(m_tables.realm_column) +
+  const pqxx::result r = tx.exec_params(kColumns + sql_name(m_tables.passkeys) + " p JOIN " + sql_name(m_tables.users) +
+                                            " u ON u.id = p.user_id AND u." + sql_name(m_tables.realm_column) +
                                             " = $2 WHERE p.credential_id = $1 FOR UPDATE OF p",
                                         pqxx::binarystring(credential_id), m_realm.ref);
   return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
@@ -128,8 +127,8 @@ std::optional<PasskeyRow> PasskeyStore::find_by_credential(pqxx::transaction_bas
 
 std::optional<PasskeyRow> PasskeyStore::find_by_factor(pqxx::transaction_base& tx, const std::string& user_id,
                                                        const std::string& factor_id) const {
-  const pqxx::result r = tx.exec_params(kColumns + t(m_tables.passkeys) + " p JOIN " + t(m_tables.users) +
-                                            " u ON u.id = p.user_id AND u." + t(m_tables.realm_column) +
+  const pqxx::result r = tx.exec_params(kColumns + sql_name(m_tables.passkeys) + " p JOIN " + sql_name(m_tables.users) +
+                                            " u ON u.id = p.user_id AND u." + sql_name(m_tables.realm_column) +
                                             " = $3 WHERE p.user_id = $1::uuid AND p.factor_id = $2::uuid FOR UPDATE OF p",
                                         user_id, factor_id, m_realm.ref);
   return r.empty() ? std::nullopt : std::optional<PasskeyRow>(row_of(r[0]));
@@ -137,7 +136,7 @@ std::optional<PasskeyRow> PasskeyStore::find_by_factor(pqxx::transaction_base& t
 
 void PasskeyStore::record_use(pqxx::transaction_base& tx, const std::string& id, std::uint32_t sign_count,
                               bool backed_up) const {
-  tx.exec_params("UPDATE " + t(m_tables.passkeys) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.passkeys) +
                      " SET sign_count = $2, backed_up = $3, last_used_at = now() WHERE id = $1::uuid",
                  id, static_cast<std::int64_t>(sign_count), backed_up);
 }
@@ -145,7 +144,7 @@ void PasskeyStore::record_use(pqxx::transaction_base& tx, const std::string& id,
 bool PasskeyStore::rename(pqxx::transaction_base& tx, const std::string& user_id, const std::string& id,
                           const std::string& name) const {
   return find(tx, user_id, id) &&
-         !tx.exec_params("UPDATE " + t(m_tables.passkeys) +
+         !tx.exec_params("UPDATE " + sql_name(m_tables.passkeys) +
                              " SET friendly_name = nullif($3, '') WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id",
                          id, user_id, name)
               .empty();
@@ -158,7 +157,7 @@ std::optional<PasskeyRow> PasskeyStore::revoke(pqxx::transaction_base& tx, const
   if (!row) {
     return std::nullopt;
   }
-  tx.exec_params("DELETE FROM " + t(m_tables.passkeys) + " WHERE id = $1::uuid", id);
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.passkeys) + " WHERE id = $1::uuid", id);
   tx.exec_params("INSERT INTO auth.passkey_revocations (realm_ref, user_id, passkey_id, credential_id, friendly_name, "
                  "revoked_by, ip) VALUES ($1, $2::uuid, $3::uuid, $4, nullif($5, ''), $6, nullif($7, '')::inet)",
                  m_realm.name(), user_id, id, pqxx::binarystring(row->credential_id), row->friendly_name, revoked_by, ip);

@@ -3,7 +3,6 @@
 namespace orbitnest::authd {
 namespace {
 
-std::string t(std::string_view name) { return std::string(name); }
 
 int expired_project_sessions(pqxx::connection& conn) {
   pqxx::work tx(conn);
@@ -34,7 +33,7 @@ int expired_realm_sessions(pqxx::connection& conn, const Realm& realm) {
   const RealmTables& tables = realm.tables();
   pqxx::work tx(conn);
   const pqxx::result r = tx.exec_params(
-      "DELETE FROM " + t(tables.sessions) + " WHERE id IN (SELECT id FROM " + t(tables.sessions) +
+      "DELETE FROM " + sql_name(tables.sessions) + " WHERE id IN (SELECT id FROM " + sql_name(tables.sessions) +
           " WHERE ($1 > 0 AND created_at < now() - make_interval(secs => $1))"
           " OR ($2 > 0 AND coalesce(refreshed_at, created_at) < now() - make_interval(secs => $2)) LIMIT $3)",
       timebox, inactivity, kPurgeBatch);
@@ -45,7 +44,7 @@ int expired_realm_sessions(pqxx::connection& conn, const Realm& realm) {
 int old_rotated_tokens(pqxx::connection& conn, const RealmTables& tables, int history_seconds) {
   pqxx::work tx(conn);
   const pqxx::result r = tx.exec_params(
-      "DELETE FROM " + t(tables.refresh_tokens) + " WHERE id IN (SELECT id FROM " + t(tables.refresh_tokens) +
+      "DELETE FROM " + sql_name(tables.refresh_tokens) + " WHERE id IN (SELECT id FROM " + sql_name(tables.refresh_tokens) +
           " WHERE revoked AND updated_at < now() - make_interval(secs => $1) LIMIT $2)",
       history_seconds, kPurgeBatch);
   tx.commit();

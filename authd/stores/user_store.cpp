@@ -3,20 +3,19 @@
 namespace orbitnest::authd {
 namespace {
 
-std::string t(std::string_view name) { return std::string(name); }
 
 // Prepared per realm kind: the same statement text for another table set.
-std::string signed_in_statement(const RealmTables& tables) { return "signed_in_user:" + t(tables.users); }
+std::string signed_in_statement(const RealmTables& tables) { return "signed_in_user:" + sql_name(tables.users); }
 
 std::string signed_in_sql(const RealmTables& tables) {
   // The session's aal, NULL when the session is gone (then no row).
   // A session over its timebox ($4) or inactivity timeout ($5) counts as gone.
   const std::string session_aal =
-      "(SELECT s.aal FROM " + t(tables.sessions) + " s WHERE s.id = $3::uuid AND s.user_id = " + t(tables.users) +
+      "(SELECT s.aal FROM " + sql_name(tables.sessions) + " s WHERE s.id = $3::uuid AND s.user_id = " + sql_name(tables.users) +
       ".id AND ($4 = 0 OR s.created_at > now() - make_interval(secs => $4)) AND ($5 = 0 OR "
       "coalesce(s.refreshed_at, s.created_at) > now() - make_interval(secs => $5)))";
-  return "SELECT " + UserStore::columns(tables) + ", " + session_aal + " AS session_aal FROM " + t(tables.users) +
-         " WHERE " + t(tables.realm_column) + " = $1 AND id = $2::uuid AND " + session_aal + " IS NOT NULL";
+  return "SELECT " + UserStore::columns(tables) + ", " + session_aal + " AS session_aal FROM " + sql_name(tables.users) +
+         " WHERE " + sql_name(tables.realm_column) + " = $1 AND id = $2::uuid AND " + session_aal + " IS NOT NULL";
 }
 
 std::optional<UserRecord> first_user(const pqxx::result& r) {
@@ -40,15 +39,15 @@ std::string factors_column(const RealmTables& tables) {
          ", 'updated_at', " + iso("f.updated_at") +
          ", 'status', f.status, 'friendly_name', coalesce(f.friendly_name, ''), 'factor_type', f.factor_type, "
          "'phone', coalesce(f.phone, ''), 'last_challenged_at', " + iso("f.last_challenged_at") +
-         ") ORDER BY f.created_at), '[]'::json) FROM " + t(tables.factors) + " f WHERE f.user_id = " +
-         t(tables.users) + ".id)::text AS factors";
+         ") ORDER BY f.created_at), '[]'::json) FROM " + sql_name(tables.factors) + " f WHERE f.user_id = " +
+         sql_name(tables.users) + ".id)::text AS factors";
 }
 
 }  // namespace
 
 std::string UserStore::columns(const RealmTables& tables) {
-  return factors_column(tables) + ", (SELECT count(*) FROM " + t(tables.recovery_codes) + " r WHERE r.user_id = " +
-         t(tables.users) + ".id AND r.used_at IS NULL)::int AS recovery_codes_remaining, id::text, " + t(tables.realm_column) +
+  return factors_column(tables) + ", (SELECT count(*) FROM " + sql_name(tables.recovery_codes) + " r WHERE r.user_id = " +
+         sql_name(tables.users) + ".id AND r.used_at IS NULL)::int AS recovery_codes_remaining, id::text, " + sql_name(tables.realm_column) +
          " AS realm_ref, aud, role, coalesce(email, '') AS email, coalesce(phone, '') AS phone, "
          "encrypted_password, coalesce(pepper_version, 0) AS pepper_version, "
          "to_char(email_confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS email_confirmed_at, "
@@ -68,8 +67,8 @@ void UserStore::prepare_statements(PgPool& pg) {
 }
 
 std::optional<UserRecord> UserStore::find_by_email(pqxx::transaction_base& tx, const std::string& email) const {
-  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
-                                       t(m_tables.realm_column) + " = $1 AND email = $2",
+  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + sql_name(m_tables.users) + " WHERE " +
+                                       sql_name(m_tables.realm_column) + " = $1 AND email = $2",
                                    m_realm.ref, email));
 }
 
@@ -77,23 +76,23 @@ std::optional<UserRecord> UserStore::find_by_id(pqxx::transaction_base& tx, cons
   if (!is_uuid(id)) {
     return std::nullopt;
   }
-  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
-                                       t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + sql_name(m_tables.users) + " WHERE " +
+                                       sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                                    m_realm.ref, id));
 }
 
 std::optional<UserRecord> UserStore::find_by_phone(pqxx::transaction_base& tx, const std::string& phone) const {
-  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
-                                       t(m_tables.realm_column) + " = $1 AND phone = $2",
+  return first_user(tx.exec_params("SELECT " + columns(m_tables) + " FROM " + sql_name(m_tables.users) + " WHERE " +
+                                       sql_name(m_tables.realm_column) + " = $1 AND phone = $2",
                                    m_realm.ref, phone));
 }
 
 void UserStore::create_with_phone(pqxx::transaction_base& tx, const std::string& id, const std::string& phone) const {
-  tx.exec_params("INSERT INTO " + t(m_tables.users) + " (id, " + t(m_tables.realm_column) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.users) + " (id, " + sql_name(m_tables.realm_column) +
                      ", aud, role, phone, phone_confirmed_at, raw_app_meta_data) VALUES ($1::uuid, $2, $3, $4, $5, "
                      "now(), '{\"provider\":\"phone\",\"providers\":[\"phone\"]}'::jsonb)",
                  id, m_realm.ref, m_realm.audience, m_realm.role, phone);
-  tx.exec_params("INSERT INTO " + t(m_tables.identities) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.identities) +
                      " (id, user_id, provider, provider_id, identity_data) "
                      "VALUES ($1::uuid, $1::uuid, 'phone', $1::text, jsonb_build_object('sub', $1::text, 'phone', "
                      "$2::text, 'phone_verified', true))",
@@ -101,13 +100,13 @@ void UserStore::create_with_phone(pqxx::transaction_base& tx, const std::string&
 }
 
 void UserStore::confirm_phone(pqxx::transaction_base& tx, const std::string& id) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) + " SET phone_confirmed_at = now() WHERE " + t(m_tables.realm_column) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) + " SET phone_confirmed_at = now() WHERE " + sql_name(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid AND phone_confirmed_at IS NULL",
                  m_realm.ref, id);
 }
 
 bool UserStore::has_email(pqxx::transaction_base& tx, const std::string& email) const {
-  return tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) +
+  return tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + sql_name(m_tables.users) + " WHERE " + sql_name(m_tables.realm_column) +
                              " = $1 AND email = $2)",
                          m_realm.ref, email)[0]
       .as<bool>();
@@ -125,7 +124,7 @@ std::optional<UserStore::SignedInRow> UserStore::find_signed_in(pqxx::transactio
 }
 
 void UserStore::lock(pqxx::transaction_base& tx, const std::string& id) const {
-  tx.exec_params("SELECT 1 FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) +
+  tx.exec_params("SELECT 1 FROM " + sql_name(m_tables.users) + " WHERE " + sql_name(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid FOR UPDATE",
                  m_realm.ref, id);
 }
@@ -133,12 +132,12 @@ void UserStore::lock(pqxx::transaction_base& tx, const std::string& id) const {
 void UserStore::create_confirmed(pqxx::transaction_base& tx, const std::string& id, const std::string& email,
                                  const std::optional<std::string>& phc, std::optional<int> pepper_version,
                                  const std::string& user_metadata_json) const {
-  tx.exec_params("INSERT INTO " + t(m_tables.users) + " (id, " + t(m_tables.realm_column) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.users) + " (id, " + sql_name(m_tables.realm_column) +
                      ", aud, role, email, encrypted_password, pepper_version, email_confirmed_at, "
                      "raw_app_meta_data, raw_user_meta_data) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, now(), "
                      "'{\"provider\":\"email\",\"providers\":[\"email\"]}'::jsonb, $8::jsonb)",
                  id, m_realm.ref, m_realm.audience, m_realm.role, email, phc, pepper_version, user_metadata_json);
-  tx.exec_params("INSERT INTO " + t(m_tables.identities) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.identities) +
                      " (id, user_id, provider, provider_id, identity_data) "
                      "VALUES ($1::uuid, $1::uuid, 'email', $1::text, jsonb_build_object('sub', $1::text, 'email', "
                      "$2::text, 'email_verified', true))",
@@ -146,43 +145,43 @@ void UserStore::create_confirmed(pqxx::transaction_base& tx, const std::string& 
 }
 
 void UserStore::set_password(pqxx::transaction_base& tx, const std::string& id, const PasswordHash& hash) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) +
                      " SET encrypted_password = $3, pepper_version = $4, updated_at = now() "
-                     "WHERE " + t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+                     "WHERE " + sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id, hash.phc, hash.pepper_version);
   // A sign-in begun with the old password must not finish after it changed.
-  tx.exec_params("DELETE FROM " + t(m_tables.sign_in_challenges) + " WHERE user_id = $1::uuid", id);
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.sign_in_challenges) + " WHERE user_id = $1::uuid", id);
 }
 
 void UserStore::set_user_metadata(pqxx::transaction_base& tx, const std::string& id,
                                   const boost::json::object& data) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) + " SET raw_user_meta_data = $3::jsonb, updated_at = now() WHERE " +
-                     t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) + " SET raw_user_meta_data = $3::jsonb, updated_at = now() WHERE " +
+                     sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id, boost::json::serialize(data));
 }
 
 void UserStore::confirm_email(pqxx::transaction_base& tx, const std::string& id) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) + " SET email_confirmed_at = now() WHERE " + t(m_tables.realm_column) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) + " SET email_confirmed_at = now() WHERE " + sql_name(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid AND email_confirmed_at IS NULL",
                  m_realm.ref, id);
 }
 
 void UserStore::set_banned(pqxx::transaction_base& tx, const std::string& id, bool banned) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) +
                      " SET banned_until = CASE WHEN $3 THEN 'infinity'::timestamptz END, updated_at = now() WHERE " +
-                     t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+                     sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id, banned);
 }
 
 void UserStore::remove(pqxx::transaction_base& tx, const std::string& id) const {
-  tx.exec_params("DELETE FROM " + t(m_tables.users) + " WHERE " + t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+  tx.exec_params("DELETE FROM " + sql_name(m_tables.users) + " WHERE " + sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id);
 }
 
 std::vector<UserRecord> UserStore::list(pqxx::transaction_base& tx) const {
   std::vector<UserRecord> out;
-  for (const pqxx::row& r : tx.exec_params("SELECT " + columns(m_tables) + " FROM " + t(m_tables.users) + " WHERE " +
-                                               t(m_tables.realm_column) + " = $1 ORDER BY created_at",
+  for (const pqxx::row& r : tx.exec_params("SELECT " + columns(m_tables) + " FROM " + sql_name(m_tables.users) + " WHERE " +
+                                               sql_name(m_tables.realm_column) + " = $1 ORDER BY created_at",
                                            m_realm.ref)) {
     out.push_back(user_from_row(r));
   }
@@ -190,16 +189,16 @@ std::vector<UserRecord> UserStore::list(pqxx::transaction_base& tx) const {
 }
 
 void UserStore::touch_sign_in(pqxx::transaction_base& tx, const std::string& id) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) + " SET last_sign_in_at = now() WHERE " + t(m_tables.realm_column) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) + " SET last_sign_in_at = now() WHERE " + sql_name(m_tables.realm_column) +
                      " = $1 AND id = $2::uuid",
                  m_realm.ref, id);
 }
 
 void UserStore::begin_email_change(pqxx::transaction_base& tx, const std::string& id,
                                    const std::string& new_email) const {
-  tx.exec_params("UPDATE " + t(m_tables.users) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.users) +
                      " SET email_change = $3, email_change_sent_at = now(), email_change_confirmed = 0, "
-                     "updated_at = now() WHERE " + t(m_tables.realm_column) + " = $1 AND id = $2::uuid",
+                     "updated_at = now() WHERE " + sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid",
                  m_realm.ref, id, new_email);
 }
 
@@ -207,7 +206,7 @@ std::optional<EmailChangeMatch> UserStore::lock_email_change(pqxx::transaction_b
                                                             const std::string& email) const {
   const pqxx::result r = tx.exec_params(
       "SELECT id::text, email_change = $2 AS is_new, coalesce(email, '') = '' AS no_current FROM " +
-          t(m_tables.users) + " WHERE " + t(m_tables.realm_column) +
+          sql_name(m_tables.users) + " WHERE " + sql_name(m_tables.realm_column) +
           " = $1 AND email_change IS NOT NULL AND (email_change = $2 OR email = $2) "
           "ORDER BY email_change_sent_at DESC LIMIT 1 FOR UPDATE",
       m_realm.ref, email);
@@ -218,30 +217,30 @@ std::optional<EmailChangeMatch> UserStore::lock_email_change(pqxx::transaction_b
 }
 
 int UserStore::confirm_email_change_side(pqxx::transaction_base& tx, const std::string& id, int side) const {
-  return tx.exec_params1("UPDATE " + t(m_tables.users) +
+  return tx.exec_params1("UPDATE " + sql_name(m_tables.users) +
                              " SET email_change_confirmed = email_change_confirmed | $3 WHERE " +
-                             t(m_tables.realm_column) + " = $1 AND id = $2::uuid RETURNING email_change_confirmed",
+                             sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid RETURNING email_change_confirmed",
                          m_realm.ref, id, side)[0]
       .as<int>();
 }
 
 bool UserStore::new_email_taken(pqxx::transaction_base& tx, const std::string& id) const {
-  return !tx.exec_params("SELECT 1 FROM " + t(m_tables.users) + " u JOIN " + t(m_tables.users) +
-                             " me ON me.id = $2::uuid WHERE u." + t(m_tables.realm_column) + " = $1 AND me." +
-                             t(m_tables.realm_column) + " = $1 AND u.email = me.email_change AND u.id <> me.id",
+  return !tx.exec_params("SELECT 1 FROM " + sql_name(m_tables.users) + " u JOIN " + sql_name(m_tables.users) +
+                             " me ON me.id = $2::uuid WHERE u." + sql_name(m_tables.realm_column) + " = $1 AND me." +
+                             sql_name(m_tables.realm_column) + " = $1 AND u.email = me.email_change AND u.id <> me.id",
                          m_realm.ref, id)
               .empty();
 }
 
 std::string UserStore::apply_email_change(pqxx::transaction_base& tx, const std::string& id) const {
   const std::string new_email =
-      tx.exec_params1("UPDATE " + t(m_tables.users) +
+      tx.exec_params1("UPDATE " + sql_name(m_tables.users) +
                           " SET email = email_change, email_change = NULL, email_change_sent_at = NULL, "
                           "email_change_confirmed = 0, email_confirmed_at = now(), updated_at = now() WHERE " +
-                          t(m_tables.realm_column) + " = $1 AND id = $2::uuid RETURNING email",
+                          sql_name(m_tables.realm_column) + " = $1 AND id = $2::uuid RETURNING email",
                       m_realm.ref, id)[0]
           .as<std::string>();
-  tx.exec_params("UPDATE " + t(m_tables.identities) +
+  tx.exec_params("UPDATE " + sql_name(m_tables.identities) +
                      " SET identity_data = identity_data || jsonb_build_object('email', $2::text), "
                      "updated_at = now() WHERE user_id = $1::uuid AND provider = 'email'",
                  id, new_email);

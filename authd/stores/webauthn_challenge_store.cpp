@@ -3,19 +3,13 @@
 #include "authd/security/random.h"
 
 namespace orbitnest::authd {
-namespace {
-
-std::string t(std::string_view name) { return std::string(name); }
-
-}  // namespace
-
 std::string WebAuthnChallengeStore::issue(pqxx::transaction_base& tx, const std::string& kind,
                                           const std::string& user_id) const {
   // A bounded purge per issue keeps the table to what is in flight.
-  tx.exec("DELETE FROM " + t(m_tables.webauthn_challenges) + " WHERE challenge IN (SELECT challenge FROM " +
-          t(m_tables.webauthn_challenges) + " WHERE expires_at < now() LIMIT 100)");
+  tx.exec("DELETE FROM " + sql_name(m_tables.webauthn_challenges) + " WHERE challenge IN (SELECT challenge FROM " +
+          sql_name(m_tables.webauthn_challenges) + " WHERE expires_at < now() LIMIT 100)");
   const std::string challenge = random_token(32);
-  tx.exec_params("INSERT INTO " + t(m_tables.webauthn_challenges) +
+  tx.exec_params("INSERT INTO " + sql_name(m_tables.webauthn_challenges) +
                      " (challenge, realm_ref, kind, user_id, expires_at) VALUES ($1, $2, $3, nullif($4, '')::uuid, "
                      "now() + make_interval(secs => $5))",
                  challenge, m_realm.name(), kind, user_id, kWebAuthnChallengeSeconds);
@@ -27,7 +21,7 @@ std::optional<IssuedCeremony> WebAuthnChallengeStore::consume(pqxx::transaction_
   if (challenge.empty() || challenge.size() > 512) {
     return std::nullopt;
   }
-  const pqxx::result r = tx.exec_params("DELETE FROM " + t(m_tables.webauthn_challenges) +
+  const pqxx::result r = tx.exec_params("DELETE FROM " + sql_name(m_tables.webauthn_challenges) +
                                             " WHERE challenge = $1 AND realm_ref = $2 AND kind = $3 "
                                             "RETURNING coalesce(user_id::text, ''), expires_at < now()",
                                         challenge, m_realm.name(), kind);

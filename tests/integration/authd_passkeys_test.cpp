@@ -445,3 +445,51 @@ TEST_F(AuthdPasskeyAttacks, MobileAppFilesComeFromTheSettings) {
 
 }  // namespace
 }  // namespace orbitnest::test
+
+namespace orbitnest::test {
+namespace {
+
+// Size and faults on the passkey routes themselves: a body of a megabyte
+// is refused on its header (413) and spends no ceremony; keyd gone between
+// the ceremony and the answer signs nobody in and changes nothing (503,
+// the counter and the sessions as they were), and once keyd is back a
+// fresh ceremony signs in.
+TEST_F(AuthdPasskeyAttacks, AMegabyteBodyOrKeydGoneMidSignInChangeNothing) {
+  const boost::json::object session = user_session("alpha", "fay@example.com");
+  SoftAuthenticator device("localhost");
+  ASSERT_EQ(register_with("alpha", session, device).status, 200);
+  const std::string user = user_id(session);
+  const std::string handle = handle_of(session);
+  const auto sign_count = [&] { return a.db->scalar("SELECT sign_count FROM auth.passkeys WHERE user_id = '" + user + "'"); };
+  const auto sessions = [&] { return a.db->scalar("SELECT count(*) FROM auth.sessions WHERE user_id = '" + user + "'"); };
+
+  const std::string challenge = sign_in_challenge("alpha");
+  const boost::json::object answer = device.assertion(challenge, kOrigin, handle);
+  boost::json::object padded{{"challenge_id", challenge}, {"credential", answer}};
+  padded["padding"] = std::string(1024 * 1024, 'x');
+  const HttpResult big = sign_in_with("alpha", padded);
+  EXPECT_EQ(big.status, 413) << big.body.substr(0, 200);
+  EXPECT_EQ(a.db->scalar("SELECT count(*) FROM auth.webauthn_challenges WHERE challenge = '" + challenge + "'"), "1");
+  ASSERT_EQ(sign_in_with("alpha", answer).status, 200);  // the ceremony was still open
+
+  const std::string count_before = sign_count();
+  const std::string sessions_before = sessions();
+  const boost::json::object pending = device.assertion(sign_in_challenge("alpha"), kOrigin, handle);
+  keyd->stop();
+  const HttpResult down = sign_in_with("alpha", pending);
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(sign_count(), count_before);
+  EXPECT_EQ(sessions(), sessions_before);
+  keyd = a.start_keyd();
+  EXPECT_EQ(code_of(sign_in_with("alpha", pending)), "webauthn_challenge_not_found");  // spent by the attempt
+  HttpResult up;
+  for (int i = 0; i < 50; ++i) {
+    up = sign_in_with("alpha", device.assertion(sign_in_challenge("alpha"), kOrigin, handle));
+    if (up.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(up.status, 200) << up.body;
+}
+
+}  // namespace
+}  // namespace orbitnest::test

@@ -1,8 +1,9 @@
 // WebAuthn second factors (`factor_type: "webauthn"`, b3ec54b) reviewed as
 // an attacker would, through the real HTTPS endpoints (keyd, Postgres,
 // libfido2; a SoftAuthenticator answers). Tests whose comment starts
-// "DEFECT:" fail against the code as committed: each names what is wrong,
-// why, and its severity. The others pin properties that hold: a factor's
+// "DEFECT:" failed against b3ec54b (each names what was wrong, why, and
+// its severity) and pass since the fix that followed it: they stay as
+// regression tests. The others pin properties that hold: a factor's
 // credential and a passkey never stand in for each other, another user's
 // (project's, realm's) factors, credentials and tokens are not found, a
 // ceremony answers only the challenge it was issued for, raced answers

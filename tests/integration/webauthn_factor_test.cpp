@@ -10,6 +10,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/support/passkey_fixture.h"
 #include "tests/support/webauthn_bytes.h"
 
@@ -218,6 +221,24 @@ TEST_F(WebAuthnFactors, TheChallengeTokenCarriesTheCeremony) {
   EXPECT_EQ(code_of(verify(p2, key.assertion(text(p2.at("webauthn").at("credential_options").at("publicKey").at("challenge")),
                                              kPasskeyOrigin, std::nullopt))),
             "mfa_challenge_expired");
+
+  // Passkeys turned off: no new webauthn factor, but the one there is
+  // still offered (turning them off locks nobody out).
+  const auto set = run_command({ORBITNEST_AUTHD_BIN, "--config", config, "project", "settings", "alpha",
+                                R"(passkey={"rp_id": "localhost", "origins": ["https://app.example"], "enabled": false})"});
+  ASSERT_EQ(set.first, 0) << set.second;
+  for (int i = 0; i < 100; ++i) {  // settings are cached for a few seconds
+    if (code_of(call("alpha", "POST", "/passkeys/registration/options", "{}", {bearer(json(in))})) == "webauthn_disabled") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const HttpResult refused = call("alpha", "POST", "/factors", R"({"factor_type": "webauthn"})", {bearer(json(in))});
+  EXPECT_EQ(code_of(refused), "mfa_webauthn_enroll_not_enabled") << refused.body;
+  const boost::json::object p3 = first_factor();
+  ASSERT_TRUE(p3.contains("webauthn")) << boost::json::serialize(p3);
+  EXPECT_EQ(verify(p3, key.assertion(text(p3.at("webauthn").at("credential_options").at("publicKey").at("challenge")),
+                                     kPasskeyOrigin, std::nullopt))
+                .status,
+            200);
 }
 
 TEST_F(WebAuthnFactors, AnAdminRaisesTheirSessionWithASecurityKey) {
