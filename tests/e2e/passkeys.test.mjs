@@ -5,7 +5,10 @@
 // context; RP id `localhost`) fetches authd's options over HTTPS through
 // CORS, runs navigator.credentials.create()/get() on them through
 // PublicKeyCredential.parse*OptionsFromJSON, and posts credential.toJSON()
-// back unchanged. Every browser response is cross-checked with
+// back unchanged, in auth-js's envelope: the options come as
+// {challenge_id, options, expires_at} and the credential goes back as
+// {challenge_id, credential} (one registration and one sign-in post the bare
+// credential, which authd still takes). Every browser response is cross-checked with
 // @simplewebauthn/server before authd sees it, so a refusal by authd is
 // authd's. The users sign up and in with auth-js; sessions are checked with
 // jose and auth-js. The admin realm's passkeys are tested when this authd
@@ -150,41 +153,61 @@ async function newUser(tag) {
   return { email, password, id: signedIn.data.user.id, session: signedIn.data.session };
 }
 
+// A ceremony's options as auth-js reads them: {challenge_id, options,
+// expires_at} (expires_at in seconds since the epoch), from both realms.
+function ceremonyOf(r) {
+  const b = r.body;
+  assert.equal(typeof b?.challenge_id, 'string', `no challenge_id: ${show(r)}`);
+  assert.ok(b.options && typeof b.options === 'object', `no options: ${show(r)}`);
+  assert.equal(typeof b.expires_at, 'number', `expires_at: ${show(r)}`);
+  const now = Date.now() / 1000;
+  assert.ok(b.expires_at > now && b.expires_at <= now + 3600, `expires_at ${b.expires_at} vs now ${now}`);
+  return { challengeId: b.challenge_id, options: b.options };
+}
+// What a verify call posts: auth-js's {challenge_id, credential}, or with
+// `bare` the credential itself.
+const posted = ({ challengeId, credential }, { bare = false, ...more } = {}) =>
+  (bare ? { ...credential, ...more } : { challenge_id: challengeId, credential, ...more });
+
 // A registration ceremony: options from `api`, create() in the device's
 // page, the browser's response verified by SimpleWebAuthn, then posted.
-async function register(device, api, token, { friendlyName } = {}) {
-  const options = await api(device, '/passkeys/registration/options', { token, body: {} });
-  assert.equal(options.status, 200, show(options));
-  const made = await device.create(options.body);
+async function register(device, api, token, { friendlyName, bare = false } = {}) {
+  const r = await api(device, '/passkeys/registration/options', { token, body: {} });
+  assert.equal(r.status, 200, show(r));
+  const { challengeId, options } = ceremonyOf(r);
+  const made = await device.create(options);
   assert.ok(made.credential, `create() failed: ${JSON.stringify(made.error)}`);
   const check = await verifyRegistrationResponse({
-    response: made.credential, expectedChallenge: options.body.challenge, expectedOrigin: browser.origin,
+    response: made.credential, expectedChallenge: options.challenge, expectedOrigin: browser.origin,
     expectedRPID: 'localhost', requireUserVerification: true,
   });
   assert.equal(check.verified, true);
-  const body = friendlyName ? { ...made.credential, friendly_name: friendlyName } : made.credential;
+  const body = posted({ challengeId, credential: made.credential },
+    { bare, ...(friendlyName ? { friendly_name: friendlyName } : {}) });
   const saved = await api(device, '/passkeys/registration/verify', { token, body });
   // What SimpleWebAuthn needs to check this credential's assertions.
   const key = { ...check.registrationInfo.credential };
-  return { options: options.body, credential: made.credential, check, saved, key };
+  return { options, challengeId, credential: made.credential, check, saved, key };
 }
 
 // An authentication ceremony up to the browser's response (verified by
-// SimpleWebAuthn against `key` when given), not yet posted.
+// SimpleWebAuthn against `key` when given), not yet posted: post it with
+// posted(result).
 async function assertion(device, api, { body = {}, key } = {}) {
-  const options = await api(device, '/passkeys/authentication/options', { body });
-  assert.equal(options.status, 200, show(options));
-  const got = await device.get(options.body);
+  const r = await api(device, '/passkeys/authentication/options', { body });
+  assert.equal(r.status, 200, show(r));
+  const { challengeId, options } = ceremonyOf(r);
+  const got = await device.get(options);
   assert.ok(got.credential, `get() failed: ${JSON.stringify(got.error)}`);
   if (key) {
     const check = await verifyAuthenticationResponse({
-      response: got.credential, expectedChallenge: options.body.challenge, expectedOrigin: browser.origin,
+      response: got.credential, expectedChallenge: options.challenge, expectedOrigin: browser.origin,
       expectedRPID: 'localhost', credential: key, requireUserVerification: true,
     });
     assert.equal(check.verified, true);
     key.counter = check.authenticationInfo.newCounter;
   }
-  return { options: options.body, credential: got.credential };
+  return { options, challengeId, credential: got.credential };
 }
 
 const sameHex = (a, b) => String(a).replace(/-/g, '').toLowerCase() === String(b).replace(/-/g, '').toLowerCase();
@@ -268,7 +291,7 @@ test('sign in with the passkey: discoverable and by email, aal2 with amr webauth
   assert.equal(first.options.userVerification, 'required');
   assert.equal(first.credential.id, alicePasskey.credential.id);
   assert.equal(first.credential.response.userHandle, alicePasskey.options.user.id);
-  const session = await project(aliceDevice, '/passkeys/authentication/verify', { body: first.credential });
+  const session = await project(aliceDevice, '/passkeys/authentication/verify', { body: posted(first) });
   assert.equal(session.status, 200, show(session));
   assert.equal(session.body.token_type, 'bearer');
   assert.ok(session.body.refresh_token);
@@ -288,9 +311,10 @@ test('sign in with the passkey: discoverable and by email, aal2 with amr webauth
 
   // By email: the ceremony is bound to the user on the server; the options
   // name no credential (an address with passkeys looks like any other).
+  // Posted bare (no envelope): authd finds the challenge in the client data.
   const second = await assertion(aliceDevice, project, { body: { email: alice.email }, key: alicePasskey.key });
   assert.deepEqual(second.options.allowCredentials ?? [], [], JSON.stringify(second.options.allowCredentials));
-  const byEmail = await project(aliceDevice, '/passkeys/authentication/verify', { body: second.credential });
+  const byEmail = await project(aliceDevice, '/passkeys/authentication/verify', { body: posted(second, { bare: true }) });
   assert.equal(byEmail.status, 200, show(byEmail));
   assert.equal(claimsOf(byEmail.body).aal, 'aal2');
   assert.equal(byEmail.body.user.id, alice.id);
@@ -298,7 +322,7 @@ test('sign in with the passkey: discoverable and by email, aal2 with amr webauth
   // With the Bearer of an aal1 session of the same user: that session is raised.
   const low = alice.session.access_token;
   const third = await assertion(aliceDevice, project, { key: alicePasskey.key });
-  const raised = await project(aliceDevice, '/passkeys/authentication/verify', { token: low, body: third.credential });
+  const raised = await project(aliceDevice, '/passkeys/authentication/verify', { token: low, body: posted(third) });
   assert.equal(raised.status, 200, show(raised));
   const raisedClaims = claimsOf(raised.body);
   assert.equal(raisedClaims.aal, 'aal2');
@@ -315,35 +339,50 @@ test('an assertion is good once, an unregistered authenticator signs in to nothi
   assert.ok(alice?.aal2, 'needs the sign-in test');
   // Replay: the challenge is single-use.
   const once = await assertion(aliceDevice, project, { key: alicePasskey.key });
-  const used = await project(aliceDevice, '/passkeys/authentication/verify', { body: once.credential });
+  const used = await project(aliceDevice, '/passkeys/authentication/verify', { body: posted(once) });
   assert.equal(used.status, 200, show(used));
-  const replay = await project(aliceDevice, '/passkeys/authentication/verify', { body: once.credential });
+  const replay = await project(aliceDevice, '/passkeys/authentication/verify', { body: posted(once) });
   assert.ok(replay.status === 400 || replay.status === 401, show(replay));
   assert.equal(replay.body.error_code, 'webauthn_challenge_not_found', show(replay));
+  const bareReplay = await project(aliceDevice, '/passkeys/authentication/verify', { body: posted(once, { bare: true }) });
+  assert.equal(bareReplay.body.error_code, 'webauthn_challenge_not_found', show(bareReplay));
+
+  // The envelope's challenge_id must be the challenge the browser signed:
+  // an unspent challenge named beside another ceremony's response is refused.
+  const spare = await project(aliceDevice, '/passkeys/authentication/options', { body: {} });
+  assert.equal(spare.status, 200, show(spare));
+  const signed = await assertion(aliceDevice, project, { key: alicePasskey.key });
+  const mismatched = await project(aliceDevice, '/passkeys/authentication/verify',
+    { body: { challenge_id: spare.body.challenge_id, credential: signed.credential } });
+  assert.ok(mismatched.status === 400 || mismatched.status === 401, show(mismatched));
+  assert.equal(mismatched.body.access_token, undefined, show(mismatched));
 
   // Another authenticator with a credential for alice that authd never saw.
   const other = await browser.device();
   try {
-    const options = await project(other, '/passkeys/registration/options', { token: alice.aal2.access_token, body: {} });
-    assert.equal(options.status, 200, show(options));
-    assert.ok(options.body.excludeCredentials.some((c) => c.id === alicePasskey.credential.id),
-      JSON.stringify(options.body.excludeCredentials));
-    const made = await other.create(options.body);
+    const r = await project(other, '/passkeys/registration/options', { token: alice.aal2.access_token, body: {} });
+    assert.equal(r.status, 200, show(r));
+    const { challengeId, options } = ceremonyOf(r);
+    assert.ok(options.excludeCredentials.some((c) => c.id === alicePasskey.credential.id),
+      JSON.stringify(options.excludeCredentials));
+    const made = await other.create(options);
     assert.ok(made.credential, JSON.stringify(made.error));
     const stranger = await assertion(other, project);
     assert.equal(stranger.credential.id, made.credential.id);
-    const refused = await project(other, '/passkeys/authentication/verify', { body: stranger.credential });
+    const refused = await project(other, '/passkeys/authentication/verify', { body: posted(stranger) });
     assert.ok(refused.status === 400 || refused.status === 401, show(refused));
     assert.equal(refused.body.error_code, 'webauthn_credential_not_found', show(refused));
     assert.equal(refused.body.access_token, undefined);
 
-    // Registered (the same registration, posted now), it signs in.
-    const saved = await project(other, '/passkeys/registration/verify', { token: alice.aal2.access_token, body: made.credential });
+    // Registered (the same registration, posted now, bare: authd finds the
+    // challenge in the client data), it signs in.
+    const saved = await project(other, '/passkeys/registration/verify',
+      { token: alice.aal2.access_token, body: posted({ challengeId, credential: made.credential }, { bare: true }) });
     assert.equal(saved.status, 200, show(saved));
     assert.equal(saved.body.backup_eligible, false);
     assert.equal(saved.body.backed_up, false);
     const now = await assertion(other, project);
-    const in2 = await project(other, '/passkeys/authentication/verify', { body: now.credential });
+    const in2 = await project(other, '/passkeys/authentication/verify', { body: posted(now) });
     assert.equal(in2.status, 200, show(in2));
     assert.equal(in2.body.user.id, alice.id);
     const list = await project(other, '/passkeys', { method: 'GET', token: alice.aal2.access_token });
@@ -358,7 +397,7 @@ test('an assertion is good once, an unregistered authenticator signs in to nothi
   // The first authenticator again: its credential is excluded, the browser refuses.
   const again = await project(aliceDevice, '/passkeys/registration/options', { token: alice.aal2.access_token, body: {} });
   assert.equal(again.status, 200, show(again));
-  const refusedByBrowser = await aliceDevice.create(again.body);
+  const refusedByBrowser = await aliceDevice.create(ceremonyOf(again).options);
   assert.equal(refusedByBrowser.error?.name, 'InvalidStateError', JSON.stringify(refusedByBrowser));
   assert.equal((await aliceDevice.credentials()).length, 1);
 });
@@ -373,7 +412,7 @@ test('rename and revoke a passkey; the revoked passkey signs in to nothing', asy
     assert.ok(typeof reg.saved.body.friendly_name === 'string' && reg.saved.body.friendly_name.length > 0, show(reg.saved));
     const id = reg.saved.body.id;
     const signIn = await assertion(device, project, { key: reg.key });
-    const aal2 = await project(device, '/passkeys/authentication/verify', { body: signIn.credential });
+    const aal2 = await project(device, '/passkeys/authentication/verify', { body: posted(signIn) });
     assert.equal(aal2.status, 200, show(aal2));
     const token = aal2.body.access_token;
 
@@ -406,12 +445,12 @@ test('rename and revoke a passkey; the revoked passkey signs in to nothing', asy
     // The authenticator still holds the credential; authd no longer takes it.
     assert.equal((await device.credentials()).length, 1);
     const stale = await assertion(device, project, { key: reg.key });
-    const refused = await project(device, '/passkeys/authentication/verify', { body: stale.credential });
+    const refused = await project(device, '/passkeys/authentication/verify', { body: posted(stale) });
     assert.ok(refused.status === 400 || refused.status === 401, show(refused));
     assert.equal(refused.body.error_code, 'webauthn_credential_not_found', show(refused));
     const byEmail = await project(device, '/passkeys/authentication/options', { body: { email: bob.email } });
     assert.equal(byEmail.status, 200, show(byEmail));
-    assert.ok(!(byEmail.body.allowCredentials ?? []).some((c) => c.id === reg.credential.id), show(byEmail));
+    assert.ok(!(ceremonyOf(byEmail).options.allowCredentials ?? []).some((c) => c.id === reg.credential.id), show(byEmail));
   } finally {
     await device.close();
   }
@@ -434,16 +473,16 @@ test('a forged signature, a response without user verification or presence: refu
         expectedChallenge: bad.options.challenge, expectedOrigin: browser.origin, expectedRPID: 'localhost',
         credential: reg.key, requireUserVerification: true }).then((r) => r.verified, (e) => e.message);
       assert.notEqual(independent, true, `SimpleWebAuthn took ${JSON.stringify(bits)}`);
-      const refused = await project(device, '/passkeys/authentication/verify', { body: bad.credential });
+      const refused = await project(device, '/passkeys/authentication/verify', { body: posted(bad) });
       assert.equal(refused.status, 400, `${JSON.stringify(bits)}: ${show(refused)}`);
       assert.equal(refused.body.error_code, code, `${JSON.stringify(bits)}: ${show(refused)}`);
       assert.equal(refused.body.access_token, undefined);
-      const again = await project(device, '/passkeys/authentication/verify', { body: bad.credential });
+      const again = await project(device, '/passkeys/authentication/verify', { body: posted(bad) });
       assert.equal(again.body.error_code, 'webauthn_challenge_not_found', show(again));
     }
     await device.override({});
     const good = await assertion(device, project, { key: reg.key });
-    const ok = await project(device, '/passkeys/authentication/verify', { body: good.credential });
+    const ok = await project(device, '/passkeys/authentication/verify', { body: posted(good) });
     assert.equal(ok.status, 200, show(ok));
     assert.equal(ok.body.user.id, dave.id);
   } finally {
@@ -469,7 +508,7 @@ test('admin realm: an admin registers a passkey and signs in with it; project an
     assert.equal(reg.saved.body.credential_id, reg.credential.id);
 
     const signIn = await assertion(adminDevice, adminApi, { key: reg.key });
-    const session = await adminApi(adminDevice, '/passkeys/authentication/verify', { body: signIn.credential });
+    const session = await adminApi(adminDevice, '/passkeys/authentication/verify', { body: posted(signIn) });
     assert.equal(session.status, 200, show(session));
     const claims = claimsOf(session.body);
     assert.equal(claims.iss, app.adminIssuer);
@@ -482,7 +521,7 @@ test('admin realm: an admin registers a passkey and signs in with it; project an
 
     // The admin passkey at the project API: refused.
     const adminAtProject = await assertion(adminDevice, project, { key: reg.key });
-    const r1 = await project(adminDevice, '/passkeys/authentication/verify', { body: adminAtProject.credential });
+    const r1 = await project(adminDevice, '/passkeys/authentication/verify', { body: posted(adminAtProject) });
     assert.ok(r1.status === 400 || r1.status === 401, show(r1));
     assert.equal(r1.body.error_code, 'webauthn_credential_not_found', show(r1));
     assert.equal(r1.body.access_token, undefined);
@@ -492,16 +531,16 @@ test('admin realm: an admin registers a passkey and signs in with it; project an
     const projectReg = await register(projectDevice, project, carol.session.access_token);
     assert.equal(projectReg.saved.status, 200, show(projectReg.saved));
     const projectAtAdmin = await assertion(projectDevice, adminApi, { key: projectReg.key });
-    const r2 = await adminApi(projectDevice, '/passkeys/authentication/verify', { body: projectAtAdmin.credential });
+    const r2 = await adminApi(projectDevice, '/passkeys/authentication/verify', { body: posted(projectAtAdmin) });
     assert.ok(r2.status === 400 || r2.status === 401, show(r2));
     assert.equal(r2.body.error_code, 'webauthn_credential_not_found', show(r2));
     assert.equal(r2.body.access_token, undefined);
     // ...and a project challenge does not serve the admin API: the project
     // passkey's assertion made for the project goes nowhere at the admin API.
     const projectChallenge = await assertion(projectDevice, project, { key: projectReg.key });
-    const r3 = await adminApi(projectDevice, '/passkeys/authentication/verify', { body: projectChallenge.credential });
+    const r3 = await adminApi(projectDevice, '/passkeys/authentication/verify', { body: posted(projectChallenge) });
     assert.ok(r3.status === 400 || r3.status === 401, show(r3));
-    const ok = await project(projectDevice, '/passkeys/authentication/verify', { body: projectChallenge.credential });
+    const ok = await project(projectDevice, '/passkeys/authentication/verify', { body: posted(projectChallenge) });
     assert.equal(ok.status, 200, show(ok));
     assert.equal(ok.body.user.id, carol.id);
   } finally {
