@@ -16,6 +16,7 @@
 #include "authd/mail/outbox_mailer.h"
 #include "authd/ops/background_loop.h"
 #include "authd/ops/config_reload.h"
+#include "authd/oauth/social_providers.h"
 #include "authd/ops/metrics.h"
 #include "authd/stores/session_purge.h"
 #include "authd/ops/operations_routes.h"
@@ -108,6 +109,7 @@ int run(const config::AuthdConfig& cfg, const std::string& config_path) {
                      std::chrono::milliseconds(cfg.rest.statement_timeout_ms));
   const auto health = [&] { return authd::health_response(keyd.check(), authd::check_postgres(pg)); };
   const authd::Realm admin_realm = authd::make_admin_realm(cfg.admin);
+  authd::SocialProviders social(cfg.admin.oauth);  // reads the client secrets' files now
   authd::AuthServices services{pg,
                                keyd,
                                jwks,
@@ -121,6 +123,7 @@ int run(const config::AuthdConfig& cfg, const std::string& config_path) {
                                health,
                                rpc,
                                admin_realm};
+  services.social = &social;
 
   authd::RouteTable routes;
   const authd::ErrorRenderer routes_error_renderer = [](const authd::Request& req, int status, std::string_view code,

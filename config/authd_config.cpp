@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "config/config_error.h"
 #include "config/secret_file.h"
 #include "config/yaml_map_reader.h"
@@ -32,6 +34,74 @@ void read_listen(YamlMapReader& l, AuthdListenConfig& out) {
 bool collide(const AuthdListenConfig& a, const AuthdListenConfig& b) {
   const auto wildcard = [](const std::string& address) { return address == "0.0.0.0" || address == "::"; };
   return a.port == b.port && (a.address == b.address || wildcard(a.address) || wildcard(b.address));
+}
+
+// An https URL (http only for a loopback host, a developer's machine).
+bool web_url(const std::string& url) {
+  if (url.rfind("https://", 0) == 0) {
+    return url.size() > 8;
+  }
+  for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
+    const std::string prefix(local);
+    if (url.rfind(prefix, 0) == 0 && (url.size() == prefix.size() || url[prefix.size()] == ':' ||
+                                      url[prefix.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// admin.oauth: social sign-in for admins (authd/oauth/README.md).
+void read_admin_oauth(YamlMapReader o, AuthdAdminConfig::OAuth& out) {
+  out.callback_url = o.string_or("callback_url", "");
+  out.redirect_urls = o.string_list_or("redirect_urls", {});
+  out.signup_domains = o.string_list_or("signup_domains", {});
+  out.ca_file = o.optional_existing_file("ca_file").value_or("");
+  YamlMapReader providers = o.map("providers");
+  for (const std::string& name : providers.keys()) {
+    YamlMapReader p = providers.map(name);
+    if (name.empty() || name.size() > 32 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+      providers.fail(name, "a provider's name is 1 to 32 of a-z 0-9 _ -");
+    }
+    AuthdAdminConfig::OAuthProvider provider;
+    provider.name = name;
+    provider.issuer = p.required_string("issuer");
+    if (provider.issuer.rfind("https://", 0) != 0) {
+      p.fail("issuer", "must be an https URL (OpenID discovery is fetched from it)");
+    }
+    provider.client_id = p.required_string("client_id");
+    provider.client_secret_file = p.required_existing_file("client_secret_file");
+    if (const std::string problem = secret_file_problem(provider.client_secret_file); !problem.empty()) {
+      p.fail("client_secret_file", problem);
+    }
+    provider.scopes = p.string_list_or("scopes", provider.scopes);
+    if (std::find(provider.scopes.begin(), provider.scopes.end(), "openid") == provider.scopes.end()) {
+      p.fail("scopes", "must include openid");
+    }
+    p.finish();
+    out.providers.push_back(std::move(provider));
+  }
+  providers.finish();
+  if (!out.providers.empty()) {
+    if (!web_url(out.callback_url)) {
+      o.fail("callback_url", "is required with providers: this API's /admin/v1/callback as registered with them, "
+                             "an https URL");
+    }
+    if (out.redirect_urls.empty()) {
+      o.fail("redirect_urls", "is required with providers: where a finished sign-in may send the browser");
+    }
+  }
+  for (const std::string& url : out.redirect_urls) {
+    if (!web_url(url)) {
+      o.fail("redirect_urls", "'" + url + "' is not an https URL");
+    }
+  }
+  for (const std::string& domain : out.signup_domains) {
+    if (domain.empty() || domain.find_first_of("@/ ") != std::string::npos) {
+      o.fail("signup_domains", "'" + domain + "' is not a domain name");
+    }
+  }
+  o.finish();
 }
 
 AuthdConfig read(YamlMapReader& root) {
@@ -191,6 +261,7 @@ AuthdConfig read(YamlMapReader& root) {
       pk.attestation = p.choice_or("attestation", pk.attestation, {"none", "indirect"});
       p.finish();
     }
+    read_admin_oauth(a.map("oauth"), cfg.admin.oauth);
     a.finish();
   }
   {

@@ -165,6 +165,29 @@ struct AuthdAdminConfig {
     std::string attestation = "none";
     bool operator==(const Passkey&) const = default;
   } passkey;
+  // Social sign-in (OpenID Connect: Google, or any provider with
+  // discovery). See authd/oauth/README.md.
+  struct OAuthProvider {
+    std::string name;  // the key under providers: (GET /authorize?provider=<name>)
+    std::string issuer;
+    std::string client_id;
+    std::string client_secret_file;  // a secret file (0600), read at start
+    std::vector<std::string> scopes{"openid", "email", "profile"};
+    bool operator==(const OAuthProvider&) const = default;
+  };
+  struct OAuth {
+    // This API's /callback as registered with every provider.
+    std::string callback_url;
+    // Where a finished sign-in may send the browser (a URL each must start with).
+    std::vector<std::string> redirect_urls;
+    // Verified addresses of these domains may sign up as new admins; none
+    // by default (social login then signs in and links existing admins).
+    std::vector<std::string> signup_domains;
+    // Extra CA certificates for the providers' TLS (tests); the system's otherwise.
+    std::string ca_file;
+    std::vector<OAuthProvider> providers;
+    bool operator==(const OAuth&) const = default;
+  } oauth;
 
   bool operator==(const AuthdAdminConfig&) const = default;
 };

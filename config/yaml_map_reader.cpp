@@ -203,6 +203,16 @@ std::optional<std::string> YamlMapReader::optional_existing_file(const std::stri
   return required_existing_file(key);
 }
 
+std::vector<std::string> YamlMapReader::keys() const {
+  std::vector<std::string> out;
+  if (m_node.IsMap()) {
+    for (const auto& entry : m_node) {
+      out.push_back(entry.first.as<std::string>());
+    }
+  }
+  return out;
+}
+
 YamlMapReader YamlMapReader::map(const std::string& key) {
   const YAML::Node node = take(key);
   if (node.IsDefined() && !node.IsNull() && !node.IsMap()) {

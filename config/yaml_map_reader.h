@@ -21,6 +21,8 @@ class YamlMapReader final {
   static YamlMapReader load_text(const std::string& text, const std::string& file);
 
   bool has(const std::string& key) const;
+  // The mapping's keys, in file order (for maps whose keys are names).
+  std::vector<std::string> keys() const;
   std::string required_string(const std::string& key);
   std::string string_or(const std::string& key, const std::string& fallback);
   std::int64_t integer_or(const std::string& key, std::int64_t fallback, std::int64_t min, std::int64_t max);

@@ -5,6 +5,7 @@
 
 #include "authd/admin/key_flows.h"
 #include "authd/admin/passkey_admin_flows.h"
+#include "authd/admin/social_sign_in.h"
 #include "authd/api/api_error.h"
 
 namespace orbitnest::authd {
@@ -20,6 +21,8 @@ constexpr CorsPolicy kSameOrigin = CorsPolicy::same_origin;
 constexpr RouteSpec kRoutes[] = {
 //  name                    method    path                        access          rate              body           cors        errors   pool      open flow      project-user flow  admin flow                        execution_for
   {"admin.token",          "POST",   "/token",                     Access::none,   RateClass::token, kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, token,         nullptr,           nullptr,                          token_execution, token_rate},
+  {"admin.authorize",      "GET",    "/authorize",                 Access::none,   RateClass::token, kNoBody,       kSameOrigin, kGoTrue, kWorkers, social_authorize, nullptr,        nullptr},
+  {"admin.callback",       "GET",    "/callback",                  Access::none,   RateClass::token, kNoBody,       kSameOrigin, kGoTrue, kWorkers, social_callback, nullptr,         nullptr},
   {"admin.mfa.verify",       "POST",   "/mfa/verify",                Access::none,   RateClass::mfa,   kPasskeyBody , kSameOrigin, kGoTrue, kWorkers, verify_sign_in, nullptr,          nullptr},
   {"admin.logout",         "POST",   "/logout",                    Access::admin,  RateClass::none,  kAuthJsonBody, kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, logout>},
   {"admin.me",             "GET",    "/me",                        Access::admin,  RateClass::none,  kNoBody,       kSameOrigin, kGoTrue, kWorkers, nullptr,       nullptr,           served_to<AdminUser, get_user>},

@@ -27,6 +27,8 @@ namespace orbitnest::authd {
 
 class Metrics;
 
+class SocialProviders;
+
 struct AuthServices {
   PgPool& pg;
   KeydLink& keyd;
@@ -46,6 +48,8 @@ struct AuthServices {
   const Realm& admin_realm;
   // Counters for /metrics (ops/metrics.h); null where nothing is served.
   Metrics* metrics = nullptr;
+  // The admins' social sign-in providers (admin.oauth); null or empty: none.
+  SocialProviders* social = nullptr;
 };
 
 // One request to one realm's API.

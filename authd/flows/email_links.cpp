@@ -41,11 +41,12 @@ bool under(std::string_view url, std::string_view allowed) {
 }  // namespace
 
 bool redirect_allowed(const ProjectSettings& settings, std::string_view url) {
-  if (!plain_url(url)) {
-    return false;
-  }
-  return under(url, settings.site_url) || std::any_of(settings.redirect_urls.begin(), settings.redirect_urls.end(),
-                                                      [&](const std::string& a) { return under(url, a); });
+  return (plain_url(url) && under(url, settings.site_url)) || url_allowed(settings.redirect_urls, url);
+}
+
+bool url_allowed(const std::vector<std::string>& allowed, std::string_view url) {
+  return plain_url(url) &&
+         std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return !a.empty() && under(url, a); });
 }
 
 EmailLink email_link_for(const Project& project, const Request& req, const JsonBody& body) {
@@ -75,18 +76,8 @@ EmailLink email_link_for(const Project& project, const Request& req, const JsonB
 }
 
 std::string email_link_url(const EmailLink& link, const std::string& token, std::string_view type) {
-  const std::size_t hash = link.redirect_to.find('#');
-  std::string url = link.redirect_to.substr(0, hash);
-  url += url.find('?') == std::string::npos ? '?' : '&';
-  if (link.pkce()) {
-    url += "code=" + token;
-  } else {
-    url += "token_hash=" + token + "&type=" + std::string(type);
-  }
-  if (hash != std::string::npos) {
-    url += link.redirect_to.substr(hash);
-  }
-  return url;
+  return url_with_query(link.redirect_to,
+                        link.pkce() ? "code=" + token : "token_hash=" + token + "&type=" + std::string(type));
 }
 
 bool pkce_verifier_matches(std::string_view verifier, std::string_view challenge, std::string_view method) {

@@ -7,8 +7,10 @@
 // holds the verifier can exchange it (POST /token?grant_type=pkce).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "authd/api/json_body.h"
+#include "authd/api/url_query.h"
 #include "authd/projects/project.h"
 
 namespace orbitnest::authd {
@@ -28,6 +30,10 @@ EmailLink email_link_for(const Project& project, const Request& req, const JsonB
 
 // True when `url` is site_url or a redirect_urls entry, or lies under one.
 bool redirect_allowed(const ProjectSettings& settings, std::string_view url);
+// True when `url` is one of `allowed` or lies under one (a trailing *
+// allows any continuation; else a path, query or fragment must follow).
+bool url_allowed(const std::vector<std::string>& allowed, std::string_view url);
+
 
 // The URL a mail carries for `token`, of verification `type`.
 std::string email_link_url(const EmailLink& link, const std::string& token, std::string_view type);

@@ -1,5 +1,6 @@
 // POST /token: the password and refresh-token grants (every realm) and the
 // PKCE grant (projects: it completes an email link).
+#include "authd/admin/social_sign_in.h"
 #include "authd/api/api_error.h"
 #include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
@@ -89,13 +90,11 @@ Response token(AuthServices& s, const RealmCall& c) {
   if (grant == "refresh_token") {
     return refresh_grant(s, c, body);
   }
-  if (grant == "pkce" && c.realm.kind == RealmKind::project) {
-    return pkce_grant(s, c, body);
+  if (grant == "pkce") {
+    // A project's PKCE ends an email link; the admins' a social sign-in.
+    return c.realm.kind == RealmKind::project ? pkce_grant(s, c, body) : social_code_grant(s, c, body);
   }
-  throw ApiError(400, "validation_failed",
-                 c.realm.kind == RealmKind::project
-                     ? "unsupported_grant_type: use grant_type=password, refresh_token or pkce"
-                     : "unsupported_grant_type: use grant_type=password or refresh_token");
+  throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password, refresh_token or pkce");
 }
 
 }  // namespace orbitnest::authd

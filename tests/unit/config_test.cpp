@@ -1,6 +1,7 @@
 // Strict config validation: each kind of bad config is refused with one
 // line naming the file, the line and the key path.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "config/authd_config.h"
 #include "config/config_error.h"
@@ -82,6 +83,38 @@ TEST_F(AuthdConfigTest, TheAdminApiHasAListenerOfItsOwn) {
   EXPECT_NE(error_of(valid("admin:\n  role: service_role\n")), "");
   EXPECT_NE(error_of(valid("admin:\n  access_token_ttl_seconds: 3600\n")), "");
   EXPECT_NE(error_of(valid("admin:\n  password_min_length: 8\n")), "");
+}
+
+TEST_F(AuthdConfigTest, SocialSignInProvidersAreCheckedAtStart) {
+  const std::string secret = dir.file("google.secret");
+  write_file(secret, "s3cret\n", 0600);
+  const auto oauth = [&](const std::string& provider_extra, const std::string& oauth_extra = "") {
+    return valid("admin:\n  oauth:\n    callback_url: https://admin.example/admin/v1/callback\n"
+                 "    redirect_urls: [\"https://admin.example/studio\"]\n" + oauth_extra +
+                 "    providers:\n      google:\n        issuer: https://accounts.google.com\n"
+                 "        client_id: abc.apps.googleusercontent.com\n        client_secret_file: " + secret + "\n" +
+                 provider_extra);
+  };
+  const AuthdConfig cfg = parse_authd_config(oauth(""), "authd.yaml");
+  ASSERT_EQ(cfg.admin.oauth.providers.size(), 1u);
+  EXPECT_EQ(cfg.admin.oauth.providers[0].name, "google");
+  EXPECT_EQ(cfg.admin.oauth.providers[0].scopes, (std::vector<std::string>{"openid", "email", "profile"}));
+  EXPECT_TRUE(cfg.admin.oauth.signup_domains.empty());  // sign-up off by default
+  EXPECT_NE(error_of(oauth("        scopes: [email]\n")).find("must include openid"), std::string::npos);
+  EXPECT_NE(error_of(oauth("        colour: blue\n")).find("unknown key"), std::string::npos);
+  std::string http = oauth("");
+  http.replace(http.find("https://accounts.google.com"), 8, "http://");
+  EXPECT_NE(error_of(http).find("issuer"), std::string::npos);
+  // The client secret's file is a secret file.
+  ::chmod(secret.c_str(), 0644);
+  EXPECT_NE(error_of(oauth("")).find("client_secret_file"), std::string::npos);
+  ::chmod(secret.c_str(), 0600);
+  // Providers need a callback and somewhere to send the browser back.
+  EXPECT_NE(error_of(valid("admin:\n  oauth:\n    providers:\n      google:\n        issuer: https://accounts.google.com\n"
+                           "        client_id: x\n        client_secret_file: " + secret + "\n"))
+                .find("callback_url"),
+            std::string::npos);
+  EXPECT_NE(error_of(oauth("", "    signup_domains: [\"@example.com\"]\n")).find("signup_domains"), std::string::npos);
 }
 
 TEST_F(AuthdConfigTest, UnknownTopLevelKey) {

@@ -144,7 +144,8 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
                                           "factors.recovery_codes.regenerate", "passkeys.registration.options",
                                           "passkeys.registration.verify", "passkeys.list", "passkeys.rename",
                                           "passkeys.revoke"}));
-  // On the admin surface: signing in, its public keys and health.
+  // On the admin surface: signing in (by password, passkey, second factor
+  // or a social provider's redirect), its public keys and health.
   std::set<std::string> admin_open;
   for (const RouteSpec& r : admin_route_specs()) {
     if (r.access == Access::none) {
@@ -153,7 +154,8 @@ TEST(RouteSpecs, WhatAnonymousCallersReachIsShort) {
   }
   EXPECT_EQ(admin_open, (std::set<std::string>{"admin.token", "admin.mfa.verify", "admin.jwks", "admin.health",
                                                "admin.passkeys.authentication.options",
-                                               "admin.passkeys.authentication.verify"}));
+                                               "admin.passkeys.authentication.verify", "admin.authorize",
+                                               "admin.callback"}));
 }
 
 }  // namespace

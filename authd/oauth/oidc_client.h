@@ -1,0 +1,62 @@
+#pragma once
+// One OpenID provider as this appliance's client (authorization code
+// flow with PKCE and nonce, OIDC Core §3.1): the discovery document and
+// the JWKS are fetched when first needed and kept for an hour; a kid the
+// cached set lacks refetches it, at most once a minute (a key just
+// rotated in, never a forged kid on every request). Thread-safe.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/oauth/id_token.h"
+
+namespace orbitnest::authd {
+
+struct OidcClientConfig {
+  std::string name;
+  std::string issuer;
+  std::string client_id;
+  std::string client_secret;
+  std::vector<std::string> scopes;
+  std::string ca_file;
+};
+
+struct AuthorizationRequest {
+  std::string redirect_uri;  // our callback
+  std::string state;
+  std::string nonce;
+  std::string code_challenge;  // S256 of the verifier we keep
+};
+
+class OidcClient final {
+ public:
+  explicit OidcClient(OidcClientConfig config) : m_config(std::move(config)) {}
+  OidcClient(const OidcClient&) = delete;
+  OidcClient& operator=(const OidcClient&) = delete;
+
+  const std::string& name() const { return m_config.name; }
+  const std::string& issuer() const { return m_config.issuer; }
+  // Where the browser goes to sign in. Throws ProviderError when the
+  // provider's discovery cannot be had.
+  std::string authorization_url(const AuthorizationRequest& request);
+  // The code redeemed at the token endpoint (client_secret_basic, with our
+  // PKCE verifier) and its ID token verified. Throws ProviderError.
+  ProviderIdentity redeem(const std::string& code, const std::string& code_verifier, const std::string& redirect_uri,
+                          const std::string& nonce, std::int64_t now);
+
+ private:
+  OidcEndpoints endpoints();
+  ProviderKeys keys(bool refetch);
+
+  OidcClientConfig m_config;
+  std::mutex m_mutex;
+  std::optional<OidcEndpoints> m_endpoints;
+  std::chrono::steady_clock::time_point m_endpoints_at;
+  ProviderKeys m_keys;
+  std::chrono::steady_clock::time_point m_keys_at;
+};
+
+}  // namespace orbitnest::authd
