@@ -193,20 +193,15 @@ Response social_callback(AuthServices& s, const RealmCall& c) {
   return redirect(url_with_query(flow->redirect_to, "code=" + auth_code));
 }
 
-Response social_code_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {
-  const std::optional<std::string> auth_code = body.string("auth_code");
-  const std::optional<std::string> verifier = body.string("code_verifier");
-  if (!auth_code || !verifier) {
-    throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
-  }
+Response social_code_grant(AuthServices& s, const RealmCall& c, const PkceExchange& exchange) {
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   // Taken whatever follows: a wrong verifier burns the code.
-  const std::optional<OAuthCode> code = OAuthFlowStore(c.realm).take_code(tx, *auth_code);
+  const std::optional<OAuthCode> code = OAuthFlowStore(c.realm).take_code(tx, exchange.auth_code);
   if (!code) {
     throw ApiError(404, "flow_state_not_found", "invalid flow state, no valid flow state found");
   }
-  if (code->expired || !pkce_verifier_matches(*verifier, code->code_challenge, "s256")) {
+  if (code->expired || !pkce_verifier_matches(exchange.code_verifier, code->code_challenge, "s256")) {
     tx.commit();
     throw code->expired ? ApiError(422, "flow_state_expired", "The sign-in took too long: begin it again")
                         : ApiError(400, "bad_code_verifier", "code challenge does not match previously saved code verifier");

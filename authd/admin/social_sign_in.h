@@ -5,8 +5,8 @@
 // legs: the browser's (GoTrue's shape: GET /authorize?provider=&redirect_to=
 // &code_challenge=, then POST /token?grant_type=pkce) and ours with the
 // provider. See authd/oauth/README.md.
-#include "authd/api/json_body.h"
 #include "authd/flows/auth_api.h"
+#include "authd/flows/email_links.h"
 
 namespace orbitnest::authd {
 
@@ -17,6 +17,6 @@ Response social_authorize(AuthServices& s, const RealmCall& c);
 Response social_callback(AuthServices& s, const RealmCall& c);
 // POST /token?grant_type=pkce {auth_code, code_verifier}: the session (or
 // the MFA challenge of an admin with a second factor).
-Response social_code_grant(AuthServices& s, const RealmCall& c, const JsonBody& body);
+Response social_code_grant(AuthServices& s, const RealmCall& c, const PkceExchange& exchange);
 
 }  // namespace orbitnest::authd

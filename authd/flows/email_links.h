@@ -38,6 +38,14 @@ bool url_allowed(const std::vector<std::string>& allowed, std::string_view url);
 // The URL a mail carries for `token`, of verification `type`.
 std::string email_link_url(const EmailLink& link, const std::string& token, std::string_view type);
 
+// POST /token?grant_type=pkce's body: the code a redirect carried (an
+// email link's, or a social sign-in's) and the verifier only the browser
+// that began the flow holds.
+struct PkceExchange {
+  std::string auth_code;
+  std::string code_verifier;
+};
+
 // RFC 7636 §4.6: does `verifier` answer `challenge` (compared in constant
 // time)? A verifier of the wrong shape never does.
 bool pkce_verifier_matches(std::string_view verifier, std::string_view challenge, std::string_view method);

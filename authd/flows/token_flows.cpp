@@ -67,15 +67,10 @@ Response refresh_grant(AuthServices& s, const RealmCall& c, const JsonBody& body
 
 // exchangeCodeForSession(): the code an email link carried, with the
 // verifier only the browser that began the flow holds.
-Response pkce_grant(AuthServices& s, const RealmCall& c, const JsonBody& body) {
-  const std::optional<std::string> auth_code = body.string("auth_code");
-  const std::optional<std::string> verifier = body.string("code_verifier");
-  if (!auth_code || !verifier) {
-    throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
-  }
+Response pkce_grant(AuthServices& s, const RealmCall& c, const PkceExchange& exchange) {
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
-  const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project(), *auth_code, *verifier);
+  const OneTimeCodes::Consumed used = s.codes.consume_pkce(tx, c.project(), exchange.auth_code, exchange.code_verifier);
   return complete_verification(s, c, tx, used.kind, used.recipient, std::nullopt);
 }
 
@@ -91,8 +86,14 @@ Response token(AuthServices& s, const RealmCall& c) {
     return refresh_grant(s, c, body);
   }
   if (grant == "pkce") {
+    const std::optional<std::string> auth_code = body.string("auth_code");
+    const std::optional<std::string> verifier = body.string("code_verifier");
+    if (!auth_code || !verifier || auth_code->empty() || verifier->empty()) {
+      throw ApiError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
+    }
     // A project's PKCE ends an email link; the admins' a social sign-in.
-    return c.realm.kind == RealmKind::project ? pkce_grant(s, c, body) : social_code_grant(s, c, body);
+    const PkceExchange exchange{*auth_code, *verifier};
+    return c.realm.kind == RealmKind::project ? pkce_grant(s, c, exchange) : social_code_grant(s, c, exchange);
   }
   throw ApiError(400, "validation_failed", "unsupported_grant_type: use grant_type=password, refresh_token or pkce");
 }
