@@ -65,18 +65,34 @@ void read_admin_oauth(YamlMapReader o, AuthdAdminConfig::OAuth& out) {
     }
     AuthdAdminConfig::OAuthProvider provider;
     provider.name = name;
-    provider.issuer = p.required_string("issuer");
-    if (provider.issuer.rfind("https://", 0) != 0) {
-      p.fail("issuer", "must be an https URL (OpenID discovery is fetched from it)");
+    provider.kind = p.choice_or("kind", provider.kind, {"oidc", "github"});
+    const bool github = provider.kind == "github";
+    if (!github) {
+      provider.issuer = p.required_string("issuer");
+      if (provider.issuer.rfind("https://", 0) != 0) {
+        p.fail("issuer", "must be an https URL (OpenID discovery is fetched from it)");
+      }
     }
     provider.client_id = p.required_string("client_id");
     provider.client_secret_file = p.required_existing_file("client_secret_file");
     if (const std::string problem = secret_file_problem(provider.client_secret_file); !problem.empty()) {
       p.fail("client_secret_file", problem);
     }
-    provider.scopes = p.string_list_or("scopes", provider.scopes);
-    if (std::find(provider.scopes.begin(), provider.scopes.end(), "openid") == provider.scopes.end()) {
+    provider.scopes = p.string_list_or(
+        "scopes", github ? std::vector<std::string>{"read:user", "user:email"}
+                         : std::vector<std::string>{"openid", "email", "profile"});
+    if (!github && std::find(provider.scopes.begin(), provider.scopes.end(), "openid") == provider.scopes.end()) {
       p.fail("scopes", "must include openid");
+    }
+    if (github) {
+      for (auto [key, value] : {std::pair{"authorization_endpoint", &provider.authorization_endpoint},
+                                std::pair{"token_endpoint", &provider.token_endpoint},
+                                std::pair{"api_base", &provider.api_base}}) {
+        *value = p.string_or(key, *value);
+        if (value->rfind("https://", 0) != 0) {
+          p.fail(key, "must be an https URL");
+        }
+      }
     }
     p.finish();
     out.providers.push_back(std::move(provider));

@@ -169,10 +169,15 @@ struct AuthdAdminConfig {
   // discovery). See authd/oauth/README.md.
   struct OAuthProvider {
     std::string name;  // the key under providers: (GET /authorize?provider=<name>)
-    std::string issuer;
+    std::string kind = "oidc";  // "oidc" (discovery from issuer) | "github"
+    std::string issuer;         // oidc
     std::string client_id;
     std::string client_secret_file;  // a secret file (0600), read at start
-    std::vector<std::string> scopes{"openid", "email", "profile"};
+    std::vector<std::string> scopes;  // oidc: openid email profile; github: read:user user:email
+    // github (overridable for tests): its OAuth endpoints and REST API.
+    std::string authorization_endpoint = "https://github.com/login/oauth/authorize";
+    std::string token_endpoint = "https://github.com/login/oauth/access_token";
+    std::string api_base = "https://api.github.com";
     bool operator==(const OAuthProvider&) const = default;
   };
   struct OAuth {

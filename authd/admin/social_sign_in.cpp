@@ -106,7 +106,7 @@ Resolved resolve_admin(pqxx::work& tx, const RealmCall& c, const SocialProviders
 Response social_authorize(AuthServices& s, const RealmCall& c) {
   SocialProviders& providers = providers_of(s);
   const std::string name = query_param(c.req, "provider").value_or("");
-  OidcClient* provider = providers.find(name);
+  IdentityProvider* provider = providers.find(name);
   if (provider == nullptr) {
     throw ApiError(400, "oauth_provider_not_supported", "Unsupported provider: \"" + name.substr(0, 64) + "\"");
   }
@@ -160,10 +160,11 @@ Response social_callback(AuthServices& s, const RealmCall& c) {
                           "The provider answered " + error->substr(0, 64) + ": " +
                               query_param(c.req, "error_description").value_or("").substr(0, 256));
   }
-  OidcClient* provider = providers.find(flow->provider);
+  IdentityProvider* provider = providers.find(flow->provider);
   // RFC 9207: a provider that names itself must be the one the flow went to
   // (a mix-up attack sends another provider's code to this callback).
-  if (const std::optional<std::string> iss = query_param(c.req, "iss"); iss && provider != nullptr && *iss != provider->issuer()) {
+  if (const std::optional<std::string> iss = query_param(c.req, "iss");
+      iss && provider != nullptr && !provider->issuer().empty() && *iss != provider->issuer()) {
     return redirect_error(flow->redirect_to, "bad_oauth_callback", "The answer comes from another provider (iss)");
   }
   const std::optional<std::string> code = query_param(c.req, "code");

@@ -40,6 +40,10 @@ FetchAnswer https_fetch(const FetchRequest& request) {
   char error[CURL_ERROR_SIZE] = {};
   CurlSlist headers;
   curl_slist_add(headers, "Accept: application/json");
+  curl_slist_add(headers, "User-Agent: OrbitNest-Auth");  // GitHub's API refuses requests without one
+  if (!request.bearer.empty()) {
+    curl_slist_add(headers, "Authorization: Bearer " + request.bearer);
+  }
   const std::string form = form_of(curl.get(), request.form);
   curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "https");

@@ -18,6 +18,7 @@ struct FetchRequest {
   std::vector<std::pair<std::string, std::string>> form;
   std::string basic_user;      // HTTP Basic (client_secret_basic) when not empty
   std::string basic_password;
+  std::string bearer;          // Authorization: Bearer, when not empty
   std::string ca_file;  // extra CA certificates; the system's otherwise
 };
 

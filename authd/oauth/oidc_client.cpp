@@ -11,9 +11,12 @@ constexpr auto kKeep = std::chrono::hours(1);
 constexpr auto kMinRefetch = std::chrono::minutes(1);
 
 std::string fetch_body(const std::string& url, const std::string& ca_file, const char* what) {
+  FetchRequest request;
+  request.url = url;
+  request.ca_file = ca_file;
   FetchAnswer answer;
   try {
-    answer = https_fetch(FetchRequest{url, {}, "", "", ca_file});
+    answer = https_fetch(request);
   } catch (const std::exception& e) {
     throw ProviderError("oauth_provider_error", std::string("the provider's ") + what + " could not be fetched: " + e.what());
   }
@@ -65,16 +68,18 @@ std::string OidcClient::authorization_url(const AuthorizationRequest& request) {
 
 ProviderIdentity OidcClient::redeem(const std::string& code, const std::string& code_verifier,
                                     const std::string& redirect_uri, const std::string& nonce, std::int64_t now) {
+  FetchRequest request;
+  request.form = {{"grant_type", "authorization_code"},
+                  {"code", code},
+                  {"redirect_uri", redirect_uri},
+                  {"code_verifier", code_verifier}};
+  request.basic_user = m_config.client_id;
+  request.basic_password = m_config.client_secret;
+  request.ca_file = m_config.ca_file;
   FetchAnswer answer;
   try {
-    answer = https_fetch(FetchRequest{endpoints().token_endpoint,
-                                      {{"grant_type", "authorization_code"},
-                                       {"code", code},
-                                       {"redirect_uri", redirect_uri},
-                                       {"code_verifier", code_verifier}},
-                                      m_config.client_id,
-                                      m_config.client_secret,
-                                      m_config.ca_file});
+    request.url = endpoints().token_endpoint;
+    answer = https_fetch(request);
   } catch (const std::exception& e) {
     throw ProviderError("oauth_provider_error", std::string("the provider's token endpoint failed: ") + e.what());
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "authd/oauth/id_token.h"
+#include "authd/oauth/identity_provider.h"
 
 namespace orbitnest::authd {
 
@@ -24,28 +25,20 @@ struct OidcClientConfig {
   std::string ca_file;
 };
 
-struct AuthorizationRequest {
-  std::string redirect_uri;  // our callback
-  std::string state;
-  std::string nonce;
-  std::string code_challenge;  // S256 of the verifier we keep
-};
-
-class OidcClient final {
+class OidcClient final : public IdentityProvider {
  public:
   explicit OidcClient(OidcClientConfig config) : m_config(std::move(config)) {}
   OidcClient(const OidcClient&) = delete;
   OidcClient& operator=(const OidcClient&) = delete;
 
-  const std::string& name() const { return m_config.name; }
-  const std::string& issuer() const { return m_config.issuer; }
-  // Where the browser goes to sign in. Throws ProviderError when the
-  // provider's discovery cannot be had.
-  std::string authorization_url(const AuthorizationRequest& request);
+  const std::string& name() const override { return m_config.name; }
+  const std::string& issuer() const override { return m_config.issuer; }
+  // Where the browser goes to sign in (from the provider's discovery).
+  std::string authorization_url(const AuthorizationRequest& request) override;
   // The code redeemed at the token endpoint (client_secret_basic, with our
-  // PKCE verifier) and its ID token verified. Throws ProviderError.
+  // PKCE verifier) and its ID token verified.
   ProviderIdentity redeem(const std::string& code, const std::string& code_verifier, const std::string& redirect_uri,
-                          const std::string& nonce, std::int64_t now);
+                          const std::string& nonce, std::int64_t now) override;
 
  private:
   OidcEndpoints endpoints();

@@ -4,6 +4,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "authd/oauth/github_client.h"
+#include "authd/oauth/oidc_client.h"
+
 namespace orbitnest::authd {
 namespace {
 
@@ -28,13 +31,19 @@ std::string read_secret(const std::string& path) {
 
 SocialProviders::SocialProviders(const config::AuthdAdminConfig::OAuth& settings) : m_settings(settings) {
   for (const config::AuthdAdminConfig::OAuthProvider& p : settings.providers) {
-    m_clients.emplace(p.name, std::make_unique<OidcClient>(OidcClientConfig{
-                                  p.name, p.issuer, p.client_id, read_secret(p.client_secret_file), p.scopes,
-                                  settings.ca_file}));
+    if (p.kind == "github") {
+      m_clients.emplace(p.name, std::make_unique<GitHubClient>(GitHubClientConfig{
+                                    p.name, p.client_id, read_secret(p.client_secret_file), p.scopes,
+                                    p.authorization_endpoint, p.token_endpoint, p.api_base, settings.ca_file}));
+    } else {
+      m_clients.emplace(p.name, std::make_unique<OidcClient>(OidcClientConfig{
+                                    p.name, p.issuer, p.client_id, read_secret(p.client_secret_file), p.scopes,
+                                    settings.ca_file}));
+    }
   }
 }
 
-OidcClient* SocialProviders::find(const std::string& name) const {
+IdentityProvider* SocialProviders::find(const std::string& name) const {
   const auto it = m_clients.find(name);
   return it == m_clients.end() ? nullptr : it->second.get();
 }

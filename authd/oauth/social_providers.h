@@ -1,11 +1,12 @@
 #pragma once
-// The admins' social sign-in providers (authd.yaml admin.oauth): one
-// OidcClient each, with its client secret read from its file at start.
+// The admins' social sign-in providers (authd.yaml admin.oauth): an
+// OidcClient or a GitHubClient each, with its client secret read from its
+// file at start.
 #include <map>
 #include <memory>
 #include <string>
 
-#include "authd/oauth/oidc_client.h"
+#include "authd/oauth/identity_provider.h"
 #include "config/authd_config.h"
 
 namespace orbitnest::authd {
@@ -16,13 +17,13 @@ class SocialProviders final {
   explicit SocialProviders(const config::AuthdAdminConfig::OAuth& settings);
 
   // nullptr for a name that is not configured.
-  OidcClient* find(const std::string& name) const;
+  IdentityProvider* find(const std::string& name) const;
   const config::AuthdAdminConfig::OAuth& settings() const { return m_settings; }
   bool empty() const { return m_clients.empty(); }
 
  private:
   config::AuthdAdminConfig::OAuth m_settings;
-  std::map<std::string, std::unique_ptr<OidcClient>> m_clients;
+  std::map<std::string, std::unique_ptr<IdentityProvider>> m_clients;
 };
 
 }  // namespace orbitnest::authd

@@ -1,5 +1,7 @@
-// Fuzzes what an OpenID provider sends that social sign-in reads: the
-// discovery document, the JWKS and the ID token (authd/oauth/id_token.h).
+// Fuzzes what a sign-in provider sends that social sign-in reads: an
+// OpenID provider's discovery document, JWKS and ID token
+// (authd/oauth/id_token.h), and GitHub's user and email list (the first
+// two parts again, github_client.h).
 // The input is split in three at the first two NUL bytes; each part must
 // be accepted or refused with ProviderError, nothing else, and the token
 // is checked against the keys the fuzzer's own JWKS part yielded.
@@ -8,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "authd/oauth/github_client.h"
 #include "authd/oauth/id_token.h"
 
 using orbitnest::authd::ProviderError;
@@ -26,6 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   orbitnest::authd::ProviderKeys keys;
   try {
     keys = orbitnest::authd::parse_jwks(jwks);
+  } catch (const ProviderError&) {
+  }
+  try {
+    (void)orbitnest::authd::github_identity(discovery, jwks);  // GitHub's /user and /user/emails
   } catch (const ProviderError&) {
   }
   try {

@@ -115,6 +115,22 @@ TEST_F(AuthdConfigTest, SocialSignInProvidersAreCheckedAtStart) {
                 .find("callback_url"),
             std::string::npos);
   EXPECT_NE(error_of(oauth("", "    signup_domains: [\"@example.com\"]\n")).find("signup_domains"), std::string::npos);
+  // GitHub: no issuer (no OpenID), its endpoints by default, https only.
+  const auto github = [&](const std::string& extra) {
+    return valid("admin:\n  oauth:\n    callback_url: https://admin.example/admin/v1/callback\n"
+                 "    redirect_urls: [\"https://admin.example/studio\"]\n"
+                 "    providers:\n      github:\n        kind: github\n        client_id: Iv1.abc\n"
+                 "        client_secret_file: " + secret + "\n" + extra);
+  };
+  const AuthdConfig gh = parse_authd_config(github(""), "authd.yaml");
+  ASSERT_EQ(gh.admin.oauth.providers.size(), 1u);
+  EXPECT_EQ(gh.admin.oauth.providers[0].kind, "github");
+  EXPECT_EQ(gh.admin.oauth.providers[0].api_base, "https://api.github.com");
+  EXPECT_EQ(gh.admin.oauth.providers[0].scopes, (std::vector<std::string>{"read:user", "user:email"}));
+  EXPECT_NE(error_of(github("        api_base: http://api.github.com\n")).find("api_base"), std::string::npos);
+  std::string gitlab = github("");
+  gitlab.replace(gitlab.find("kind: github"), 12, "kind: gitlab");
+  EXPECT_NE(error_of(gitlab).find("kind"), std::string::npos);
 }
 
 TEST_F(AuthdConfigTest, UnknownTopLevelKey) {

@@ -12,6 +12,7 @@
 
 #include <functional>
 
+#include "authd/oauth/github_client.h"
 #include "authd/oauth/id_token.h"
 #include "keyd/keyring/base64url.h"
 
@@ -191,6 +192,44 @@ TEST(ProviderDocuments, JwksKeepsSigningKeysOnly) {
   EXPECT_THROW(parse_jwks(boost::json::serialize(boost::json::object{{"keys", boost::json::array{enc}}})), ProviderError);
   EXPECT_THROW(parse_jwks(R"({"keys": {}})"), ProviderError);
   EXPECT_THROW(parse_jwks("not json"), ProviderError);
+}
+
+// GitHub (no ID token): the numeric id is the subject, and only the
+// PRIMARY address counts, verified or not — a secondary address is
+// anyone's to add to their account, so it must never link an admin.
+TEST(GitHubIdentity, TheIdAndTheVerifiedPrimaryAddress) {
+  const std::string user = R"({"login":"octocat","id":583231,"name":"The Octocat","email":"public@example.com"})";
+  const ProviderIdentity id = github_identity(
+      user, R"([{"email":"admin@example.com","primary":false,"verified":true},)"
+            R"({"email":"octo@example.com","primary":true,"verified":true,"visibility":"public"}])");
+  EXPECT_EQ(id.subject, "583231");
+  EXPECT_EQ(id.email, "octo@example.com");
+  EXPECT_TRUE(id.email_verified);
+  EXPECT_EQ(id.name, "The Octocat");
+  // The public profile address is not the one that counts.
+  EXPECT_NE(id.email, "public@example.com");
+  const ProviderIdentity unverified =
+      github_identity(user, R"([{"email":"octo@example.com","primary":true,"verified":false}])");
+  EXPECT_FALSE(unverified.email_verified);
+  const ProviderIdentity secondary_only =
+      github_identity(user, R"([{"email":"admin@example.com","primary":false,"verified":true}])");
+  EXPECT_TRUE(secondary_only.email.empty());
+  EXPECT_FALSE(secondary_only.email_verified);
+  EXPECT_FALSE(github_identity(user, R"([{"email":"o@example.com","primary":"true","verified":"true"}])").email_verified);
+  EXPECT_EQ(github_identity(R"({"login":"octocat","id":1,"name":null})", "[]").name, "octocat");
+}
+
+TEST(GitHubIdentity, MalformedAnswersAreRefused) {
+  for (const auto& [user, emails] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"login":"x"})", "[]"},                 // no id
+           {R"({"login":"x","id":"583231"})", "[]"},   // id as text: not GitHub's
+           {R"({"login":"x","id":-1})", "[]"},
+           {R"([])", "[]"},
+           {R"({"id":1})", R"({"email":"x"})"},
+           {"not json", "[]"},
+           {R"({"id":1})", "not json"}}) {
+    EXPECT_THROW(github_identity(user, emails), ProviderError) << user << " " << emails;
+  }
 }
 
 }  // namespace
