@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "config/config_error.h"
 #include "config/secret_file.h"
@@ -36,19 +37,56 @@ bool collide(const AuthdListenConfig& a, const AuthdListenConfig& b) {
   return a.port == b.port && (a.address == b.address || wildcard(a.address) || wildcard(b.address));
 }
 
-// An https URL (http only for a loopback host, a developer's machine).
+// An https URL (http only for a loopback host, a developer's machine)
+// whose authority is a host and port only (no userinfo: "https://a@b" is
+// host b), with a '*' allowed only at the end of a path ("…/app/*").
 bool web_url(const std::string& url) {
-  if (url.rfind("https://", 0) == 0) {
-    return url.size() > 8;
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) {
+    return false;
   }
-  for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
-    const std::string prefix(local);
-    if (url.rfind(prefix, 0) == 0 && (url.size() == prefix.size() || url[prefix.size()] == ':' ||
-                                      url[prefix.size()] == '/')) {
-      return true;
+  const std::size_t start = https ? 8 : 7;
+  const std::size_t end = url.find_first_of("/?#", start);
+  const std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (authority.empty() || authority.find_first_of("@\\*% ") != std::string::npos) {
+    return false;
+  }
+  const std::size_t star = url.find('*');
+  if (star != std::string::npos && (star + 1 != url.size() || url[star - 1] != '/' || end == std::string::npos)) {
+    return false;
+  }
+  if (url.find_first_of("\\ \t\r\n") != std::string::npos) {
+    return false;
+  }
+  if (https) {
+    return true;
+  }
+  const std::string host = authority.substr(0, authority[0] == '[' ? authority.find(']') + 1 : authority.find(':'));
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+}
+
+// A domain name as an operator writes it: labels of letters (any script),
+// digits and inner hyphens, at least two, no wildcard, no trailing dot.
+bool domain_name(const std::string& domain) {
+  if (domain.empty() || domain.size() > 253 || domain.find('.') == std::string::npos) {
+    return false;
+  }
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= domain.size(); ++i) {
+    if (i == domain.size() || domain[i] == '.') {
+      if (label == 0 || label > 63 || domain[i - 1] == '-' || domain[i - label] == '-') {
+        return false;
+      }
+      label = 0;
+      continue;
     }
+    const unsigned char ch = static_cast<unsigned char>(domain[i]);
+    if (!(std::isalnum(ch) || ch == '-' || ch >= 0x80)) {
+      return false;
+    }
+    ++label;
   }
-  return false;
+  return true;
 }
 
 // admin.oauth: social sign-in for admins (authd/oauth/README.md).
@@ -62,6 +100,13 @@ void read_admin_oauth(YamlMapReader o, AuthdAdminConfig::OAuth& out) {
     YamlMapReader p = providers.map(name);
     if (name.empty() || name.size() > 32 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
       providers.fail(name, "a provider's name is 1 to 32 of a-z 0-9 _ -");
+    }
+    // The identities of password and phone admins carry these names: a
+    // provider under one would share them (and their subjects).
+    for (const char* reserved : {"email", "phone", "anonymous", "sso", "passkey", "webauthn"}) {
+      if (name == reserved) {
+        providers.fail(name, "'" + name + "' is a built-in identity's name: choose another provider name");
+      }
     }
     AuthdAdminConfig::OAuthProvider provider;
     provider.name = name;
@@ -113,8 +158,9 @@ void read_admin_oauth(YamlMapReader o, AuthdAdminConfig::OAuth& out) {
     }
   }
   for (const std::string& domain : out.signup_domains) {
-    if (domain.empty() || domain.find_first_of("@/ ") != std::string::npos) {
-      o.fail("signup_domains", "'" + domain + "' is not a domain name");
+    if (!domain_name(domain)) {
+      o.fail("signup_domains", "'" + domain + "' is not a domain name (exactly one domain each: subdomains are "
+                               "not implied, and there are no wildcards)");
     }
   }
   o.finish();

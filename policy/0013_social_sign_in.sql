@@ -1,7 +1,8 @@
 -- 0013_social_sign_in: social sign-in (OpenID Connect) for admins
 -- (authd/oauth/README.md). A flow in flight is kept by the SHA-256 of the
 -- state sent to the provider, with the nonce and our PKCE verifier for the
--- provider, and the client's own PKCE challenge and where to send it back;
+-- provider, the client's own PKCE challenge and where to send it back, and
+-- the SHA-256 of the cookie that binds it to the browser that began it;
 -- it is taken once (deleted) by the callback and lives 10 minutes. The
 -- code the callback hands the browser is kept by its SHA-256, bound to
 -- the client's challenge, taken once, and lives 5 minutes.
@@ -13,6 +14,7 @@ CREATE TABLE IF NOT EXISTS auth.oauth_flows (
   code_verifier  text NOT NULL,
   code_challenge text NOT NULL,
   redirect_to    text NOT NULL,
+  browser_hash   bytea NOT NULL,
   expires_at     timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS oauth_flows_expiry ON auth.oauth_flows (expires_at);

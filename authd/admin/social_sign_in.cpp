@@ -10,6 +10,9 @@
 #include "authd/stores/oauth_flow_store.h"
 #include "authd/stores/user_store.h"
 #include "keyd/keyring/base64url.h"
+#include "systemd/log.h"
+
+#include <botan/mem_ops.h>
 
 namespace orbitnest::authd {
 namespace {
@@ -21,13 +24,16 @@ SocialProviders& providers_of(AuthServices& s) {
   return *s.social;
 }
 
-Response redirect(const std::string& location) {
+Response redirect(const std::string& location, std::optional<std::string> cookie = std::nullopt) {
   Response r;
   r.status = 302;
   r.headers.emplace_back("Location", location);
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");  // the code must not leak onwards
   r.content_type = "text/plain";
+  if (cookie) {
+    r.headers.emplace_back("Set-Cookie", *cookie);
+  }
   return r;
 }
 
@@ -39,6 +45,63 @@ Response redirect_error(const std::string& redirect_to, const std::string& code,
 }
 
 std::string s256(const std::string& verifier) { return keyd::base64url_encode(sha256_bytes(verifier)); }
+
+// The cookie that binds a flow to the browser that began it: without it a
+// flow begun by an attacker (with the attacker's PKCE) and finished by a
+// victim's browser — already signed in at the provider — would hand the
+// attacker a code for the victim's account. Scoped to the callback's path.
+constexpr const char* kBindingCookie = "orbitnest-admin-oauth";
+
+std::string callback_path(const SocialProviders& p) {
+  const std::string& url = p.settings().callback_url;
+  const std::size_t host = url.find("://");
+  const std::size_t path = host == std::string::npos ? std::string::npos : url.find('/', host + 3);
+  return path == std::string::npos ? "/" : url.substr(path, url.find_first_of("?#", path) - path);
+}
+
+std::string binding_cookie(const SocialProviders& p, const std::string& value, int max_age) {
+  return std::string(kBindingCookie) + "=" + value + "; Path=" + callback_path(p) +
+         "; Max-Age=" + std::to_string(max_age) + "; Secure; HttpOnly; SameSite=Lax";
+}
+
+// The binding cookie's value the request carries ("" when none).
+std::string binding_of(const Request& req) {
+  const auto it = req.headers.find("Cookie");
+  if (it == req.headers.end()) {
+    return "";
+  }
+  const std::string prefix = std::string(kBindingCookie) + "=";
+  std::string_view rest = it->second;
+  while (!rest.empty()) {
+    const std::size_t end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') {
+      pair.remove_prefix(1);
+    }
+    if (pair.substr(0, prefix.size()) == prefix) {
+      return std::string(pair.substr(prefix.size()));
+    }
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  return "";
+}
+
+bool same_bytes(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && Botan::constant_time_compare(reinterpret_cast<const std::uint8_t*>(a.data()),
+                                                              reinterpret_cast<const std::uint8_t*>(b.data()), a.size());
+}
+
+// RFC 6749 §4.1.2.1's codes: a provider's error is relayed only as one of
+// these; its free text is logged, never put on the app's page.
+std::string provider_error_code(const std::string& error) {
+  for (const char* known : {"access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type",
+                            "invalid_scope", "server_error", "temporarily_unavailable"}) {
+    if (error == known) {
+      return error;
+    }
+  }
+  return "unknown_error";
+}
 
 std::string domain_of(const std::string& email) { return email.substr(email.rfind('@') + 1); }
 
@@ -128,18 +191,20 @@ Response social_authorize(AuthServices& s, const RealmCall& c) {
   flow.code_verifier = random_token(48);
   flow.code_challenge = challenge;
   flow.redirect_to = *redirect_to;
+  const std::string binding = random_token(32);
+  flow.browser_hash = sha256_bytes(binding);
   std::string location;
   try {
     location = provider->authorization_url(
         AuthorizationRequest{providers.settings().callback_url, state, flow.nonce, s256(flow.code_verifier)});
   } catch (const ProviderError& e) {
-    throw ApiError(502, e.code(), e.what());
+    throw ApiError(e.code() == "over_capacity" ? 503 : 502, e.code(), e.what());
   }
   PgPool::Lease conn = s.pg.lease();
   pqxx::work tx(*conn);
   OAuthFlowStore(c.realm).begin(tx, state, flow);
   tx.commit();
-  return redirect(location);
+  return redirect(location, binding_cookie(providers, binding, kOAuthFlowSeconds));
 }
 
 Response social_callback(AuthServices& s, const RealmCall& c) {
@@ -155,16 +220,24 @@ Response social_callback(AuthServices& s, const RealmCall& c) {
   if (!flow || flow->expired) {
     throw ApiError(400, "bad_oauth_state", "OAuth state is unknown, used or expired: begin the sign-in again");
   }
+  // Only the browser that began the flow finishes it (the state is spent either way).
+  if (!same_bytes(sha256_bytes(binding_of(c.req)), flow->browser_hash)) {
+    throw ApiError(400, "bad_oauth_state", "This sign-in was begun in another browser: begin it again here");
+  }
   if (const std::optional<std::string> error = query_param(c.req, "error")) {
+    log::notice("authd.oauth_provider_error",
+                {{"provider", flow->provider},
+                 {"error", error->substr(0, 64)},
+                 {"description", query_param(c.req, "error_description").value_or("").substr(0, 256)}});
     return redirect_error(flow->redirect_to, "oauth_provider_error",
-                          "The provider answered " + error->substr(0, 64) + ": " +
-                              query_param(c.req, "error_description").value_or("").substr(0, 256));
+                          "The provider did not sign you in (" + provider_error_code(*error) + ")");
   }
   IdentityProvider* provider = providers.find(flow->provider);
-  // RFC 9207: a provider that names itself must be the one the flow went to
-  // (a mix-up attack sends another provider's code to this callback).
-  if (const std::optional<std::string> iss = query_param(c.req, "iss");
-      iss && provider != nullptr && !provider->issuer().empty() && *iss != provider->issuer()) {
+  // RFC 9207: a provider that names itself must be the one the flow went
+  // to (a mix-up attack sends another provider's code to this callback),
+  // and one that says it always does must have done so.
+  const std::optional<std::string> iss = query_param(c.req, "iss");
+  if (provider != nullptr && ((iss && *iss != provider->issuer()) || (!iss && provider->sends_iss()))) {
     return redirect_error(flow->redirect_to, "bad_oauth_callback", "The answer comes from another provider (iss)");
   }
   const std::optional<std::string> code = query_param(c.req, "code");
@@ -191,7 +264,7 @@ Response social_callback(AuthServices& s, const RealmCall& c) {
   const std::string auth_code =
       OAuthFlowStore(c.realm).issue_code(tx, resolved.admin->id, flow->provider, flow->code_challenge);
   tx.commit();
-  return redirect(url_with_query(flow->redirect_to, "code=" + auth_code));
+  return redirect(url_with_query(flow->redirect_to, "code=" + auth_code), binding_cookie(providers, "", 0));
 }
 
 Response social_code_grant(AuthServices& s, const RealmCall& c, const PkceExchange& exchange) {

@@ -20,10 +20,28 @@ bool pkce_shaped(std::string_view s) {
 }
 
 // No spaces or control characters: the URL goes into a mail body. (Its
-// scheme is one the settings allowed: it must lie under an entry.)
+// scheme is one the settings allowed: it must lie under an entry.) And
+// nothing a browser would resolve to another place than the prefix says:
+// no backslash (browsers read it as '/'), no dot segment, literal or
+// percent-encoded ("…/allowed/../x" is "…/x"), no encoded slash.
 bool plain_url(std::string_view url) {
-  return url.size() <= 2048 &&
-         std::none_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
+  if (url.size() > 2048 ||
+      std::any_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f || ch == '\\'; })) {
+    return false;
+  }
+  std::string lower(url.substr(0, url.find_first_of("?#")));
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (lower.find("%2e") != std::string::npos || lower.find("%2f") != std::string::npos ||
+      lower.find("%5c") != std::string::npos) {
+    return false;
+  }
+  for (std::size_t at = lower.find("/."); at != std::string::npos; at = lower.find("/.", at + 1)) {
+    const std::string_view rest = std::string_view(lower).substr(at + 2);
+    if (rest.empty() || rest[0] == '/' || (rest[0] == '.' && (rest.size() == 1 || rest[1] == '/'))) {
+      return false;  // "/." or "/.." as a whole segment
+    }
+  }
+  return true;
 }
 
 bool under(std::string_view url, std::string_view allowed) {

@@ -21,6 +21,8 @@ boost::json::value parse(std::string_view json, const char* what) {
 FetchAnswer fetch(const FetchRequest& request, const char* what) {
   try {
     return https_fetch(request);
+  } catch (const FetchBusy& e) {
+    throw ProviderError("over_capacity", e.what());
   } catch (const std::exception& e) {
     throw ProviderError("oauth_provider_error", std::string("GitHub's ") + what + " failed: " + e.what());
   }

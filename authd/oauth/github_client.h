@@ -34,6 +34,7 @@ class GitHubClient final : public IdentityProvider {
 
   const std::string& name() const override { return m_config.name; }
   const std::string& issuer() const override { return m_no_issuer; }  // GitHub sends no iss
+  bool sends_iss() override { return false; }
   std::string authorization_url(const AuthorizationRequest& request) override;
   ProviderIdentity redeem(const std::string& code, const std::string& code_verifier, const std::string& redirect_uri,
                           const std::string& nonce, std::int64_t now) override;

@@ -1,5 +1,6 @@
 #include "authd/oauth/https_fetch.h"
 
+#include <atomic>
 #include <stdexcept>
 
 #include "authd/mail/curl_easy.h"
@@ -9,6 +10,22 @@ namespace {
 
 constexpr long kConnectSeconds = 5;
 constexpr long kTotalSeconds = 10;
+
+std::atomic<int> g_in_flight{0};
+
+// One of the kMaxProviderExchanges slots, for the exchange's lifetime.
+class ExchangeSlot final {
+ public:
+  ExchangeSlot() {
+    if (g_in_flight.fetch_add(1) >= kMaxProviderExchanges) {
+      g_in_flight.fetch_sub(1);
+      throw FetchBusy("too many exchanges with sign-in providers at once");
+    }
+  }
+  ~ExchangeSlot() { g_in_flight.fetch_sub(1); }
+  ExchangeSlot(const ExchangeSlot&) = delete;
+  ExchangeSlot& operator=(const ExchangeSlot&) = delete;
+};
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
@@ -34,6 +51,7 @@ FetchAnswer https_fetch(const FetchRequest& request) {
   if (request.url.rfind("https://", 0) != 0) {
     throw std::runtime_error("an identity provider is reached over https only");
   }
+  const ExchangeSlot slot;
   CurlEasy curl = make_curl_easy();
   curl_secure_defaults(curl.get(), request.ca_file, kConnectSeconds, kTotalSeconds);
   FetchAnswer answer;

@@ -4,6 +4,7 @@
 // certificates, TLS >= 1.2, https only, no redirects followed, bounded
 // time, and an answer of at most 1 MiB (a provider is a third party: its
 // bytes are untrusted input like a client's).
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,16 @@
 namespace orbitnest::authd {
 
 inline constexpr std::size_t kMaxProviderAnswerBytes = 1024 * 1024;
+// Exchanges with providers in flight at once, in the whole process: a
+// provider that is down or slow holds at most this many worker threads
+// (each for at most the exchange's 10 s), never the pool the APIs share.
+inline constexpr int kMaxProviderExchanges = 8;
+
+// Thrown instead of waiting when kMaxProviderExchanges are in flight.
+class FetchBusy final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct FetchRequest {
   std::string url;

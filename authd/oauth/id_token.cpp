@@ -35,8 +35,9 @@ OidcEndpoints parse_discovery(std::string_view json, const std::string& issuer) 
   if (string_member(doc, "issuer") != issuer) {
     throw ProviderError("oauth_provider_error", "the provider's discovery names another issuer");
   }
+  const boost::json::value* iss = doc.if_contains("authorization_response_iss_parameter_supported");
   return OidcEndpoints{issuer, https_member(doc, "authorization_endpoint"), https_member(doc, "token_endpoint"),
-                       https_member(doc, "jwks_uri")};
+                       https_member(doc, "jwks_uri"), iss != nullptr && iss->is_bool() && iss->as_bool()};
 }
 
 ProviderKeys parse_jwks(std::string_view json) {

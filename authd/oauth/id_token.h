@@ -31,6 +31,8 @@ struct OidcEndpoints {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string jwks_uri;
+  // RFC 9207: the provider puts iss in every authorization response.
+  bool iss_parameter_supported = false;
 };
 // The discovery document of `issuer` (its "issuer" must be exactly that;
 // every endpoint https). Throws ProviderError.

@@ -23,7 +23,11 @@ class IdentityProvider {
   // What an RFC 9207 `iss` on the callback must be ("" when the provider
   // sends none).
   virtual const std::string& issuer() const = 0;
-  // Throws ProviderError when the provider cannot be reached.
+  // Whether every callback must carry that iss (the provider says it
+  // always sends one).
+  virtual bool sends_iss() = 0;
+  // Throws ProviderError when the provider cannot be reached (code
+  // over_capacity when too many exchanges with providers are in flight).
   virtual std::string authorization_url(const AuthorizationRequest& request) = 0;
   // Redeems the code (with our PKCE verifier) and says who signed in.
   // Throws ProviderError.

@@ -9,48 +9,69 @@ namespace {
 
 constexpr auto kKeep = std::chrono::hours(1);
 constexpr auto kMinRefetch = std::chrono::minutes(1);
-
-std::string fetch_body(const std::string& url, const std::string& ca_file, const char* what) {
-  FetchRequest request;
-  request.url = url;
-  request.ca_file = ca_file;
-  FetchAnswer answer;
-  try {
-    answer = https_fetch(request);
-  } catch (const std::exception& e) {
-    throw ProviderError("oauth_provider_error", std::string("the provider's ") + what + " could not be fetched: " + e.what());
-  }
-  if (answer.status != 200) {
-    throw ProviderError("oauth_provider_error",
-                        std::string("the provider's ") + what + " answered HTTP " + std::to_string(answer.status));
-  }
-  return answer.body;
-}
+constexpr auto kRememberFailure = std::chrono::seconds(30);
 
 }  // namespace
 
-OidcEndpoints OidcClient::endpoints() {
-  const std::lock_guard lock(m_mutex);
-  const auto now = std::chrono::steady_clock::now();
-  if (!m_endpoints || now - m_endpoints_at > kKeep) {
-    const std::string url = m_config.issuer + (m_config.issuer.back() == '/' ? "" : "/") +
-                            ".well-known/openid-configuration";
-    m_endpoints = parse_discovery(fetch_body(url, m_config.ca_file, "discovery document"), m_config.issuer);
-    m_endpoints_at = now;
+std::string OidcClient::fetch_document(const std::string& url, const char* what) {
+  {
+    const std::lock_guard lock(m_mutex);
+    if (std::chrono::steady_clock::now() < m_failed_until) {
+      throw ProviderError("oauth_provider_error", m_failure);
+    }
   }
-  return *m_endpoints;
+  FetchRequest request;
+  request.url = url;
+  request.ca_file = m_config.ca_file;
+  std::string failure;
+  try {
+    const FetchAnswer answer = https_fetch(request);
+    if (answer.status == 200) {
+      return answer.body;
+    }
+    failure = std::string("the provider's ") + what + " answered HTTP " + std::to_string(answer.status);
+  } catch (const FetchBusy& e) {
+    throw ProviderError("over_capacity", e.what());  // ours, not the provider's: not remembered
+  } catch (const std::exception& e) {
+    failure = std::string("the provider's ") + what + " could not be fetched: " + e.what();
+  }
+  const std::lock_guard lock(m_mutex);
+  m_failed_until = std::chrono::steady_clock::now() + kRememberFailure;
+  m_failure = failure + " (retried after 30 s)";
+  throw ProviderError("oauth_provider_error", failure);
+}
+
+OidcEndpoints OidcClient::endpoints() {
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_endpoints && std::chrono::steady_clock::now() - m_endpoints_at <= kKeep) {
+      return *m_endpoints;
+    }
+  }
+  const std::string url = m_config.issuer + (m_config.issuer.back() == '/' ? "" : "/") +
+                          ".well-known/openid-configuration";
+  OidcEndpoints fetched = parse_discovery(fetch_document(url, "discovery document"), m_config.issuer);
+  const std::lock_guard lock(m_mutex);
+  m_endpoints = fetched;
+  m_endpoints_at = std::chrono::steady_clock::now();
+  return fetched;
 }
 
 ProviderKeys OidcClient::keys(bool refetch) {
   const OidcEndpoints where = endpoints();
-  const std::lock_guard lock(m_mutex);
-  const auto now = std::chrono::steady_clock::now();
-  const bool stale = m_keys.empty() || now - m_keys_at > kKeep;
-  if (stale || (refetch && now - m_keys_at > kMinRefetch)) {
-    m_keys = parse_jwks(fetch_body(where.jwks_uri, m_config.ca_file, "JWKS"));
-    m_keys_at = now;
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    const bool stale = m_keys.empty() || now - m_keys_at > kKeep;
+    if (!stale && !(refetch && now - m_keys_at > kMinRefetch)) {
+      return m_keys;
+    }
   }
-  return m_keys;
+  ProviderKeys fetched = parse_jwks(fetch_document(where.jwks_uri, "JWKS"));
+  const std::lock_guard lock(m_mutex);
+  m_keys = fetched;
+  m_keys_at = std::chrono::steady_clock::now();
+  return fetched;
 }
 
 std::string OidcClient::authorization_url(const AuthorizationRequest& request) {
@@ -76,10 +97,12 @@ ProviderIdentity OidcClient::redeem(const std::string& code, const std::string& 
   request.basic_user = m_config.client_id;
   request.basic_password = m_config.client_secret;
   request.ca_file = m_config.ca_file;
+  request.url = endpoints().token_endpoint;
   FetchAnswer answer;
   try {
-    request.url = endpoints().token_endpoint;
     answer = https_fetch(request);
+  } catch (const FetchBusy& e) {
+    throw ProviderError("over_capacity", e.what());
   } catch (const std::exception& e) {
     throw ProviderError("oauth_provider_error", std::string("the provider's token endpoint failed: ") + e.what());
   }

@@ -14,10 +14,11 @@ void OAuthFlowStore::begin(pqxx::transaction_base& tx, const std::string& state,
   tx.exec("DELETE FROM auth.oauth_flows WHERE state_hash IN (SELECT state_hash FROM auth.oauth_flows "
           "WHERE expires_at < now() LIMIT 100)");
   tx.exec_params("INSERT INTO auth.oauth_flows (state_hash, realm_ref, provider, nonce, code_verifier, "
-                 "code_challenge, redirect_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                 "now() + make_interval(secs => $8))",
+                 "code_challenge, redirect_to, browser_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                 "now() + make_interval(secs => $9))",
                  pqxx::binarystring(sha256_bytes(state)), m_realm.name(), flow.provider, flow.nonce,
-                 flow.code_verifier, flow.code_challenge, flow.redirect_to, kOAuthFlowSeconds);
+                 flow.code_verifier, flow.code_challenge, flow.redirect_to, pqxx::binarystring(flow.browser_hash),
+                 kOAuthFlowSeconds);
 }
 
 std::optional<OAuthFlow> OAuthFlowStore::take(pqxx::transaction_base& tx, const std::string& state) const {
@@ -26,13 +27,14 @@ std::optional<OAuthFlow> OAuthFlowStore::take(pqxx::transaction_base& tx, const 
   }
   const pqxx::result r = tx.exec_params(
       "DELETE FROM auth.oauth_flows WHERE state_hash = $1 AND realm_ref = $2 RETURNING provider, nonce, "
-      "code_verifier, code_challenge, redirect_to, expires_at < now()",
+      "code_verifier, code_challenge, redirect_to, browser_hash, expires_at < now()",
       pqxx::binarystring(sha256_bytes(state)), m_realm.name());
   if (r.empty()) {
     return std::nullopt;
   }
-  return OAuthFlow{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(),
-                   r[0][3].as<std::string>(), r[0][4].as<std::string>(), r[0][5].as<bool>()};
+  return OAuthFlow{r[0][0].as<std::string>(), r[0][1].as<std::string>(),        r[0][2].as<std::string>(),
+                   r[0][3].as<std::string>(), r[0][4].as<std::string>(),        pqxx::binarystring(r[0][5]).str(),
+                   r[0][6].as<bool>()};
 }
 
 std::string OAuthFlowStore::issue_code(pqxx::transaction_base& tx, const std::string& user_id,

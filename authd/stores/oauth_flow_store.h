@@ -21,6 +21,7 @@ struct OAuthFlow {
   std::string code_verifier;   // ours, for the provider's PKCE
   std::string code_challenge;  // the client's (S256), for the code we hand back
   std::string redirect_to;
+  std::string browser_hash;  // SHA-256 of the binding cookie's value
   bool expired = false;
 };
 

@@ -161,7 +161,9 @@ async function authorize(query = {}) {
   const params = { provider: 'e2e', redirect_to: REDIRECT, code_challenge: challenge, code_challenge_method: 's256', ...query };
   for (const [k, v] of Object.entries(params)) if (v === undefined) delete params[k];
   const res = await get(`${app.adminUrl}/authorize?${new URLSearchParams(params)}`);
-  return { res, verifier };
+  // The cookie that binds the flow to this browser (Path: the callback's).
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+  return { res, verifier, cookie };
 }
 
 // The provider's hops from its authorization URL until it sends the browser
@@ -186,19 +188,20 @@ async function throughProvider(authorizationUrl, jar = new CookieJar()) {
 // authorize -> provider -> callback. Returns the callback URL, authd's answer
 // to it, the final Location parsed, and the PKCE verifier.
 async function browserLeg(account, { override, jar } = {}) {
-  const { res, verifier } = await authorize();
+  const { res, verifier, cookie } = await authorize();
   assert.equal(res.status, 302, `authorize: ${JSON.stringify(await json(res))}`);
+  assert.match(res.headers.get('set-cookie') ?? '', /^orbitnest-admin-oauth=[^;]+; Path=\/admin\/v1\/callback; .*Secure; HttpOnly; SameSite=Lax/);
   const toProvider = new URL(res.headers.get('location'));
   assert.equal(toProvider.origin, op.issuer);
   op.setNextLogin(account ? account.sub : null);
   if (override) op.setIdTokenOverride(override.fn, { signature: override.signature ?? 'provider' });
   const callbackUrl = await throughProvider(toProvider.href, jar);
-  const answer = await get(callbackUrl);
+  const answer = await get(callbackUrl, { cookie });
   const body = await answer.text();
   op.setIdTokenOverride(null);  // an override the token endpoint never used must not leak into the next test
   assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${body}`);
   const location = new URL(answer.headers.get('location'));
-  return { callbackUrl, answer, location, params: Object.fromEntries(location.searchParams), verifier };
+  return { callbackUrl, answer, location, params: Object.fromEntries(location.searchParams), verifier, cookie };
 }
 
 const exchange = async (authCode, codeVerifier) => {
@@ -350,14 +353,14 @@ test('a state serves one callback (bad_oauth_state), a code is burned by a wrong
   const leg = await browserLeg(accounts.replay);
   assert.ok(leg.params.code, leg.location.href);
   // The same callback URL again (a replayed or leaked provider redirect).
-  const replay = await get(leg.callbackUrl);
+  const replay = await get(leg.callbackUrl, { cookie: leg.cookie });
   assert.equal(replay.status, 400);
   assert.equal(replay.headers.get('location'), null);
   assert.equal((await json(replay)).error_code, 'bad_oauth_state');
   // A state never issued.
   const forged = new URL(leg.callbackUrl);
   forged.searchParams.set('state', b64url(randomBytes(32)));
-  const unknown = await get(forged.href);
+  const unknown = await get(forged.href, { cookie: leg.cookie });
   assert.equal(unknown.status, 400);
   assert.equal((await json(unknown)).error_code, 'bad_oauth_state');
   // No state.
@@ -427,8 +430,9 @@ test('the provider denies (nobody signs in there): back to redirect_to with oaut
   const leg = await browserLeg(null);
   assertError(leg, 'oauth_provider_error');
   assert.match(leg.params.error_description, /access_denied/);
+  assert.doesNotMatch(leg.params.error_description, /End-User aborted/);  // the provider's free text is not relayed
   // The state was spent by that answer.
-  const again = await get(leg.callbackUrl);
+  const again = await get(leg.callbackUrl, { cookie: leg.cookie });
   assert.equal(again.status, 400);
   assert.equal((await json(again)).error_code, 'bad_oauth_state');
 });
@@ -514,12 +518,12 @@ test('an admin with a TOTP factor: the social sign-in answers mfa_required, fini
 
 test('a flow past its 10 minutes is bad_oauth_state, a code past its 5 minutes is flow_state_expired (and burned)', async () => {
   // The browser leg up to the provider's redirect, then the flow ages.
-  const { res } = await authorize();
+  const { res, cookie } = await authorize();
   assert.equal(res.status, 302);
   op.setNextLogin(accounts.newcomer.sub);
   const callbackUrl = await throughProvider(res.headers.get('location'));
   app.sql("UPDATE auth.oauth_flows SET expires_at = now() - interval '1 second'");
-  const stale = await get(callbackUrl);
+  const stale = await get(callbackUrl, { cookie });
   assert.equal(stale.status, 400);
   assert.equal((await json(stale)).error_code, 'bad_oauth_state');
 

@@ -4,9 +4,11 @@
 // the way admin_social.test.mjs drives it (a fixed public callback URL, the
 // test's "browser" delivering the provider's redirect to the admin listener).
 //
-// Each test either pins a property that holds, or proves a defect: those
-// carry a comment starting `DEFECT (severity):` and fail against the code
-// they were written for.
+// Each test either pins a property that holds, or proved a defect: those
+// carry a comment starting `DEFECT (severity):`, failed against 3144191,
+// and pass since the fix that followed it (they stay as regression tests).
+// The callback now needs the binding cookie /authorize set: callback() is
+// given it as the browser that began the flow would send it.
 //
 // Two providers are configured: `e2e` (the local OpenID provider) and `down`
 // (an https issuer whose TCP port accepts connections and never answers: a
@@ -164,7 +166,9 @@ async function authorize(query = {}) {
   const params = { provider: 'e2e', redirect_to: REDIRECT, code_challenge: challenge, code_challenge_method: 's256', ...query };
   for (const [k, v] of Object.entries(params)) if (v === undefined) delete params[k];
   const res = await get(`${app.adminUrl}/authorize?${new URLSearchParams(params)}`);
-  return { res, verifier };
+  // The cookie binding the flow to the browser that began it.
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+  return { res, verifier, cookie };
 }
 
 // The provider's hops until it redirects to CALLBACK: that request as
@@ -187,15 +191,17 @@ async function throughProvider(authorizationUrl, jar = new CookieJar()) {
 
 // authorize, then the provider as `account`: the callback URL (not yet visited).
 async function upToCallback(account, query = {}) {
-  const { res, verifier } = await authorize(query);
+  const { res, verifier, cookie } = await authorize(query);
   assert.equal(res.status, 302, `authorize: ${JSON.stringify(await json(res))}`);
   op.setNextLogin(account ? account.sub : null);
   const callbackUrl = await throughProvider(res.headers.get('location'));
-  return { callbackUrl, verifier };
+  return { callbackUrl, verifier, cookie };
 }
 
-async function callback(url) {
-  const answer = await get(url);
+// The callback as the browser that began the flow (with its cookie), or
+// as another browser (no cookie).
+async function callback(url, cookie = '') {
+  const answer = await get(url, cookie ? { cookie } : {});
   const body = await answer.text();
   const loc = answer.headers.get('location');
   const location = loc ? new URL(loc) : null;
@@ -203,10 +209,10 @@ async function callback(url) {
 }
 
 async function browserLeg(account, query) {
-  const { callbackUrl, verifier } = await upToCallback(account, query);
-  const answer = await callback(callbackUrl);
+  const { callbackUrl, verifier, cookie } = await upToCallback(account, query);
+  const answer = await callback(callbackUrl, cookie);
   assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${answer.body}`);
-  return { ...answer, callbackUrl, verifier };
+  return { ...answer, callbackUrl, verifier, cookie };
 }
 
 const exchange = async (authCode, codeVerifier) => {
@@ -343,13 +349,13 @@ test('the provider\'s code of one flow is refused in another flow (provider PKCE
   const b = await upToCallback(accounts.victim);
   const injected = new URL(b.callbackUrl);
   injected.searchParams.set('code', new URL(a.callbackUrl).searchParams.get('code'));
-  const answer = await callback(injected.href);
+  const answer = await callback(injected.href, b.cookie);
   assert.equal(answer.status, 302, answer.body);
   assert.equal(answer.params.code, undefined, answer.location.href);
   assert.equal(answer.params.error_code, 'bad_oauth_callback');
   // A's code back in its own flow afterwards: whether or not the provider
   // revoked it after the failed exchange, it never yields the victim.
-  const own = await callback(a.callbackUrl);
+  const own = await callback(a.callbackUrl, a.cookie);
   if (own.params.code) {
     const session = await exchange(own.params.code, a.verifier);
     if (session.status === 200) assert.notEqual(decodeJwt(session.body.access_token).sub, adminIdOf('victim@example.com'));
@@ -368,22 +374,22 @@ test('the callback must carry iss when the provider says it sends it (RFC 9207 m
   // without iss when it is true (or always for providers known to send it).
   const discovery = await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json();
   assert.equal(discovery.authorization_response_iss_parameter_supported, true);
-  const { callbackUrl } = await upToCallback(accounts.plain);
+  const { callbackUrl, cookie } = await upToCallback(accounts.plain);
   const stripped = new URL(callbackUrl);
   assert.equal(stripped.searchParams.get('iss'), op.issuer);
   stripped.searchParams.delete('iss');
-  const answer = await callback(stripped.href);
+  const answer = await callback(stripped.href, cookie);
   assert.equal(answer.status, 302, answer.body);
   assert.equal(answer.params.code, undefined, `a code for a response without iss: ${answer.location.href}`);
   assert.equal(answer.params.error_code, 'bad_oauth_callback');
 });
 
 test('a wrong iss is refused before the code is redeemed', async () => {
-  const { callbackUrl } = await upToCallback(accounts.plain);
+  const { callbackUrl, cookie } = await upToCallback(accounts.plain);
   const mixed = new URL(callbackUrl);
   mixed.searchParams.set('iss', 'https://accounts.google.com');
   const tokenCalls = op.requests.filter((r) => r.path === '/token').length;
-  const answer = await callback(mixed.href);
+  const answer = await callback(mixed.href, cookie);
   assert.equal(answer.params.code, undefined);
   assert.equal(answer.params.error_code, 'bad_oauth_callback');
   assert.equal(op.requests.filter((r) => r.path === '/token').length, tokenCalls, 'the code went to the token endpoint');
@@ -398,12 +404,17 @@ test('the error redirect relays no attacker-written text onto the Studio page', 
   // call …"). The text is percent-encoded (no header or markup injection:
   // pinned below). Fix: relay the provider's `error` only from RFC 6749's
   // fixed list and never its free text (log it instead).
-  const { res } = await authorize();
+  const { res, cookie } = await authorize();
   const state = new URL(res.headers.get('location')).searchParams.get('state');
   const text = 'Your admin account is locked. Call +1-555-0100 now to restore access';
   const crafted = `${app.adminUrl}/callback?state=${encodeURIComponent(state)}&error=access_denied` +
     `&error_description=${encodeURIComponent(text)}`;
-  const answer = await callback(crafted);
+  // A victim's browser has no binding cookie for the attacker's state: refused outright.
+  assert.equal((await callback(crafted)).status, 400);
+  // Even in the browser that began the flow, the text is not relayed.
+  const { res: again, cookie: own } = await authorize();
+  const ownState = new URL(again.headers.get('location')).searchParams.get('state');
+  const answer = await callback(crafted.replace(encodeURIComponent(state), encodeURIComponent(ownState)), own);
   assert.equal(answer.status, 302);
   const raw = answer.location.href;
   assert.ok(!/[\r\n<>"]/.test(raw), 'the Location is percent-encoded');
@@ -413,12 +424,12 @@ test('the error redirect relays no attacker-written text onto the Studio page', 
 });
 
 test('the error redirect is bounded and escaped (no header injection through error or error_description)', async () => {
-  const { res } = await authorize();
+  const { res, cookie } = await authorize();
   const state = new URL(res.headers.get('location')).searchParams.get('state');
   const crafted = `${app.adminUrl}/callback?state=${encodeURIComponent(state)}` +
     `&error=${encodeURIComponent(`x\r\nSet-Cookie: a=b${'y'.repeat(200)}`)}` +
     `&error_description=${encodeURIComponent(`<script>\r\n${'z'.repeat(5000)}`)}`;
-  const answer = await get(crafted);
+  const answer = await get(crafted, { cookie });
   assert.equal(answer.status, 302);
   assert.equal(answer.headers.get('set-cookie'), null);
   const location = answer.headers.get('location');
@@ -428,8 +439,9 @@ test('the error redirect is bounded and escaped (no header injection through err
 });
 
 test('two callbacks with one state at once: one code; two redemptions of one code at once: one session', async () => {
-  const { callbackUrl, verifier } = await upToCallback(accounts.racer);
-  const answers = await Promise.all([callback(callbackUrl), callback(callbackUrl), callback(callbackUrl)]);
+  const { callbackUrl, verifier, cookie } = await upToCallback(accounts.racer);
+  const answers = await Promise.all([callback(callbackUrl, cookie), callback(callbackUrl, cookie),
+    callback(callbackUrl, cookie)]);
   const withCode = answers.filter((a) => a.params.code);
   assert.equal(withCode.length, 1, JSON.stringify(answers.map((a) => [a.status, a.location?.href ?? a.body])));
   for (const a of answers.filter((x) => !x.params.code)) {
@@ -488,9 +500,9 @@ test('auto-link and sign-up: look-alike addresses and domains neither link to an
 });
 
 test('authd\'s log keeps no state, provider code, sign-in code, PKCE verifier, tokens or client secret', async () => {
-  const { callbackUrl, verifier } = await upToCallback(accounts.logged);
+  const { callbackUrl, verifier, cookie } = await upToCallback(accounts.logged);
   const cb = new URL(callbackUrl);
-  const answer = await callback(callbackUrl);
+  const answer = await callback(callbackUrl, cookie);
   const code = answer.params.code;
   assert.ok(code);
   const token = await exchange(code, verifier);

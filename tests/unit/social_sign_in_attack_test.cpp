@@ -4,9 +4,9 @@
 // access tokens (authd/tokens/compact_jws.cpp). The end-to-end attacks are in
 // tests/e2e/admin_social_attacks.test.mjs.
 //
-// Tests proving a defect start with a `DEFECT (severity):` comment and fail
-// against the code they were written for; the others pin properties that
-// hold.
+// Tests that proved a defect start with a `DEFECT (severity):` comment; they
+// failed against 3144191 and pass since the fix that followed (regression
+// tests now). The others pin properties that hold.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
