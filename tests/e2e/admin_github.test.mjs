@@ -6,7 +6,7 @@
 // S256) -> the stand-in's authorization endpoint, which redirects at once to
 // CALLBACK?code&state (or ?error=access_denied) -> the test delivers that
 // query to the admin listener's /callback (CALLBACK is a public name, as
-// behind a reverse proxy: see admin_social.test.mjs) with the cookies the
+// behind a reverse proxy: see social_harness.mjs) with the cookies the
 // admin listener set at /authorize (each flow in a browser, a cookie jar, of
 // its own: authd binds a flow to the browser that began it) -> a 302 to redirect_to
 // with ?code= (or ?error=...&error_code=...) -> POST /admin/v1/token?grant_type=pkce.
@@ -22,18 +22,18 @@
 // {"error":"incorrect_client_credentials"}), and e2e, the local OpenID
 // provider, for an admin with both kinds of identity.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { newPassword, recordSecret, startAppliance } from './appliance.mjs';
+import { recordSecret } from './appliance.mjs';
 import { startGitHubStandIn } from './github_stand_in.mjs';
 import { startOidcProvider } from './oidc_provider.mjs';
+import {
+  CALLBACK, CookieJar, REDIRECT, adminOAuthYaml, get, githubProviderYaml, json, oidcProviderYaml, readTls,
+  socialSignInHarness, startAdminAppliance, writeSecretFile,
+} from './social_harness.mjs';
 
-const CALLBACK = 'https://admin.orbitnest.test/admin/v1/callback';
-const REDIRECT = 'https://studio.example/after';
 const CLIENT_ID = 'Iv1.0rb1tn35tadm1n';
 const OIDC_CLIENT_ID = 'orbitnest-admin';
 const clientSecret = randomBytes(20).toString('hex');
@@ -67,16 +67,15 @@ let hub;
 let op;
 let app;
 let secretDir;
-
-function createAdmin(email) {
-  const password = `${newPassword()}-long-enough`;
-  execFileSync(app.authdBin, ['--config', app.authdConfig, 'admin', 'create', email],
-    { input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
-}
+// The OpenID provider is the stand-in of throughProvider (oidcLeg); the
+// GitHub stand-in answers its authorization request with one redirect.
+const harness = socialSignInHarness({ app: () => app, standIn: () => op, provider: 'github' });
+const {
+  createAdmin, throughProvider, toListener, callback, finish, adminGet, adminList, adminIdOf, sessionCount, assertError,
+} = harness;
 
 before(async () => {
-  const tlsCert = readFileSync(process.env.ORBITNEST_E2E_TLS_CERT, 'utf8');
-  const tlsKey = readFileSync(process.env.ORBITNEST_E2E_TLS_KEY, 'utf8');
+  const { tlsCert, tlsKey } = readTls();
   hub = await startGitHubStandIn({
     tlsCert,
     tlsKey,
@@ -90,43 +89,15 @@ before(async () => {
     accounts: Object.values(oidcAccounts),
   });
   secretDir = mkdtempSync('/tmp/orbitnest-e2e-github-');
-  const secretFile = (name, secret) => {
-    const file = join(secretDir, name);
-    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    return file;
-  };
-  const github = (name, secret) => [
-    `      ${name}:`,
-    '        kind: github',
-    `        client_id: ${JSON.stringify(CLIENT_ID)}`,
-    `        client_secret_file: ${JSON.stringify(secretFile(name, secret))}`,
-    `        authorization_endpoint: ${JSON.stringify(hub.authorizeUrl)}`,
-    `        token_endpoint: ${JSON.stringify(hub.tokenUrl)}`,
-    `        api_base: ${JSON.stringify(hub.apiBase)}`,
-  ];
-  const adminYaml = [
-    '  ip_requests_per_hour: 100000',
-    '  oauth:',
-    `    callback_url: ${JSON.stringify(CALLBACK)}`,
-    `    redirect_urls: [${JSON.stringify(REDIRECT)}]`,
-    '    signup_domains: ["signup.example"]',
-    `    ca_file: ${JSON.stringify(process.env.ORBITNEST_E2E_TLS_CERT)}`,
-    '    providers:',
-    ...github('github', clientSecret),
-    ...github('github-bad', wrongSecret),
-    '      e2e:',
-    `        issuer: ${JSON.stringify(op.issuer)}`,
-    `        client_id: ${JSON.stringify(OIDC_CLIENT_ID)}`,
-    `        client_secret_file: ${JSON.stringify(secretFile('oidc', oidcSecret))}`,
-  ].join('\n') + '\n';
-  app = await startAppliance('admin_github', { adminYaml });
-  const health = await fetch(`${app.adminUrl}/health`).catch(() => null);
-  if (!health) {
-    let why = '';
-    try { execFileSync(app.authdBin, ['--config', app.authdConfig, '--check-config'], { stdio: 'pipe' }); } catch (e) { why = `${e.stderr}${e.stdout}`; }
-    throw new Error(`authd is not up (see ${app.authdLog}): ${why}`);
-  }
+  const github = (name, secret) => githubProviderYaml(name,
+    { standIn: hub, clientId: CLIENT_ID, secretFile: writeSecretFile(secretDir, name, secret) });
+  app = await startAdminAppliance('admin_github', adminOAuthYaml({
+    providers: [
+      ...github('github', clientSecret),
+      ...github('github-bad', wrongSecret),
+      ...oidcProviderYaml('e2e', { issuer: op.issuer, clientId: OIDC_CLIENT_ID, secretFile: writeSecretFile(secretDir, 'oidc', oidcSecret) }),
+    ],
+  }));
   for (const email of ['ada.gh@example.com', 'target.gh@example.com', 'eve.gh@example.com', 'both@example.com']) createAdmin(email);
 });
 after(async () => {
@@ -136,68 +107,14 @@ after(async () => {
   if (secretDir) rmSync(secretDir, { recursive: true, force: true });
 });
 
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-const pkce = () => {
-  const verifier = b64url(randomBytes(32));
-  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
-};
-const get = (url, headers = {}) => fetch(url, { redirect: 'manual', headers });
-
-async function json(res) {
-  const text = await res.text();
-  try { return text ? JSON.parse(text) : null; } catch { return { raw: text }; }
-}
-
-// Cookies as a browser keeps them for one host (the OpenID provider's; the
-// GitHub stand-in sets none), as in admin_social.test.mjs.
-class CookieJar {
-  cookies = new Map();
-
-  store(response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      let path = '/';
-      let expired = value === '';
-      for (const attr of attrs) {
-        const [k, v = ''] = attr.split('=');
-        if (k.toLowerCase() === 'path') path = v;
-        if (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now()) expired = true;
-        if (k.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
-      }
-      const key = `${name};${path}`;
-      if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  header(url) {
-    const { pathname } = new URL(url);
-    return [...this.cookies.values()]
-      .filter(({ path }) => pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`))
-      .map(({ name, value }) => `${name}=${value}`).join('; ');
-  }
-}
-
 // GET /authorize for `provider` (PKCE S256, REDIRECT) from `browser` (a
 // cookie jar for the admin listener: authd binds the flow to the browser
 // that began it with a cookie scoped to the callback's path).
 async function authorize(provider, browser) {
-  const { verifier, challenge } = pkce();
-  const params = { provider, redirect_to: REDIRECT, code_challenge: challenge, code_challenge_method: 's256' };
-  const res = await get(`${app.adminUrl}/authorize?${new URLSearchParams(params)}`);
+  const { res, verifier } = await harness.authorize({ provider });
   assert.equal(res.status, 302, `authorize ${provider}: ${JSON.stringify(await json(res))}`);
   browser.store(res);
   return { location: new URL(res.headers.get('location')), verifier };
-}
-
-// The provider's redirect to CALLBACK, as the URL the browser (through the
-// proxy) requests from the admin listener.
-function toListener(location) {
-  assert.ok(location.startsWith(`${CALLBACK}?`), `not a redirect to the callback: ${location}`);
-  return `${app.adminUrl}/callback${new URL(location).search}`;
 }
 
 // The GitHub leg up to the callback URL (not delivered), in a browser of
@@ -214,13 +131,10 @@ async function toCallback(login, provider = 'github') {
 
 // Delivers a callback URL from `browser`: authd's answer, its Location parsed.
 async function deliver(callbackUrl, verifier, browser) {
-  const cookie = browser.header(callbackUrl);
-  const answer = await get(callbackUrl, cookie ? { cookie } : {});
-  browser.store(answer);
-  const body = await answer.text();
-  assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${body}`);
-  const location = new URL(answer.headers.get('location'));
-  return { callbackUrl, answer, location, params: Object.fromEntries(location.searchParams), verifier, browser };
+  const answer = await callback(callbackUrl, browser.header(callbackUrl));
+  browser.store(answer.answer);
+  assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${answer.body}`);
+  return { callbackUrl, answer: answer.answer, location: answer.location, params: answer.params, verifier, browser };
 }
 
 async function githubLeg(account, provider = 'github') {
@@ -228,70 +142,27 @@ async function githubLeg(account, provider = 'github') {
   return deliver(callbackUrl, verifier, browser);
 }
 
+// The OpenID Connect leg as `account`: the provider's hops with its cookies
+// in a jar of their own, the callback from the browser that began the flow.
 async function oidcLeg(account) {
   const browser = new CookieJar();
   const { location, verifier } = await authorize('e2e', browser);
   op.setNextLogin(account.sub);
-  const jar = new CookieJar();  // the provider's cookies
-  let url = location.href;
-  for (let hop = 0; hop < 10; hop++) {
-    const cookie = jar.header(url);
-    const res = await get(url, cookie ? { cookie } : {});
-    jar.store(res);
-    await res.text();
-    assert.ok([302, 303].includes(res.status), `${url}: HTTP ${res.status}`);
-    const next = new URL(res.headers.get('location'), url).href;
-    if (next.startsWith(`${CALLBACK}?`)) return deliver(toListener(next), verifier, browser);
-    url = next;
-  }
-  throw new Error('more than 10 redirects at the OpenID provider');
+  return deliver(await throughProvider(location.href), verifier, browser);
 }
 
-const exchange = async (authCode, codeVerifier) => {
-  const res = await fetch(`${app.adminUrl}/token?grant_type=pkce`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth_code: authCode, code_verifier: codeVerifier }),
-  });
-  return { status: res.status, body: await json(res) };
-};
-
-async function finish(leg) {
-  assert.equal(`${leg.location.origin}${leg.location.pathname}`, REDIRECT);
-  assert.ok(leg.params.code, `no code: ${leg.location.href}`);
-  const token = await exchange(leg.params.code, leg.verifier);
-  assert.equal(token.status, 200, JSON.stringify(token.body));
-  return { ...leg, session: token.body };
-}
 const githubSignIn = async (account) => finish(await githubLeg(account));
 
-async function adminGet(path, token) {
-  const res = await fetch(`${app.adminUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-  return { status: res.status, body: await json(res) };
-}
-
-const adminList = () => app.authdCli('admin', 'list').split('\n').filter(Boolean)
-  .map((line) => { const [id, email] = line.split(/\s+/); return { id, email }; });
-const adminIdOf = (email) => adminList().find((a) => a.email === email)?.id;
 const linkedTo = (account, provider = 'github') => app.sql(
   `SELECT string_agg(user_id::text, ',') FROM auth.admin_identities WHERE provider = '${provider}' AND provider_id = '${account.id ?? account.sub}'`);
 const identityData = (account, field) => app.sql(
   `SELECT identity_data->>'${field}' FROM auth.admin_identities WHERE provider = 'github' AND provider_id = '${account.id}'`);
-const sessionCount = () => Number(app.sql('SELECT count(*) FROM auth.admin_sessions'));
 
 // The client secret of a token request (in the form, or by HTTP Basic).
 function clientSecretOf(request) {
   if (request.form.client_secret !== undefined) return request.form.client_secret;
   const basic = /^basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   return basic ? decodeURIComponent(Buffer.from(basic[1], 'base64').toString().split(':')[1]) : undefined;
-}
-
-function assertError(leg, errorCode) {
-  assert.equal(`${leg.location.origin}${leg.location.pathname}`, REDIRECT, leg.location.href);
-  assert.equal(leg.params.code, undefined, `a code was issued: ${leg.location.href}`);
-  assert.equal(leg.params.error_code, errorCode, leg.location.href);
-  assert.equal(leg.params.error, 'access_denied');
-  assert.ok(leg.params.error_description, 'an error_description');
 }
 
 test('an existing admin signs in with GitHub: auto-linked by the verified primary address (id as the subject), an oauth aal1 session', async () => {

@@ -6,33 +6,27 @@
 // hops -> /admin/v1/callback -> a 302 to redirect_to with ?code= (or
 // ?error=...&error_code=...), then POST /admin/v1/token?grant_type=pkce.
 //
-// The callback URL. authd.yaml must name it (admin.oauth.callback_url) and the
-// provider must have it registered before either starts, but startAppliance
-// picks the admin port only while it starts authd. So the callback URL is a
-// public name, CALLBACK below, as behind a reverse proxy: authd sends it to
-// the provider as redirect_uri (registered there, checked by the provider at
-// /auth and at the token endpoint), the provider redirects the browser to it,
-// and the test's browser delivers that request to the admin listener
-// (`${app.adminUrl}/callback` with the same query) as the proxy would.
-// authd never compares the Host of the callback with callback_url.
+// The callback URL is a fixed public name, CALLBACK, as behind a reverse
+// proxy: the test's browser delivers the provider's redirect to it to the
+// admin listener (see social_harness.mjs).
 //
 // One provider and one appliance for every test. signup_domains holds
 // signup.example from the start (admin.oauth is read once at start: the
 // providers are built in main, not on SIGHUP), so "no domain allowed" is
 // tested with addresses of example.com.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as OTPAuth from 'otpauth';
-import { newPassword, recordSecret, startAppliance } from './appliance.mjs';
+import { recordSecret } from './appliance.mjs';
 import { startOidcProvider } from './oidc_provider.mjs';
+import {
+  CALLBACK, REDIRECT, adminOAuthYaml, b64url, get, json, oidcProviderYaml, pkce, readTls, socialSignInHarness,
+  startAdminAppliance, writeSecretFile,
+} from './social_harness.mjs';
 
-const CALLBACK = 'https://admin.orbitnest.test/admin/v1/callback';
-const REDIRECT = 'https://studio.example/after';
 const CLIENT_ID = 'orbitnest-admin';
 const clientSecret = randomBytes(24).toString('hex');
 recordSecret(clientSecret);
@@ -55,50 +49,22 @@ const accounts = {
 let op;
 let app;
 let secretDir;
-const passwords = {};
-
-// An admin made by the CLI with a password (on stdin, as an operator does).
-function createAdmin(email) {
-  const password = `${newPassword()}-long-enough`;
-  execFileSync(app.authdBin, ['--config', app.authdConfig, 'admin', 'create', email],
-    { input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
-  passwords[email] = password;
-  return password;
-}
+const {
+  createAdmin, authorize, throughProvider, callback, exchange, finish, adminGet, passwordSignIn,
+  adminList, adminIdOf, linkedTo, sessionCount, assertError,
+} = socialSignInHarness({ app: () => app, standIn: () => op, provider: 'e2e' });
 
 before(async () => {
-  const tlsCert = readFileSync(process.env.ORBITNEST_E2E_TLS_CERT, 'utf8');
   op = await startOidcProvider({
-    tlsCert,
-    tlsKey: readFileSync(process.env.ORBITNEST_E2E_TLS_KEY, 'utf8'),
+    ...readTls(),
     clients: [{ client_id: CLIENT_ID, client_secret: clientSecret, redirect_uris: [CALLBACK] }],
     accounts: Object.values(accounts),
   });
   secretDir = mkdtempSync('/tmp/orbitnest-e2e-oauth-');
-  const secretFile = join(secretDir, 'client_secret');
-  writeFileSync(secretFile, `${clientSecret}\n`, { mode: 0o600 });
-  chmodSync(secretFile, 0o600);
-  const adminYaml = [
-    '  ip_requests_per_hour: 100000',
-    '  oauth:',
-    `    callback_url: ${JSON.stringify(CALLBACK)}`,
-    `    redirect_urls: [${JSON.stringify(REDIRECT)}]`,
-    '    signup_domains: ["signup.example"]',
-    `    ca_file: ${JSON.stringify(process.env.ORBITNEST_E2E_TLS_CERT)}`,
-    '    providers:',
-    '      e2e:',
-    `        issuer: ${JSON.stringify(op.issuer)}`,
-    `        client_id: ${JSON.stringify(CLIENT_ID)}`,
-    `        client_secret_file: ${JSON.stringify(secretFile)}`,
-  ].join('\n') + '\n';
-  app = await startAppliance('admin_social', { adminYaml });
-  // authd exits at start on a configuration it refuses: say why.
-  const health = await fetch(`${app.adminUrl}/health`).catch(() => null);
-  if (!health) {
-    let why = '';
-    try { execFileSync(app.authdBin, ['--config', app.authdConfig, '--check-config'], { stdio: 'pipe' }); } catch (e) { why = `${e.stderr}${e.stdout}`; }
-    throw new Error(`authd is not up (see ${app.authdLog}): ${why}`);
-  }
+  const secretFile = writeSecretFile(secretDir, 'client_secret', clientSecret);
+  app = await startAdminAppliance('admin_social', adminOAuthYaml({
+    providers: oidcProviderYaml('e2e', { issuer: op.issuer, clientId: CLIENT_ID, secretFile }),
+  }));
   createAdmin(accounts.ada.email);
   createAdmin(accounts.target.email);
   createAdmin(accounts.mfa.email);
@@ -109,84 +75,11 @@ after(async () => {
   if (secretDir) rmSync(secretDir, { recursive: true, force: true });
 });
 
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-const pkce = () => {
-  const verifier = b64url(randomBytes(32));
-  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
-};
-
-// Cookies as a browser keeps them for one host (the provider's).
-class CookieJar {
-  cookies = new Map();
-
-  store(response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      let path = '/';
-      let expired = value === '';
-      for (const attr of attrs) {
-        const [k, v = ''] = attr.split('=');
-        if (k.toLowerCase() === 'path') path = v;
-        if (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now()) expired = true;
-        if (k.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
-      }
-      const key = `${name};${path}`;
-      if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  header(url) {
-    const { pathname } = new URL(url);
-    return [...this.cookies.values()]
-      .filter(({ path }) => pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`))
-      .map(({ name, value }) => `${name}=${value}`).join('; ');
-  }
-}
-
-const get = (url, headers = {}) => fetch(url, { redirect: 'manual', headers });
-
-async function json(res) {
-  const text = await res.text();
-  try { return text ? JSON.parse(text) : null; } catch { return { raw: text }; }
-}
-
-// GET /authorize with the given query (defaults: provider e2e, REDIRECT, a
-// fresh S256 challenge).
-async function authorize(query = {}) {
-  const { verifier, challenge } = pkce();
-  const params = { provider: 'e2e', redirect_to: REDIRECT, code_challenge: challenge, code_challenge_method: 's256', ...query };
-  for (const [k, v] of Object.entries(params)) if (v === undefined) delete params[k];
-  const res = await get(`${app.adminUrl}/authorize?${new URLSearchParams(params)}`);
-  // The cookie that binds the flow to this browser (Path: the callback's).
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
-  return { res, verifier, cookie };
-}
-
-// The provider's hops from its authorization URL until it sends the browser
-// to CALLBACK: the URL of that request as delivered to the admin listener.
-async function throughProvider(authorizationUrl, jar = new CookieJar()) {
-  let url = authorizationUrl;
-  for (let hop = 0; hop < 10; hop++) {
-    assert.equal(new URL(url).origin, op.issuer, `a hop outside the provider: ${url}`);
-    const cookie = jar.header(url);
-    const res = await get(url, cookie ? { cookie } : {});
-    jar.store(res);
-    const body = await res.text();
-    assert.ok([302, 303].includes(res.status), `${url}: HTTP ${res.status}, not a redirect: ${body}`);
-    const next = new URL(res.headers.get('location'), url);
-    if (next.href.startsWith(`${CALLBACK}?`)) return `${app.adminUrl}/callback${next.search}`;
-    url = next.href;
-  }
-  throw new Error('more than 10 redirects at the provider');
-}
-
 // A whole browser leg as `account` (null: nobody signs in at the provider):
-// authorize -> provider -> callback. Returns the callback URL, authd's answer
-// to it, the final Location parsed, and the PKCE verifier.
+// authorize -> provider -> callback (with the binding cookie). Returns the
+// callback URL, authd's answer to it, the final Location parsed, and the
+// PKCE verifier. `override`: the provider's ID token changed (see
+// oidc_provider.mjs); `jar`: the provider's cookies.
 async function browserLeg(account, { override, jar } = {}) {
   const { res, verifier, cookie } = await authorize();
   assert.equal(res.status, 302, `authorize: ${JSON.stringify(await json(res))}`);
@@ -196,62 +89,14 @@ async function browserLeg(account, { override, jar } = {}) {
   op.setNextLogin(account ? account.sub : null);
   if (override) op.setIdTokenOverride(override.fn, { signature: override.signature ?? 'provider' });
   const callbackUrl = await throughProvider(toProvider.href, jar);
-  const answer = await get(callbackUrl, { cookie });
-  const body = await answer.text();
+  const answer = await callback(callbackUrl, cookie);
   op.setIdTokenOverride(null);  // an override the token endpoint never used must not leak into the next test
-  assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${body}`);
-  const location = new URL(answer.headers.get('location'));
-  return { callbackUrl, answer, location, params: Object.fromEntries(location.searchParams), verifier, cookie };
+  assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${answer.body}`);
+  return { callbackUrl, answer: answer.answer, location: answer.location, params: answer.params, verifier, cookie };
 }
-
-const exchange = async (authCode, codeVerifier) => {
-  const res = await fetch(`${app.adminUrl}/token?grant_type=pkce`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth_code: authCode, code_verifier: codeVerifier }),
-  });
-  return { status: res.status, body: await json(res) };
-};
 
 // The whole sign-in: the browser leg, then the code for a session.
-async function socialSignIn(account, options) {
-  const leg = await browserLeg(account, options);
-  assert.equal(`${leg.location.origin}${leg.location.pathname}`, REDIRECT);
-  assert.ok(leg.params.code, `no code: ${JSON.stringify(leg.params)}`);
-  const token = await exchange(leg.params.code, leg.verifier);
-  assert.equal(token.status, 200, JSON.stringify(token.body));
-  return { ...leg, session: token.body };
-}
-
-async function adminGet(path, token) {
-  const res = await fetch(`${app.adminUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-  return { status: res.status, body: await json(res) };
-}
-
-async function passwordSignIn(email) {
-  const res = await fetch(`${app.adminUrl}/token?grant_type=password`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password: passwords[email] }),
-  });
-  return { status: res.status, body: await json(res) };
-}
-
-// `authd admin list`: one admin a line, "<id>  <email>  created ...".
-const adminList = () => app.authdCli('admin', 'list').split('\n').filter(Boolean)
-  .map((line) => { const [id, email] = line.split(/\s+/); return { id, email }; });
-const adminIdOf = (email) => adminList().find((a) => a.email === email)?.id;
-const linkedTo = (sub) => app.sql(
-  `SELECT user_id FROM auth.admin_identities WHERE provider = 'e2e' AND provider_id = '${sub}'`);
-const sessionCount = () => Number(app.sql('SELECT count(*) FROM auth.admin_sessions'));
-
-function assertError(leg, errorCode) {
-  assert.equal(`${leg.location.origin}${leg.location.pathname}`, REDIRECT, leg.location.href);
-  assert.equal(leg.params.code, undefined, `a code was issued: ${leg.location.href}`);
-  assert.equal(leg.params.error_code, errorCode, leg.location.href);
-  assert.equal(leg.params.error, 'access_denied');
-  assert.ok(leg.params.error_description, 'an error_description');
-}
+const socialSignIn = async (account, options) => finish(await browserLeg(account, options));
 
 test('an existing admin signs in through the provider: auto-linked by verified email, an oauth aal1 session; later by sub even after the email changed', async () => {
   const adaId = adminIdOf(accounts.ada.email);

@@ -2,7 +2,8 @@
 // authd/admin/social_sign_in.cpp, authd/oauth/): the real authd with
 // admin.oauth against the local OpenID provider of oidc_provider.mjs, driven
 // the way admin_social.test.mjs drives it (a fixed public callback URL, the
-// test's "browser" delivering the provider's redirect to the admin listener).
+// test's "browser" delivering the provider's redirect to the admin listener:
+// social_harness.mjs).
 //
 // Each test either pins a property that holds, or proved a defect: those
 // carry a comment starting `DEFECT (severity):`, failed against 3144191,
@@ -15,18 +16,18 @@
 // provider that is down or slow, as seen from authd). The `down` provider is
 // used by the last test only (it ties up authd's worker pool).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { newPassword, recordSecret, startAppliance } from './appliance.mjs';
+import { recordSecret } from './appliance.mjs';
 import { startOidcProvider } from './oidc_provider.mjs';
+import {
+  CALLBACK, CookieJar, REDIRECT, adminOAuthYaml, b64url, get, json, oidcProviderYaml, pkce, readTls,
+  socialSignInHarness, startAdminAppliance, writeSecretFile,
+} from './social_harness.mjs';
 
-const CALLBACK = 'https://admin.orbitnest.test/admin/v1/callback';
-const REDIRECT = 'https://studio.example/after';
 const CLIENT_ID = 'orbitnest-admin';
 const ADMIN_TOKEN_TTL = 60;
 const clientSecret = randomBytes(24).toString('hex');
@@ -52,18 +53,13 @@ let blackhole;
 const blackholeSockets = new Set();
 let earlyAdminToken;   // an admin access token (ADMIN_TOKEN_TTL s) and when it was issued
 let earlyAdminTokenAt;
-
-function createAdmin(email) {
-  const password = `${newPassword()}-long-enough`;
-  execFileSync(app.authdBin, ['--config', app.authdConfig, 'admin', 'create', email],
-    { input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
-}
+const {
+  createAdmin, authorize, throughProvider, callback, exchange, adminList, adminIdOf, linkedTo,
+} = socialSignInHarness({ app: () => app, standIn: () => op, provider: 'e2e' });
 
 before(async () => {
-  const tlsCert = readFileSync(process.env.ORBITNEST_E2E_TLS_CERT, 'utf8');
   op = await startOidcProvider({
-    tlsCert,
-    tlsKey: readFileSync(process.env.ORBITNEST_E2E_TLS_KEY, 'utf8'),
+    ...readTls(),
     clients: [{ client_id: CLIENT_ID, client_secret: clientSecret, redirect_uris: [CALLBACK] }],
     accounts: Object.values(accounts),
   });
@@ -75,34 +71,14 @@ before(async () => {
   });
   await new Promise((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
   secretDir = mkdtempSync('/tmp/orbitnest-e2e-oauth-attacks-');
-  const secretFile = join(secretDir, 'client_secret');
-  writeFileSync(secretFile, `${clientSecret}\n`, { mode: 0o600 });
-  chmodSync(secretFile, 0o600);
-  const adminYaml = [
-    '  ip_requests_per_hour: 100000',
-    `  access_token_ttl_seconds: ${ADMIN_TOKEN_TTL}`,
-    '  oauth:',
-    `    callback_url: ${JSON.stringify(CALLBACK)}`,
-    `    redirect_urls: [${JSON.stringify(REDIRECT)}]`,
-    '    signup_domains: ["signup.example"]',
-    `    ca_file: ${JSON.stringify(process.env.ORBITNEST_E2E_TLS_CERT)}`,
-    '    providers:',
-    '      e2e:',
-    `        issuer: ${JSON.stringify(op.issuer)}`,
-    `        client_id: ${JSON.stringify(CLIENT_ID)}`,
-    `        client_secret_file: ${JSON.stringify(secretFile)}`,
-    '      down:',
-    `        issuer: ${JSON.stringify(`https://127.0.0.1:${blackhole.address().port}`)}`,
-    `        client_id: ${JSON.stringify(CLIENT_ID)}`,
-    `        client_secret_file: ${JSON.stringify(secretFile)}`,
-  ].join('\n') + '\n';
-  app = await startAppliance('admin_social_attacks', { adminYaml });
-  const health = await fetch(`${app.adminUrl}/health`).catch(() => null);
-  if (!health) {
-    let why = '';
-    try { execFileSync(app.authdBin, ['--config', app.authdConfig, '--check-config'], { stdio: 'pipe' }); } catch (e) { why = `${e.stderr}${e.stdout}`; }
-    throw new Error(`authd is not up (see ${app.authdLog}): ${why}`);
-  }
+  const secretFile = writeSecretFile(secretDir, 'client_secret', clientSecret);
+  app = await startAdminAppliance('admin_social_attacks', adminOAuthYaml({
+    settings: [`  access_token_ttl_seconds: ${ADMIN_TOKEN_TTL}`],
+    providers: [
+      ...oidcProviderYaml('e2e', { issuer: op.issuer, clientId: CLIENT_ID, secretFile }),
+      ...oidcProviderYaml('down', { issuer: `https://127.0.0.1:${blackhole.address().port}`, clientId: CLIENT_ID, secretFile }),
+    ],
+  }));
   for (const email of ['victim@example.com', 'plain@example.com', 'cased.admin@example.com', 'strfalse@example.com']) {
     createAdmin(email);
   }
@@ -116,79 +92,6 @@ after(async () => {
   if (secretDir) rmSync(secretDir, { recursive: true, force: true });
 });
 
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-const pkce = () => {
-  const verifier = b64url(randomBytes(32));
-  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
-};
-
-// Cookies as a browser keeps them for one host (the provider's).
-class CookieJar {
-  cookies = new Map();
-
-  store(response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      let path = '/';
-      let expired = value === '';
-      for (const attr of attrs) {
-        const [k, v = ''] = attr.split('=');
-        if (k.toLowerCase() === 'path') path = v;
-        if (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now()) expired = true;
-        if (k.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
-      }
-      const key = `${name};${path}`;
-      if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  header(url) {
-    const { pathname } = new URL(url);
-    return [...this.cookies.values()]
-      .filter(({ path }) => pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`))
-      .map(({ name, value }) => `${name}=${value}`).join('; ');
-  }
-}
-
-const get = (url, headers = {}) => fetch(url, { redirect: 'manual', headers });
-
-async function json(res) {
-  const text = await res.text();
-  try { return text ? JSON.parse(text) : null; } catch { return { raw: text }; }
-}
-
-async function authorize(query = {}) {
-  const { verifier, challenge } = pkce();
-  const params = { provider: 'e2e', redirect_to: REDIRECT, code_challenge: challenge, code_challenge_method: 's256', ...query };
-  for (const [k, v] of Object.entries(params)) if (v === undefined) delete params[k];
-  const res = await get(`${app.adminUrl}/authorize?${new URLSearchParams(params)}`);
-  // The cookie binding the flow to the browser that began it.
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
-  return { res, verifier, cookie };
-}
-
-// The provider's hops until it redirects to CALLBACK: that request as
-// delivered to the admin listener.
-async function throughProvider(authorizationUrl, jar = new CookieJar()) {
-  let url = authorizationUrl;
-  for (let hop = 0; hop < 10; hop++) {
-    assert.equal(new URL(url).origin, op.issuer, `a hop outside the provider: ${url}`);
-    const cookie = jar.header(url);
-    const res = await get(url, cookie ? { cookie } : {});
-    jar.store(res);
-    const body = await res.text();
-    assert.ok([302, 303].includes(res.status), `${url}: HTTP ${res.status}, not a redirect: ${body}`);
-    const next = new URL(res.headers.get('location'), url);
-    if (next.href.startsWith(`${CALLBACK}?`)) return `${app.adminUrl}/callback${next.search}`;
-    url = next.href;
-  }
-  throw new Error('more than 10 redirects at the provider');
-}
-
 // authorize, then the provider as `account`: the callback URL (not yet visited).
 async function upToCallback(account, query = {}) {
   const { res, verifier, cookie } = await authorize(query);
@@ -198,37 +101,12 @@ async function upToCallback(account, query = {}) {
   return { callbackUrl, verifier, cookie };
 }
 
-// The callback as the browser that began the flow (with its cookie), or
-// as another browser (no cookie).
-async function callback(url, cookie = '') {
-  const answer = await get(url, cookie ? { cookie } : {});
-  const body = await answer.text();
-  const loc = answer.headers.get('location');
-  const location = loc ? new URL(loc) : null;
-  return { status: answer.status, body, location, params: location ? Object.fromEntries(location.searchParams) : {} };
-}
-
 async function browserLeg(account, query) {
   const { callbackUrl, verifier, cookie } = await upToCallback(account, query);
   const answer = await callback(callbackUrl, cookie);
   assert.equal(answer.status, 302, `callback: HTTP ${answer.status} ${answer.body}`);
   return { ...answer, callbackUrl, verifier, cookie };
 }
-
-const exchange = async (authCode, codeVerifier) => {
-  const res = await fetch(`${app.adminUrl}/token?grant_type=pkce`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth_code: authCode, code_verifier: codeVerifier }),
-  });
-  return { status: res.status, body: await json(res) };
-};
-
-const adminList = () => app.authdCli('admin', 'list').split('\n').filter(Boolean)
-  .map((line) => { const [id, email] = line.split(/\s+/); return { id, email }; });
-const adminIdOf = (email) => adminList().find((a) => a.email === email)?.id;
-const linkedTo = (sub) => app.sql(
-  `SELECT user_id FROM auth.admin_identities WHERE provider = 'e2e' AND provider_id = '${sub}'`);
 
 test('setup: an admin access token for the verifier checks at the end (taken first: it must have expired by then)', async () => {
   const leg = await browserLeg(accounts.plain);

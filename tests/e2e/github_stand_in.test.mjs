@@ -3,10 +3,10 @@
 // answers with one redirect, read by hand), the certificate trusted through
 // NODE_EXTRA_CA_CERTS (the e2e certificate).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { startGitHubStandIn } from './github_stand_in.mjs';
+import { b64url, pkce, readTls } from './social_harness.mjs';
 
 const CALLBACK = 'https://app.example/auth/github/callback';
 const app = { client_id: 'Iv1.0rb1tn35t0000001', client_secret: randomBytes(20).toString('hex'), callback_url: CALLBACK };
@@ -28,8 +28,7 @@ let gh;
 
 before(async () => {
   gh = await startGitHubStandIn({
-    tlsCert: readFileSync(process.env.ORBITNEST_E2E_TLS_CERT, 'utf8'),
-    tlsKey: readFileSync(process.env.ORBITNEST_E2E_TLS_KEY, 'utf8'),
+    ...readTls(),
     clients: [app, other],
     accounts,
   });
@@ -37,12 +36,6 @@ before(async () => {
 after(async () => {
   await gh?.stop();
 });
-
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-const pkce = () => {
-  const verifier = b64url(randomBytes(32));
-  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
-};
 
 // GET the authorization endpoint: the redirect's URL (or the page's status and text).
 async function authorize(params) {

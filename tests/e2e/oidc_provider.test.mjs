@@ -4,10 +4,10 @@
 // through NODE_EXTRA_CA_CERTS, the e2e certificate).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startOidcProvider } from './oidc_provider.mjs';
+import { CookieJar, b64url, readTls } from './social_harness.mjs';
 
 const REDIRECT = 'https://localhost:1/auth/v1/callback';
 const clients = [
@@ -27,8 +27,7 @@ let jwks;
 
 before(async () => {
   op = await startOidcProvider({
-    tlsCert: readFileSync(process.env.ORBITNEST_E2E_TLS_CERT, 'utf8'),
-    tlsKey: readFileSync(process.env.ORBITNEST_E2E_TLS_KEY, 'utf8'),
+    ...readTls(),
     clients,
     accounts,
   });
@@ -38,41 +37,6 @@ before(async () => {
 after(async () => {
   await op?.stop();
 });
-
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-
-// Cookies as a browser keeps them for one host: name -> {value, path};
-// a Set-Cookie with an empty value or a date in the past removes one.
-class CookieJar {
-  cookies = new Map();
-
-  store(response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      let path = '/';
-      let expired = value === '';
-      for (const attr of attrs) {
-        const [k, v = ''] = attr.split('=');
-        if (k.toLowerCase() === 'path') path = v;
-        if (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now()) expired = true;
-        if (k.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
-      }
-      const key = `${name};${path}`;
-      if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  header(url) {
-    const { pathname } = new URL(url);
-    const matching = [...this.cookies.values()].filter(({ path }) =>
-      pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`));
-    return matching.map(({ name, value }) => `${name}=${value}`).join('; ');
-  }
-}
 
 // An authorization request as a browser makes it: GET the authorization
 // endpoint, follow the provider's redirects (carrying its cookies) until one
