@@ -178,12 +178,15 @@ TEST_F(AuthdAdmin, SignInRefreshReplayAndSignOut) {
                   R"({"refresh_token": ")" + text(third.at("refresh_token")) + "\"}")
                 .status,
             400);
-  // The project API knows no admin sign-in, nor a PKCE grant on the admin API.
+  // The project API knows no admin sign-in; the admin API's PKCE grant
+  // takes only a social sign-in's code (an email link's is nothing there).
   EXPECT_EQ(project(alpha, "POST", "/auth/v1/token?grant_type=password",
                     R"({"email": "root@example.com", "password": ")" + std::string(kAdminPassword) + "\"}")
                 .status,
             400);
-  EXPECT_EQ(admin("POST", "/token?grant_type=pkce", R"({"auth_code": "x", "code_verifier": "y"})").status, 400);
+  const HttpResult pkce = admin("POST", "/token?grant_type=pkce", R"({"auth_code": "x", "code_verifier": "y"})");
+  EXPECT_EQ(pkce.status, 404);
+  EXPECT_NE(pkce.body.find("flow_state_not_found"), std::string::npos) << pkce.body;
 }
 
 TEST_F(AuthdAdmin, AnAdminSeesAndEndsOnlyTheirOwnSessions) {
