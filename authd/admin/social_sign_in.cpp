@@ -9,10 +9,11 @@
 #include "authd/stores/identity_store.h"
 #include "authd/stores/oauth_flow_store.h"
 #include "authd/stores/user_store.h"
-#include "keyd/keyring/base64url.h"
 #include "systemd/log.h"
 
 #include <botan/mem_ops.h>
+
+#include <algorithm>
 
 namespace orbitnest::authd {
 namespace {
@@ -44,23 +45,14 @@ Response redirect_error(const std::string& redirect_to, const std::string& code,
                                                   "&error_description=" + query_escape(description)));
 }
 
-std::string s256(const std::string& verifier) { return keyd::base64url_encode(sha256_bytes(verifier)); }
-
 // The cookie that binds a flow to the browser that began it: without it a
 // flow begun by an attacker (with the attacker's PKCE) and finished by a
 // victim's browser — already signed in at the provider — would hand the
 // attacker a code for the victim's account. Scoped to the callback's path.
 constexpr const char* kBindingCookie = "orbitnest-admin-oauth";
 
-std::string callback_path(const SocialProviders& p) {
-  const std::string& url = p.settings().callback_url;
-  const std::size_t host = url.find("://");
-  const std::size_t path = host == std::string::npos ? std::string::npos : url.find('/', host + 3);
-  return path == std::string::npos ? "/" : url.substr(path, url.find_first_of("?#", path) - path);
-}
-
 std::string binding_cookie(const SocialProviders& p, const std::string& value, int max_age) {
-  return std::string(kBindingCookie) + "=" + value + "; Path=" + callback_path(p) +
+  return std::string(kBindingCookie) + "=" + value + "; Path=" + p.callback_path() +
          "; Max-Age=" + std::to_string(max_age) + "; Secure; HttpOnly; SameSite=Lax";
 }
 
@@ -103,16 +95,11 @@ std::string provider_error_code(const std::string& error) {
   return "unknown_error";
 }
 
-std::string domain_of(const std::string& email) { return email.substr(email.rfind('@') + 1); }
-
+// `email` canonical, the domains too (reduced at start).
 bool may_sign_up(const SocialProviders& p, const std::string& email) {
-  const std::string domain = domain_of(email);
-  for (const std::string& allowed : p.settings().signup_domains) {
-    if (canonical_email("x@" + allowed) == "x@" + domain) {
-      return true;
-    }
-  }
-  return false;
+  const std::string domain = email.substr(email.rfind('@') + 1);
+  const std::vector<std::string>& allowed = p.signup_domains();
+  return std::find(allowed.begin(), allowed.end(), domain) != allowed.end();
 }
 
 // The admin the provider's identity is: linked before, or an admin whose
@@ -196,7 +183,7 @@ Response social_authorize(AuthServices& s, const RealmCall& c) {
   std::string location;
   try {
     location = provider->authorization_url(
-        AuthorizationRequest{providers.settings().callback_url, state, flow.nonce, s256(flow.code_verifier)});
+        AuthorizationRequest{providers.settings().callback_url, state, flow.nonce, pkce_s256(flow.code_verifier)});
   } catch (const ProviderError& e) {
     throw ApiError(e.code() == "over_capacity" ? 503 : 502, e.code(), e.what());
   }

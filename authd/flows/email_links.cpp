@@ -98,16 +98,20 @@ std::string email_link_url(const EmailLink& link, const std::string& token, std:
                         link.pkce() ? "code=" + token : "token_hash=" + token + "&type=" + std::string(type));
 }
 
+std::string pkce_s256(std::string_view verifier) {
+  auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+  sha256->update(reinterpret_cast<const std::uint8_t*>(verifier.data()), verifier.size());
+  const auto digest = sha256->final();
+  return keyd::base64url_encode(std::string(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
 bool pkce_verifier_matches(std::string_view verifier, std::string_view challenge, std::string_view method) {
   if (!pkce_shaped(verifier)) {
     return false;
   }
   std::string expected(verifier);
   if (method == "s256") {
-    auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
-    sha256->update(reinterpret_cast<const std::uint8_t*>(verifier.data()), verifier.size());
-    const auto digest = sha256->final();
-    expected = keyd::base64url_encode(std::string(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    expected = pkce_s256(verifier);
   } else if (method != "plain") {
     return false;
   }

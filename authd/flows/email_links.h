@@ -46,6 +46,9 @@ struct PkceExchange {
   std::string code_verifier;
 };
 
+// RFC 7636 §4.2: the S256 challenge of `verifier` (base64url of its SHA-256).
+std::string pkce_s256(std::string_view verifier);
+
 // RFC 7636 §4.6: does `verifier` answer `challenge` (compared in constant
 // time)? A verifier of the wrong shape never does.
 bool pkce_verifier_matches(std::string_view verifier, std::string_view challenge, std::string_view method);

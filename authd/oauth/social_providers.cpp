@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "authd/flows/email_address.h"
 #include "authd/oauth/github_client.h"
 #include "authd/oauth/oidc_client.h"
 
@@ -30,6 +31,19 @@ std::string read_secret(const std::string& path) {
 }  // namespace
 
 SocialProviders::SocialProviders(const config::AuthdAdminConfig::OAuth& settings) : m_settings(settings) {
+  // Reduced once, at start, as addresses are (email_address.h).
+  for (const std::string& domain : settings.signup_domains) {
+    try {
+      const std::string canonical = canonical_email("x@" + domain);
+      m_signup_domains.push_back(canonical.substr(2));
+    } catch (const std::exception&) {
+      throw std::runtime_error("admin.oauth.signup_domains: '" + domain + "' is not a domain an address can have");
+    }
+  }
+  const std::string& url = settings.callback_url;
+  const std::size_t host = url.find("://");
+  const std::size_t path = host == std::string::npos ? std::string::npos : url.find('/', host + 3);
+  m_callback_path = path == std::string::npos ? "/" : url.substr(path, url.find_first_of("?#", path) - path);
   for (const config::AuthdAdminConfig::OAuthProvider& p : settings.providers) {
     if (p.kind == "github") {
       m_clients.emplace(p.name, std::make_unique<GitHubClient>(GitHubClientConfig{
